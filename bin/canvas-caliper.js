@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// Launcher: the TypeScript sources are compiled to dist/ by `npm run build` (run by `prepare` on `npm ci`).
+import { main } from '../dist/src/cli.js';
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    process.stderr.write(`canvas-caliper: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exitCode = 2;
+  },
+);

@@ -1,0 +1,205 @@
+// Shared builders: everything that is the same across Canvas events (actor, edApp, group, membership,
+// session, referrer, extensions) is built here, once. A mapper only describes its object.
+import type { Metadata, RawEvent } from '../src/raw.js';
+import type { Action, CaliperEvent, Entity, EventType } from '../src/caliper/model.js';
+import { CALIPER_CONTEXT } from '../src/caliper/model.js';
+import { appUrl, courseUrn, sectionUrn, sessionUrn, urn, userUrn } from './ids.js';
+import { caliperTime, idString, safeUrl, type RawId } from './values.js';
+
+export const EXT = 'com.instructure.canvas';
+/** Instructure's "Canvas implementation version of Caliper p1v1 events". */
+export const CANVAS_CALIPER_VERSION = '1.0.0';
+
+/** `{ "com.instructure.canvas": fields }`: where Instructure puts everything Caliper has no term for. */
+export const canvasExtensions = (fields: Record<string, unknown>) => ({ [EXT]: fields });
+
+/** A Canvas context that an event happened in. `sectionId` narrows a course to one of its sections. */
+export interface Context {
+  type: string;
+  id: string;
+  sectionId?: string;
+}
+
+/** What a mapper contributes; the event builder adds the rest. */
+export interface EventParts {
+  object: Entity;
+  generated?: Entity;
+  /** The context of the object, when the body knows it better than metadata (default: see `eventContext`). */
+  context?: Context;
+  /** Instructure omits `group` for some events while still giving the membership (syllabus_updated). */
+  omitGroup?: boolean;
+  /** The actor, when the event names it better than the request does (grade_change: the grader). */
+  actor?: Entity;
+  /** Who acted when metadata names no user (e.g. an LTI grade passback carries the student in the body). */
+  actorUserId?: string;
+  /**
+   * How to attribute a request Canvas could not tie to a user. Default: Person `user:0`. Navigation
+   * by an unidentified visitor (public file, calendar feed) is attributed to the application, as
+   * Instructure's asset_accessed examples show.
+   */
+  anonymousActor?: 'application';
+}
+
+export interface EventDescription {
+  type: EventType;
+  action: Action;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small field helpers used by mappers
+
+export const id = (value: unknown, field: string): string => idString(value as RawId, field);
+export const optId = (value: unknown, field: string): string | undefined =>
+  value === null || value === undefined ? undefined : idString(value as RawId, field);
+export const time = (value: unknown, field: string): string | undefined =>
+  typeof value === 'string' ? caliperTime(value, field) : undefined;
+export const url = (value: unknown): string | undefined => (typeof value === 'string' ? safeUrl(value) : undefined);
+export const person = (userId: string, extensions?: Record<string, unknown>): Entity => ({
+  id: userUrn(userId),
+  type: 'Person',
+  extensions: extensions && canvasExtensions(extensions),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Request or job?
+
+/** A user-generated event comes from an HTTP request and carries its fields; a job's event does not. */
+export function isUserGenerated(m: Metadata): boolean {
+  return m.request_id != null || m.hostname != null || m.session_id != null || m.url != null;
+}
+
+export function edApp(m: Metadata): Entity {
+  return { id: appUrl(m.hostname ?? undefined), type: 'SoftwareApplication' };
+}
+
+export function actor(m: Metadata, parts: EventParts): Entity {
+  const userId = optId(m.user_id, 'metadata.user_id') ?? parts.actorUserId;
+  const account = {
+    root_account_id: optId(m.root_account_id, 'metadata.root_account_id'),
+    root_account_lti_guid: m.root_account_lti_guid,
+    root_account_uuid: m.root_account_uuid,
+  };
+  if (userId !== undefined) {
+    return person(userId, {
+      user_login: m.user_login,
+      user_sis_id: m.user_sis_id,
+      ...account,
+      entity_id: userId,
+      real_user_id: optId(m.real_user_id, 'metadata.real_user_id'),
+    });
+  }
+  if (!isUserGenerated(m) || parts.anonymousActor === 'application') return edApp(m);
+  return person('0', account);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Group and membership
+
+/** The object's own context when the body names one, else the request's context from metadata. */
+export function eventContext(raw: RawEvent): Context | undefined {
+  const b = raw.body;
+  if (typeof b.context_type === 'string' && b.context_id != null) {
+    return { type: b.context_type, id: id(b.context_id, 'body.context_id') };
+  }
+  const m = raw.metadata;
+  if (m.context_type && m.context_id != null) return { type: m.context_type, id: id(m.context_id, 'metadata.context_id') };
+  return undefined;
+}
+
+/** CourseOffering, CourseSection or Group; other Canvas contexts (Account, User, …) have no Caliper group. */
+export function group(ctx: Context): Entity | undefined {
+  let entity: Pick<Entity, 'id' | 'type'>;
+  switch (ctx.type) {
+    case 'Course':
+      entity = ctx.sectionId
+        ? { id: sectionUrn(ctx.id, ctx.sectionId), type: 'CourseSection' }
+        : { id: courseUrn(ctx.id), type: 'CourseOffering' };
+      break;
+    case 'CourseSection':
+      entity = { id: urn('course_section', ctx.id), type: 'CourseSection' };
+      break;
+    case 'Group':
+      entity = { id: urn('group', ctx.id), type: 'Group' };
+      break;
+    default:
+      return undefined;
+  }
+  return { ...entity, extensions: canvasExtensions({ context_type: ctx.type, entity_id: ctx.id }) };
+}
+
+/**
+ * Canvas enrollment roles as Caliper (LIS) role terms, and the segment Instructure puts in the
+ * membership id. Teacher and Student are Instructure's; the rest are ours (docs/roles.md).
+ */
+export const ROLES: Record<string, { segment: string; roles: string[] }> = {
+  TeacherEnrollment: { segment: 'Instructor', roles: ['Instructor'] },
+  StudentEnrollment: { segment: 'Learner', roles: ['Learner'] },
+  TaEnrollment: { segment: 'TeachingAssistant', roles: ['Instructor#TeachingAssistant', 'Instructor'] },
+  DesignerEnrollment: { segment: 'ContentDeveloper', roles: ['ContentDeveloper'] },
+  ObserverEnrollment: { segment: 'Mentor', roles: ['Mentor'] },
+  StudentViewEnrollment: { segment: 'Learner', roles: ['Learner'] },
+  GroupMembership: { segment: 'Member', roles: ['Member'] },
+  AccountAdmin: { segment: 'Administrator', roles: ['Administrator'] },
+  AccountMembership: { segment: 'Administrator', roles: ['Administrator'] },
+};
+
+export function membership(ctx: Context, organization: Entity, member: Entity, contextRole: string | null | undefined): Entity {
+  const role = contextRole ? ROLES[contextRole] : undefined;
+  const userId = member.id.slice(member.id.lastIndexOf(':') + 1);
+  return {
+    id: `${organization.id}:${role?.segment ?? 'user'}:${userId}`,
+    type: 'Membership',
+    member: { id: member.id, type: 'Person' },
+    organization: {
+      id: organization.id,
+      type: organization.type,
+      // A section's membership names the course the section belongs to, as Instructure does.
+      subOrganizationOf: ctx.sectionId ? { id: courseUrn(ctx.id), type: 'CourseOffering' } : undefined,
+    },
+    roles: role?.roles,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The event
+
+export function requestExtensions(m: Metadata) {
+  return canvasExtensions({
+    hostname: m.hostname,
+    request_id: m.request_id,
+    user_agent: m.user_agent,
+    client_ip: m.client_ip,
+    request_url: url(m.url),
+    job_id: optId(m.job_id, 'metadata.job_id'),
+    job_tag: m.job_tag,
+    version: CANVAS_CALIPER_VERSION,
+  });
+}
+
+/**
+ * The Caliper event for a raw Canvas event: the mapper's parts plus everything shared. The result may
+ * still hold null/undefined values; the engine prunes them once for the whole envelope.
+ */
+export function caliperEvent(raw: RawEvent, what: EventDescription, parts: EventParts, eventId: string): CaliperEvent {
+  const m = raw.metadata;
+  const who = parts.actor ?? actor(m, parts);
+  const byUser = who.type === 'Person' && who.id !== userUrn('0') && isUserGenerated(m);
+  const ctx = parts.context ?? eventContext(raw);
+  const org = ctx && group(ctx);
+  return {
+    '@context': CALIPER_CONTEXT,
+    id: eventId,
+    type: what.type,
+    actor: who,
+    action: what.action,
+    object: parts.object,
+    eventTime: caliperTime(m.event_time, 'metadata.event_time'),
+    generated: parts.generated,
+    referrer: url(m.referrer),
+    edApp: edApp(m),
+    group: parts.omitGroup ? undefined : org,
+    membership: byUser && ctx && org ? membership(ctx, org, who, m.context_role) : undefined,
+    session: isUserGenerated(m) && m.session_id ? { id: sessionUrn(m.session_id), type: 'Session' } : undefined,
+    extensions: requestExtensions(m),
+  };
+}

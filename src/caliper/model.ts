@@ -1,0 +1,236 @@
+// The Caliper 1.1 vocabulary this project emits and checks (IMS Caliper Analytics 1.1, Appendix A–E;
+// see ../shared/reference/notes/caliper-1.1-spec.md §3–§5 for the tables these are copied from).
+
+export const CALIPER_CONTEXT = 'http://purl.imsglobal.org/ctx/caliper/v1p1';
+
+export const EVENT_TYPES = [
+  'Event',
+  'AnnotationEvent',
+  'AssessmentEvent',
+  'AssessmentItemEvent',
+  'AssignableEvent',
+  'ForumEvent',
+  'GradeEvent',
+  'MediaEvent',
+  'MessageEvent',
+  'NavigationEvent',
+  'SessionEvent',
+  'ThreadEvent',
+  'ToolUseEvent',
+  'ViewEvent',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export const ACTIONS = [
+  'Abandoned', 'Activated', 'Added', 'Attached', 'Bookmarked', 'ChangedResolution', 'ChangedSize',
+  'ChangedSpeed', 'ChangedVolume', 'Classified', 'ClosedPopout', 'Commented', 'Completed', 'Created',
+  'Deactivated', 'Deleted', 'Described', 'DisabledClosedCaptioning', 'Disliked', 'EnabledClosedCaptioning',
+  'Ended', 'EnteredFullScreen', 'ExitedFullScreen', 'ForwardedTo', 'Graded', 'Hid', 'Highlighted',
+  'Identified', 'JumpedTo', 'Launched', 'Liked', 'Linked', 'LoggedIn', 'LoggedOut', 'MarkedAsRead',
+  'MarkedAsUnread', 'Modified', 'Muted', 'NavigatedTo', 'OpenedPopout', 'Paused', 'Posted', 'Questioned',
+  'Ranked', 'Recommended', 'Removed', 'Reset', 'Restarted', 'Resumed', 'Retrieved', 'Reviewed', 'Rewound',
+  'Saved', 'Searched', 'Shared', 'Showed', 'Skipped', 'Started', 'Submitted', 'Subscribed', 'Tagged',
+  'TimedOut', 'Unmuted', 'Unsubscribed', 'Used', 'Viewed',
+] as const;
+export type Action = (typeof ACTIONS)[number];
+
+/** Entity type → its supertypes (itself included), so "object must be a DigitalResource" can be checked. */
+const PARENT: Record<string, string | string[]> = {
+  Entity: [],
+  Agent: 'Entity',
+  Person: 'Agent',
+  SoftwareApplication: 'Agent',
+  Organization: 'Agent',
+  CourseOffering: 'Organization',
+  CourseSection: 'CourseOffering',
+  Group: 'Organization',
+  Membership: 'Entity',
+  Session: 'Entity',
+  LtiSession: 'Session',
+  DigitalResource: 'Entity',
+  AssignableDigitalResource: 'DigitalResource',
+  DigitalResourceCollection: 'DigitalResource',
+  Assessment: ['AssignableDigitalResource', 'DigitalResourceCollection'],
+  AssessmentItem: 'AssignableDigitalResource',
+  Forum: 'DigitalResourceCollection',
+  Thread: 'DigitalResourceCollection',
+  Message: 'DigitalResource',
+  Document: 'DigitalResource',
+  Page: 'DigitalResource',
+  WebPage: 'DigitalResource',
+  Chapter: 'DigitalResource',
+  Frame: 'DigitalResource',
+  MediaObject: 'DigitalResource',
+  AudioObject: 'MediaObject',
+  ImageObject: 'MediaObject',
+  VideoObject: 'MediaObject',
+  MediaLocation: 'DigitalResource',
+  Attempt: 'Entity',
+  Score: 'Entity',
+  Result: 'Entity',
+  Response: 'Entity',
+  FillinBlankResponse: 'Response',
+  MultipleChoiceResponse: 'Response',
+  MultipleResponseResponse: 'Response',
+  SelectTextResponse: 'Response',
+  TrueFalseResponse: 'Response',
+  LearningObjective: 'Entity',
+  Annotation: 'Entity',
+  BookmarkAnnotation: 'Annotation',
+  HighlightAnnotation: 'Annotation',
+  SharedAnnotation: 'Annotation',
+  TagAnnotation: 'Annotation',
+};
+export const ENTITY_TYPES = Object.keys(PARENT);
+
+function ancestry(type: string): Set<string> {
+  const out = new Set<string>([type]);
+  const parents = PARENT[type];
+  for (const p of typeof parents === 'string' ? [parents] : (parents ?? [])) for (const a of ancestry(p)) out.add(a);
+  return out;
+}
+const ANCESTRY = new Map(ENTITY_TYPES.map((t) => [t, ancestry(t)]));
+/** Is `type` the entity type `required` or one of its subtypes? */
+export const isA = (type: string, required: string): boolean => ANCESTRY.get(type)?.has(required) ?? false;
+
+/** Entity properties beyond Entity's own (S11 Appendix C), by the type that introduces them. */
+const OWN_PROPERTIES: Record<string, string[]> = {
+  Entity: ['id', 'type', 'name', 'description', 'dateCreated', 'dateModified', 'extensions'],
+  SoftwareApplication: ['version'],
+  Organization: ['subOrganizationOf', 'members'],
+  CourseOffering: ['courseNumber', 'academicSession'],
+  CourseSection: ['category'],
+  Membership: ['organization', 'member', 'roles', 'status'],
+  Session: ['user', 'startedAtTime', 'endedAtTime', 'duration'],
+  LtiSession: ['messageParameters'],
+  DigitalResource: ['creators', 'mediaType', 'keywords', 'learningObjectives', 'isPartOf', 'datePublished', 'version'],
+  AssignableDigitalResource: ['dateToActivate', 'dateToShow', 'dateToStartOn', 'dateToSubmit', 'maxAttempts', 'maxSubmits', 'maxScore'],
+  DigitalResourceCollection: ['items'],
+  AssessmentItem: ['isTimeDependent'],
+  Message: ['replyTo', 'body', 'attachments'],
+  Frame: ['index'],
+  MediaObject: ['duration'],
+  AudioObject: ['volumeLevel', 'volumeMin', 'volumeMax', 'muted'],
+  MediaLocation: ['currentTime'],
+  Attempt: ['assignee', 'assignable', 'isPartOf', 'count', 'startedAtTime', 'endedAtTime', 'duration'],
+  Score: ['attempt', 'maxScore', 'scoreGiven', 'scoredBy', 'comment'],
+  Result: ['attempt', 'maxResultScore', 'resultScore', 'scoredBy', 'comment'],
+  Response: ['attempt', 'startedAtTime', 'endedAtTime', 'duration'],
+  FillinBlankResponse: ['values'],
+  MultipleChoiceResponse: ['value'],
+  MultipleResponseResponse: ['values'],
+  SelectTextResponse: ['values'],
+  TrueFalseResponse: ['value'],
+  Annotation: ['annotator', 'annotated'],
+  BookmarkAnnotation: ['bookmarkNotes'],
+  HighlightAnnotation: ['selection', 'selectionText'],
+  SharedAnnotation: ['withAgents'],
+  TagAnnotation: ['tags'],
+};
+
+/** Properties whose values are entities (an object or an IRI string), single or in arrays. */
+export const ENTITY_VALUED = new Set([
+  'subOrganizationOf', 'members', 'organization', 'member', 'user', 'creators', 'learningObjectives', 'isPartOf',
+  'items', 'replyTo', 'attachments', 'assignee', 'assignable', 'attempt', 'scoredBy', 'annotator', 'annotated',
+  'withAgents',
+]);
+export const DATE_TIME_VALUED = new Set([
+  'dateCreated', 'dateModified', 'datePublished', 'dateToActivate', 'dateToShow', 'dateToStartOn', 'dateToSubmit',
+  'startedAtTime', 'endedAtTime',
+]);
+
+/** Membership roles (S11 Appendix E): context roles and `Context#Sub` sub-roles. */
+export const ROLE_TERMS = new Set([
+  'Administrator', 'ContentDeveloper', 'Instructor', 'Learner', 'Manager', 'Member', 'Mentor', 'Officer',
+  ...['Administrator', 'Developer', 'ExternalDeveloper', 'ExternalSupport', 'ExternalSystemAdministrator', 'Support', 'SystemAdministrator'].map((r) => `Administrator#${r}`),
+  ...['ContentDeveloper', 'ContentExpert', 'ExternalContentExpert', 'Librarian'].map((r) => `ContentDeveloper#${r}`),
+  ...['ExternalInstructor', 'Grader', 'GuestInstructor', 'Instructor', 'Lecturer', 'PrimaryInstructor', 'SecondaryInstructor', 'TeachingAssistant', 'TeachingAssistantGroup', 'TeachingAssistantOffering', 'TeachingAssistantSection', 'TeachingAssistantTemplate'].map((r) => `Instructor#${r}`),
+  ...['ExternalLearner', 'GuestLearner', 'Learner', 'NonCreditLearner'].map((r) => `Learner#${r}`),
+  ...['AreaManager', 'CourseCoordinator', 'ExternalObserver', 'Manager', 'Observer'].map((r) => `Manager#${r}`),
+  'Member#Member',
+  ...['Advisor', 'Auditor', 'ExternalAdvisor', 'ExternalAuditor', 'ExternalLearningFacilitator', 'ExternalMentor', 'ExternalReviewer', 'ExternalTutor', 'LearningFacilitator', 'Mentor', 'Reviewer', 'Tutor'].map((r) => `Mentor#${r}`),
+  ...['Chair', 'Secretary', 'Treasurer', 'Vice-Chair'].map((r) => `Officer#${r}`),
+]);
+
+export interface EventRule {
+  actions: readonly Action[];
+  actor: readonly string[];
+  object: readonly string[];
+  generated?: readonly string[];
+  target?: readonly string[];
+  referrer?: readonly string[];
+}
+
+/** Caliper 1.1 event subtypes: allowed actions and entity types (S11 Appendix B, deprecated actions left out). */
+export const SPEC_RULES: Record<EventType, EventRule> = {
+  Event: { actions: ACTIONS, actor: ['Agent'], object: ['Entity'] },
+  AnnotationEvent: { actions: ['Bookmarked', 'Highlighted', 'Shared', 'Tagged'], actor: ['Person'], object: ['DigitalResource'], generated: ['Annotation'], target: ['Frame'] },
+  AssessmentEvent: { actions: ['Started', 'Paused', 'Resumed', 'Restarted', 'Reset', 'Submitted'], actor: ['Person'], object: ['Assessment'], generated: ['Attempt'] },
+  AssessmentItemEvent: { actions: ['Started', 'Skipped', 'Completed'], actor: ['Person'], object: ['AssessmentItem'], generated: ['Response', 'Attempt'], referrer: ['AssessmentItem'] },
+  AssignableEvent: { actions: ['Activated', 'Deactivated', 'Started', 'Completed', 'Submitted', 'Reviewed'], actor: ['Person'], object: ['AssignableDigitalResource'], generated: ['Attempt'], target: ['Frame'] },
+  ForumEvent: { actions: ['Subscribed', 'Unsubscribed'], actor: ['Person'], object: ['Forum'] },
+  GradeEvent: { actions: ['Graded'], actor: ['Agent'], object: ['Attempt'], generated: ['Score'], target: [] },
+  MediaEvent: {
+    actions: ['Started', 'Ended', 'Paused', 'Resumed', 'Restarted', 'ForwardedTo', 'JumpedTo', 'ChangedResolution', 'ChangedSize', 'ChangedSpeed', 'ChangedVolume', 'EnabledClosedCaptioning', 'DisabledClosedCaptioning', 'EnteredFullScreen', 'ExitedFullScreen', 'Muted', 'Unmuted', 'OpenedPopout', 'ClosedPopout'],
+    actor: ['Person'], object: ['MediaObject'], target: ['MediaLocation'],
+  },
+  MessageEvent: { actions: ['MarkedAsRead', 'MarkedAsUnread', 'Posted'], actor: ['Person'], object: ['Message'] },
+  NavigationEvent: { actions: ['NavigatedTo'], actor: ['Person'], object: ['DigitalResource', 'SoftwareApplication'], target: ['Frame'], referrer: ['DigitalResource', 'SoftwareApplication'] },
+  SessionEvent: { actions: ['LoggedIn', 'LoggedOut', 'TimedOut'], actor: ['Person', 'SoftwareApplication'], object: ['Session', 'SoftwareApplication'], target: ['DigitalResource'], referrer: ['DigitalResource', 'SoftwareApplication'] },
+  ThreadEvent: { actions: ['MarkedAsRead', 'MarkedAsUnread'], actor: ['Person'], object: ['Thread'] },
+  ToolUseEvent: { actions: ['Used'], actor: ['Person'], object: ['SoftwareApplication'], target: ['SoftwareApplication'] },
+  ViewEvent: { actions: ['Viewed'], actor: ['Person'], object: ['DigitalResource'], target: ['Frame'] },
+};
+
+/**
+ * Where Instructure's documented Caliper output departs from the 1.1 spec. We match Instructure, and
+ * the validator accepts exactly these and nothing else. Each is listed, with its source, in
+ * docs/caliper-departures.md.
+ */
+export const INSTRUCTURE_DEPARTURES = {
+  /** discussion_topic_created: ThreadEvent with action Created. */
+  eventActions: { ThreadEvent: ['Created'] } as Partial<Record<EventType, Action[]>>,
+  /** quiz_submitted, submission_created: the submission (an Attempt) is the object; asset_accessed: generic Entity objects. */
+  eventObjects: { AssessmentEvent: ['Attempt'], AssignableEvent: ['Attempt'], NavigationEvent: ['Entity'] } as Partial<Record<EventType, string[]>>,
+  /** asset_accessed by an unidentified visitor (public file, calendar feed): the application is the actor. */
+  eventActors: { NavigationEvent: ['SoftwareApplication'] } as Partial<Record<EventType, string[]>>,
+  /** Properties Instructure puts on entity types that do not define them. */
+  entityProperties: {
+    Attempt: ['body'], // submission_created
+    Document: ['body'], // syllabus_updated
+    Entity: ['startedAtTime', 'dateToShow', 'dateToSubmit'], // enrollment_state_*, assignment_override_*
+    Group: ['isPartOf'], // group_created, group_membership_created
+  } as Record<string, string[]>,
+};
+
+/** Every property allowed on an entity of `type`: its own, its supertypes', and Instructure's departures for exactly that type. */
+export function allowedProperties(type: string): Set<string> {
+  const out = new Set<string>();
+  for (const t of ANCESTRY.get(type) ?? []) for (const p of OWN_PROPERTIES[t] ?? []) out.add(p);
+  for (const p of INSTRUCTURE_DEPARTURES.entityProperties[type] ?? []) out.add(p);
+  return out;
+}
+
+export interface Entity {
+  id: string;
+  type: string;
+  [property: string]: unknown;
+}
+
+export interface CaliperEvent {
+  '@context': string;
+  id: string;
+  type: EventType;
+  actor: Entity;
+  action: Action;
+  object: Entity;
+  eventTime: string;
+  [property: string]: unknown;
+}
+
+export interface Envelope {
+  sensor: string;
+  sendTime: string;
+  dataVersion: string;
+  data: [CaliperEvent];
+}

@@ -1,0 +1,100 @@
+// The per-event path: raw input → checked raw event → mapper → Caliper envelope → checked envelope.
+// Every failure is a MappingError with a stable code and a message that names the event and field.
+import { createHash } from 'node:crypto';
+import { v4 as uuidv4 } from 'uuid';
+import { formatIssues, validateEnvelope } from './caliper/validate.js';
+import { CALIPER_CONTEXT, type Envelope } from './caliper/model.js';
+import { FieldError, MappingError } from './errors.js';
+import { RawEnvelope, type RawEvent } from './raw.js';
+import { caliperEvent, edApp } from '../mappers/builders.js';
+import { prune } from '../mappers/values.js';
+import { MAPPERS } from '../mappers/index.js';
+
+export type EventIdMode = 'deterministic' | 'random';
+
+export interface MapOptions {
+  /** deterministic (default): the same raw event always gets the same id; random: a fresh v4 UUID. */
+  eventId?: EventIdMode;
+  /** A fixed envelope sendTime (already `YYYY-MM-DDTHH:mm:ss.SSSZ`); default: now. */
+  sendTime?: string;
+}
+
+/** JSON with object keys sorted, so that key order and whitespace do not change an event's id. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const keys = Object.keys(value).sort();
+  let out = '{';
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    const v = (value as Record<string, unknown>)[k];
+    if (v === undefined) continue;
+    out += `${out.length > 1 ? ',' : ''}${JSON.stringify(k)}:${canonicalJson(v)}`;
+  }
+  return `${out}}`;
+}
+
+/**
+ * `urn:uuid:` + a v4-layout UUID (version nibble 4, RFC 4122 variant) whose other 122 bits are the
+ * SHA-256 of the canonical raw event: redeliveries and replays of one event share an id.
+ */
+export function deterministicEventId(raw: unknown): string {
+  const digest = createHash('sha256').update(canonicalJson(raw)).digest();
+  return `urn:uuid:${uuidv4({ random: digest.subarray(0, 16) })}`;
+}
+
+export const randomEventId = (): string => `urn:uuid:${uuidv4()}`;
+
+/** The event_name of an input, if it has one, for error reports. */
+export function eventNameOf(input: unknown): string | undefined {
+  const name = (input as { metadata?: { event_name?: unknown } } | null)?.metadata?.event_name;
+  return typeof name === 'string' ? name : undefined;
+}
+
+/** Maps one parsed raw Canvas event to a validated Caliper 1.1 envelope, or throws a MappingError. */
+export function mapEvent(input: unknown, options: MapOptions = {}): Envelope {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new MappingError('NOT_AN_OBJECT', `expected a Canvas event object {metadata, body}, got ${Array.isArray(input) ? 'an array' : input === null ? 'null' : typeof input}`);
+  }
+  const eventName = eventNameOf(input);
+  const label = `event ${eventName ?? '(no event_name)'}`;
+  const checked = RawEnvelope.safeParse(input);
+  if (!checked.success) throw new MappingError('INVALID_RAW_EVENT', `${label}: ${formatIssues(checked.error.issues)}`, eventName);
+
+  const mapper = MAPPERS.get(checked.data.metadata.event_name);
+  if (!mapper) {
+    throw new MappingError('UNKNOWN_EVENT', `${label}: unsupported event_name (run \`canvas-caliper events\` for the supported ones)`, eventName);
+  }
+  const body = mapper.body.safeParse(checked.data.body);
+  if (!body.success) throw new MappingError('INVALID_RAW_EVENT', `${label}: ${formatIssues(body.error.issues, 'body')}`, eventName);
+
+  const raw: RawEvent = { metadata: checked.data.metadata, body: body.data as Record<string, unknown> };
+  let envelope: Envelope;
+  try {
+    const eventId = options.eventId === 'random' ? randomEventId() : deterministicEventId(input);
+    const event = caliperEvent(raw, mapper, mapper.map(raw), eventId);
+    envelope = prune({
+      sensor: edApp(raw.metadata).id,
+      sendTime: options.sendTime ?? new Date().toISOString(),
+      dataVersion: CALIPER_CONTEXT,
+      data: [event],
+    });
+  } catch (err) {
+    if (err instanceof FieldError) throw new MappingError('INVALID_RAW_EVENT', `${label}: ${err.message}`, eventName);
+    throw new MappingError('MAPPER_ERROR', `${label}: mapper failed: ${err instanceof Error ? err.message : String(err)}`, eventName);
+  }
+  const valid = validateEnvelope(envelope);
+  if (!valid.ok) throw new MappingError('INVALID_CALIPER', `${label}: the Caliper output is invalid: ${valid.error}`, eventName);
+  return envelope;
+}
+
+/** Parses and maps one JSON text (a raw Canvas event). */
+export function mapJson(text: string, options: MapOptions = {}): Envelope {
+  let input: unknown;
+  try {
+    input = JSON.parse(text);
+  } catch (err) {
+    throw new MappingError('INVALID_JSON', `invalid JSON: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return mapEvent(input, options);
+}

@@ -1,0 +1,31 @@
+/** Why an input could not become a Caliper envelope. `code` is stable (it becomes the DLQ error_code). */
+export type MappingErrorCode =
+  | 'INVALID_JSON'
+  | 'NOT_AN_OBJECT'
+  | 'INVALID_RAW_EVENT'
+  | 'UNKNOWN_EVENT'
+  | 'MAPPER_ERROR'
+  | 'INVALID_CALIPER';
+
+export class MappingError extends Error {
+  override readonly name = 'MappingError';
+  constructor(
+    readonly code: MappingErrorCode,
+    message: string,
+    /** The Canvas event_name, when the input got far enough to have one. */
+    readonly eventName?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Thrown by builders when a field holds a value that cannot be mapped (e.g. an unparseable timestamp). */
+export class FieldError extends Error {
+  override readonly name = 'FieldError';
+  constructor(
+    readonly field: string,
+    readonly problem: string,
+  ) {
+    super(`${field}: ${problem}`);
+  }
+}

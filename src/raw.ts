@@ -1,0 +1,51 @@
+// The raw Canvas live event ("Canvas" format): { metadata, body }. Only what every mapper relies on is
+// required here; each mapper adds the body fields it needs (see mappers/*.ts).
+import { z } from 'zod';
+
+/** A Canvas id: Canvas sends strings, some producers send numbers. */
+export const Id = z.union([z.string().min(1, 'must not be empty'), z.number().int('must be an integer id')]);
+const Text = z.string();
+const OptText = Text.nullish();
+const OptId = Id.nullish();
+
+export const Metadata = z.looseObject({
+  event_name: z.string({ error: 'is required (a string)' }).min(1, 'must not be empty'),
+  event_time: z.string({ error: 'is required (an ISO 8601 string)' }),
+  user_id: OptId,
+  real_user_id: OptId,
+  user_login: OptText,
+  user_sis_id: OptText,
+  root_account_id: OptId,
+  root_account_uuid: OptText,
+  root_account_lti_guid: OptText,
+  context_type: OptText,
+  context_id: OptId,
+  context_role: OptText,
+  context_account_id: OptId,
+  hostname: OptText,
+  request_id: OptText,
+  session_id: OptText,
+  user_agent: OptText,
+  client_ip: OptText,
+  url: OptText,
+  referrer: OptText,
+  http_method: OptText,
+  developer_key_id: OptId,
+  job_id: OptId,
+  job_tag: OptText,
+});
+export type Metadata = z.infer<typeof Metadata>;
+
+export const RawEnvelope = z.object({
+  metadata: Metadata,
+  body: z.record(z.string(), z.unknown(), { error: 'must be an object' }),
+});
+
+export interface RawEvent<B = Record<string, unknown>> {
+  metadata: Metadata;
+  body: B;
+}
+
+/** A body schema that requires the listed fields and lets every other field through. */
+export const body = <S extends z.ZodRawShape>(shape: S) => z.looseObject(shape);
+export { z };
