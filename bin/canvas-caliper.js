@@ -2,6 +2,12 @@
 // Launcher: the TypeScript sources are compiled to dist/ by `npm run build` (run by `prepare` on `npm ci`).
 import { main } from '../dist/src/cli.js';
 
+// `canvas-caliper map ... | head` closes the pipe early: that is not an error.
+process.stdout.on('error', (err) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -15,18 +15,18 @@ export function idString(value: RawId, field: string): string {
 
 const CALIPER_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const CANVAS_TIME =
-  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?$/i;
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?$/i;
 
 /**
  * `YYYY-MM-DDTHH:mm:ss.SSSZ` in UTC, as Caliper requires. Accepts ISO 8601 with or without
- * milliseconds and with an offset, and Ruby's `2019-11-05 07:38:00 -0800` that Canvas also emits.
+ * milliseconds and with an offset, a bare date, and Ruby's `2019-11-05 07:38:00 -0800` that Canvas also emits.
  * A time with no zone is taken as UTC (Canvas serialises UTC).
  */
 export function caliperTime(value: string, field: string): string {
   if (CALIPER_TIME.test(value)) return value;
   const m = CANVAS_TIME.exec(value);
   if (!m) throw new FieldError(field, `"${value}" is not a timestamp (expected ISO 8601)`);
-  const [, y, mo, d, h, mi, s, frac = '0', zone = 'Z'] = m as unknown as string[];
+  const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '0', zone = 'Z'] = m as unknown as string[];
   const ms = Math.floor(Number(`0.${frac}`) * 1000 + 1e-6);
   let offsetMinutes = 0;
   const z = zone!.toUpperCase();

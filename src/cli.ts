@@ -1,0 +1,209 @@
+// canvas-caliper: the command line. `map` runs the mappers on files or stdin; `events` lists them.
+import fs from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { mapEvent, type EventIdMode, type MapOptions } from './engine.js';
+import { MappingError } from './errors.js';
+import { MAPPERS } from '../mappers/index.js';
+import { caliperTime } from '../mappers/values.js';
+
+const HELP = `canvas-caliper: Canvas live events (raw Canvas format) to IMS Caliper 1.1, as Instructure emits them
+
+Usage: canvas-caliper <command> [options]
+
+Commands:
+  map [FILE...]   map raw Canvas events to Caliper envelopes (NDJSON on stdout)
+  events          list every supported event_name with its Caliper type, action and object type
+
+Run 'canvas-caliper <command> --help' for a command's options.
+`;
+
+const MAP_HELP = `Usage: canvas-caliper map [options] [FILE...]
+
+Reads raw Canvas live events from each FILE, or from stdin when there is no FILE or FILE is '-'.
+An input is a JSON object, a JSON array of objects, or NDJSON (one object per line).
+Writes one Caliper 1.1 envelope per event to stdout, one per line (NDJSON), in input order.
+
+An event that cannot be mapped (invalid JSON, unknown event_name, invalid fields) writes nothing to
+stdout; a JSON line on stderr names it (input, position, line, event_name, error_code, error), the
+other events still map, and the exit code is 1.
+
+Options:
+  --pretty                      indent each envelope (output is then no longer one line per envelope)
+  --event-id deterministic|random
+                                deterministic (default): the same raw event always gets the same
+                                urn:uuid id, so redeliveries and replays can be de-duplicated;
+                                random: a fresh v4 UUID per event
+  --send-time ISO               use this envelope sendTime (any ISO 8601 time; written in UTC with ms)
+                                instead of the current time, for reproducible output
+  -h, --help                    show this help
+
+Exit codes: 0 every event mapped, 1 some events could not be mapped, 2 usage error.
+`;
+
+const EVENTS_HELP = `Usage: canvas-caliper events [--json]
+
+Lists every supported Canvas event_name with the Caliper event type, action and object type it maps to.
+
+Options:
+  --json       one JSON object per line instead of a table
+  -h, --help   show this help
+`;
+
+type Write = (text: string) => void;
+export interface Io {
+  stdout: Write;
+  stderr: Write;
+  readStdin: () => Promise<string>;
+}
+
+const processIo: Io = {
+  stdout: (t) => process.stdout.write(t),
+  stderr: (t) => process.stderr.write(t),
+  readStdin: async () => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  },
+};
+
+class UsageError extends Error {}
+
+/** Runs the CLI and returns its exit code. */
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'map':
+        return await mapCommand(rest, io);
+      case 'events':
+        return eventsCommand(rest, io);
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        io.stdout(HELP);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command '${command}'`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.stderr(`canvas-caliper: ${(err as Error).message}\nRun 'canvas-caliper --help' for usage.\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+function eventsCommand(argv: string[], io: Io): number {
+  const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) {
+    io.stdout(EVENTS_HELP);
+    return 0;
+  }
+  const rows = [...MAPPERS.values()].map((m) => ({ event_name: m.eventName, type: m.type, action: m.action, object: m.objectType }));
+  if (values.json) {
+    for (const row of rows) io.stdout(`${JSON.stringify(row)}\n`);
+    return 0;
+  }
+  const header = { event_name: 'EVENT_NAME', type: 'CALIPER TYPE', action: 'ACTION', object: 'OBJECT TYPE' };
+  const all = [header, ...rows];
+  const width = (k: keyof typeof header) => Math.max(...all.map((r) => r[k].length));
+  const [w1, w2, w3] = [width('event_name'), width('type'), width('action')];
+  for (const r of all) io.stdout(`${r.event_name.padEnd(w1)}  ${r.type.padEnd(w2)}  ${r.action.padEnd(w3)}  ${r.object}\n`);
+  return 0;
+}
+
+/** One input to map: the parsed value, or the reason it could not be parsed, with where it came from. */
+interface Item {
+  position: number;
+  line?: number;
+  value?: unknown;
+  error?: MappingError;
+}
+
+/** A JSON object, a JSON array, or NDJSON: the items of one input text, in order. */
+export function splitInput(text: string): Item[] {
+  const trimmed = text.trim();
+  if (trimmed === '') return [];
+  try {
+    const value: unknown = JSON.parse(trimmed);
+    return Array.isArray(value) ? value.map((v, i) => ({ position: i + 1, value: v })) : [{ position: 1, value }];
+  } catch (err) {
+    const lines = text.split('\n');
+    const isNdjson = trimmed.startsWith('{') && lines.filter((l) => l.trim()).every((l) => l.startsWith('{'));
+    if (!isNdjson) return [{ position: 1, error: invalidJson(err) }];
+  }
+  const items: Item[] = [];
+  lines: for (const [i, line] of text.split('\n').entries()) {
+    if (!line.trim()) continue lines;
+    const position = items.length + 1;
+    try {
+      items.push({ position, line: i + 1, value: JSON.parse(line) });
+    } catch (err) {
+      items.push({ position, line: i + 1, error: invalidJson(err) });
+    }
+  }
+  return items;
+}
+
+const invalidJson = (err: unknown) => new MappingError('INVALID_JSON', `invalid JSON: ${err instanceof Error ? err.message : String(err)}`);
+
+async function mapCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      pretty: { type: 'boolean' },
+      'event-id': { type: 'string', default: 'deterministic' },
+      'send-time': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    io.stdout(MAP_HELP);
+    return 0;
+  }
+  const eventId = values['event-id'];
+  if (eventId !== 'deterministic' && eventId !== 'random') throw new UsageError(`--event-id must be deterministic or random, not '${eventId}'`);
+  const options: MapOptions = { eventId: eventId as EventIdMode };
+  if (values['send-time'] !== undefined) {
+    try {
+      options.sendTime = caliperTime(values['send-time'], '--send-time');
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  }
+  const sources = positionals.length ? positionals : ['-'];
+  let failed = 0;
+  for (const source of sources) {
+    let text: string;
+    try {
+      text = source === '-' ? await io.readStdin() : await fs.readFile(source, 'utf8');
+    } catch (err) {
+      io.stderr(`${JSON.stringify({ input: source, error_code: 'READ_ERROR', error: (err as Error).message })}\n`);
+      failed++;
+      continue;
+    }
+    for (const item of splitInput(text)) {
+      try {
+        if (item.error) throw item.error;
+        const envelope = mapEvent(item.value, options);
+        io.stdout(`${values.pretty ? JSON.stringify(envelope, null, 2) : JSON.stringify(envelope)}\n`);
+      } catch (err) {
+        failed++;
+        const e = err instanceof MappingError ? err : new MappingError('MAPPER_ERROR', String(err));
+        const report = {
+          input: source === '-' ? 'stdin' : source,
+          position: item.position,
+          line: item.line,
+          event_name: e.eventName,
+          error_code: e.code,
+          error: e.message,
+        };
+        io.stderr(`${JSON.stringify(report)}\n`);
+      }
+    }
+  }
+  return failed ? 1 : 0;
+}
