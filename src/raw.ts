@@ -3,7 +3,14 @@
 import { z } from 'zod';
 
 /** A Canvas id: Canvas sends strings, some producers send numbers. */
-export const Id = z.union([z.string().min(1, 'must not be empty'), z.number().int('must be an integer id')]);
+export const Id = z.union(
+  [
+    z.string().min(1, 'must not be empty'),
+    // Ids past 2^53 have already lost digits in JSON.parse: refuse them rather than emit a wrong id.
+    z.number().refine(Number.isSafeInteger, 'numeric id must be an integer below 2^53 (larger ids lose digits in JSON: send them as strings)'),
+  ],
+  { error: (issue) => (issue.input === undefined ? 'is required' : 'must be a Canvas id (a string or an integer)') },
+);
 const Text = z.string();
 const OptText = Text.nullish();
 const OptId = Id.nullish();
