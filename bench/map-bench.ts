@@ -1,0 +1,92 @@
+// npm run bench [-- --json]: per event type, the throughput of the whole per-event path (JSON.parse,
+// raw validation, map, event id, Caliper validation, JSON.stringify) against its floor — JSON.parse
+// of the same raw text plus JSON.stringify of the same Caliper output — measured in the same run,
+// interleaved, so the ratio does not depend on how fast this machine is.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { mapEvent } from '../src/engine.js';
+import { splitInput } from '../src/cli.js';
+
+const SEND_TIME = '2020-01-01T00:00:00.000Z';
+const samplesDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'samples');
+const json = process.argv.includes('--json');
+const ROUNDS = 7;
+const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 60);
+
+interface Case {
+  eventName: string;
+  texts: string[];
+  outputs: unknown[];
+}
+
+function loadCases(): Case[] {
+  const byName = new Map<string, Case>();
+  for (const file of fs.readdirSync(samplesDir).sort()) {
+    for (const item of splitInput(fs.readFileSync(path.join(samplesDir, file), 'utf8'))) {
+      const text = JSON.stringify(item.value);
+      const name = (item.value as { metadata: { event_name: string } }).metadata.event_name;
+      const c = byName.get(name) ?? { eventName: name, texts: [], outputs: [] };
+      c.texts.push(text);
+      c.outputs.push(mapEvent(JSON.parse(text), { sendTime: SEND_TIME }));
+      byName.set(name, c);
+    }
+  }
+  return [...byName.values()];
+}
+
+/** Runs `fn` over the case's inputs for about `ms`; returns nanoseconds per event. */
+function measure(c: Case, ms: number, fn: (i: number) => unknown): number {
+  let n = 0;
+  let sink = 0;
+  const start = process.hrtime.bigint();
+  const deadline = start + BigInt(ms * 1e6);
+  let now = start;
+  while (now < deadline) {
+    for (let k = 0; k < 50; k++) {
+      const r = fn(n % c.texts.length);
+      sink += typeof r === 'string' ? r.length : 1;
+      n++;
+    }
+    now = process.hrtime.bigint();
+  }
+  if (sink === -1) console.log(sink);
+  return Number(now - start) / n;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+const cases = loadCases();
+const full = (c: Case) => (i: number) => JSON.stringify(mapEvent(JSON.parse(c.texts[i]!), { sendTime: SEND_TIME }));
+const floor = (c: Case) => (i: number) => {
+  JSON.parse(c.texts[i]!);
+  return JSON.stringify(c.outputs[i]);
+};
+// Warm up both paths so the JIT has compiled them before anything is timed.
+for (const c of cases) {
+  measure(c, 20, full(c));
+  measure(c, 20, floor(c));
+}
+const rows = cases.map((c) => {
+  const fullNs: number[] = [];
+  const floorNs: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    fullNs.push(measure(c, ROUND_MS, full(c)));
+    floorNs.push(measure(c, ROUND_MS, floor(c)));
+  }
+  const f = median(fullNs);
+  const fl = median(floorNs);
+  return { eventName: c.eventName, eventsPerSecond: Math.round(1e9 / f), floorEventsPerSecond: Math.round(1e9 / fl), ratioToJsonFloor: +(f / fl).toFixed(2) };
+});
+// Overall: every event type weighted equally (mean time per event over the types).
+const meanFull = rows.reduce((s, r) => s + 1e9 / r.eventsPerSecond, 0) / rows.length;
+const meanFloor = rows.reduce((s, r) => s + 1e9 / r.floorEventsPerSecond, 0) / rows.length;
+const overall = { ratioToJsonFloor: +(meanFull / meanFloor).toFixed(2), eventsPerSecond: Math.round(1e9 / meanFull), floorEventsPerSecond: Math.round(1e9 / meanFloor) };
+
+if (json) {
+  console.log(JSON.stringify({ ...overall, goal: 1.5, node: process.version, eventTypes: rows }));
+} else {
+  console.log('event_name                        events/s   floor events/s   ratio to floor');
+  for (const r of rows) console.log(`${r.eventName.padEnd(32)} ${String(r.eventsPerSecond).padStart(9)} ${String(r.floorEventsPerSecond).padStart(16)} ${r.ratioToJsonFloor.toFixed(2).padStart(16)}`);
+  console.log(`${'overall'.padEnd(32)} ${String(overall.eventsPerSecond).padStart(9)} ${String(overall.floorEventsPerSecond).padStart(16)} ${overall.ratioToJsonFloor.toFixed(2).padStart(16)}   (goal ≤ 1.5)`);
+}
