@@ -12,7 +12,7 @@ export interface Mapper<S extends z.ZodType = z.ZodType> {
   objectType: string;
   /** The body fields this mapper needs; other fields pass through unchecked. */
   body: S;
-  map(raw: RawEvent<z.infer<S>>): EventParts;
+  map(raw: RawEvent<z.infer<S> & Record<string, unknown>>): EventParts;
 }
 
 export const mapper = <S extends z.ZodType>(m: Mapper<S>): Mapper<S> => m;

@@ -26,21 +26,22 @@ export function caliperTime(value: string, field: string): string {
   if (CALIPER_TIME.test(value)) return value;
   const m = CANVAS_TIME.exec(value);
   if (!m) throw new FieldError(field, `"${value}" is not a timestamp (expected ISO 8601)`);
-  const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '0', zone = 'Z'] = m as unknown as string[];
-  const ms = Math.floor(Number(`0.${frac}`) * 1000 + 1e-6);
-  let offsetMinutes = 0;
-  const z = zone!.toUpperCase();
-  if (z !== 'Z' && z !== 'UTC' && z !== 'GMT') {
-    const sign = z.startsWith('-') ? -1 : 1;
-    const digits = z.slice(1).replace(':', '');
-    offsetMinutes = sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4) || '0'));
-  }
-  const utc = Date.UTC(+y!, +mo! - 1, +d!, +h!, +mi!, +s!, ms) - offsetMinutes * 60_000;
-  const date = new Date(utc);
-  if (Number.isNaN(utc) || date.getUTCFullYear() > 9999 || +mo! > 12 || +d! > 31 || +h! > 23 || +mi! > 59 || +s! > 60) {
+  const [, y, mo, d, h = '00', mi = '00', s = '00', frac = '', zone = 'Z'] = m as unknown as string[];
+  if (+mo! < 1 || +mo! > 12 || +d! < 1 || +d! > daysInMonth(+y!, +mo!) || +h > 23 || +mi > 59 || +s > 59) {
     throw new FieldError(field, `"${value}" is not a valid date-time`);
   }
-  return date.toISOString();
+  const ms = (frac + '000').slice(0, 3);
+  const z = zone.toUpperCase();
+  // UTC already (the usual case): only the milliseconds are missing or of another precision.
+  if (z === 'Z' || z === 'UTC' || z === 'GMT' || /^[+-]00:?(00)?$/.test(z)) return `${y}-${mo}-${d}T${h}:${mi}:${s}.${ms}Z`;
+  const sign = z.startsWith('-') ? -1 : 1;
+  const digits = z.slice(1).replace(':', '');
+  const offsetMinutes = sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4) || '0'));
+  return new Date(Date.UTC(+y!, +mo! - 1, +d!, +h, +mi, +s, +ms) - offsetMinutes * 60_000).toISOString();
+}
+
+function daysInMonth(year: number, month: number): number {
+  return month === 2 ? (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
 }
 
 /** Query or fragment parameters whose values are credentials. Canvas's own examples carry some of them. */

@@ -19,27 +19,31 @@ export interface MapOptions {
   sendTime?: string;
 }
 
-/** JSON with object keys sorted, so that key order and whitespace do not change an event's id. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const keys = Object.keys(value).sort();
-  let out = '{';
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i]!;
-    const v = (value as Record<string, unknown>)[k];
-    if (v === undefined) continue;
-    out += `${out.length > 1 ? ',' : ''}${JSON.stringify(k)}:${canonicalJson(v)}`;
+/**
+ * An encoding of a JSON value that ignores key order: an object becomes [0, key, value, …] with its
+ * keys sorted, an array [1, item, …]. Serialised with JSON.stringify it is the input of the event id
+ * hash. (Arrays rather than re-built objects: JSON.stringify writes them several times faster.)
+ */
+export function orderFree(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  const out: unknown[] = [];
+  if (Array.isArray(value)) {
+    out.push(1);
+    for (const item of value) out.push(orderFree(item));
+  } else {
+    out.push(0);
+    for (const k of Object.keys(value).sort()) out.push(k, orderFree((value as Record<string, unknown>)[k]));
   }
-  return `${out}}`;
+  return out;
 }
 
 /**
  * `urn:uuid:` + a v4-layout UUID (version nibble 4, RFC 4122 variant) whose other 122 bits are the
- * SHA-256 of the canonical raw event: redeliveries and replays of one event share an id.
+ * SHA-256 of the raw event in its key-order-free encoding: redeliveries and replays of one event
+ * share an id, however they were re-serialised.
  */
 export function deterministicEventId(raw: unknown): string {
-  const digest = createHash('sha256').update(canonicalJson(raw)).digest();
+  const digest = createHash('sha256').update(JSON.stringify(orderFree(raw))).digest();
   return `urn:uuid:${uuidv4({ random: digest.subarray(0, 16) })}`;
 }
 
@@ -68,7 +72,7 @@ export function mapEvent(input: unknown, options: MapOptions = {}): Envelope {
   const body = mapper.body.safeParse(checked.data.body);
   if (!body.success) throw new MappingError('INVALID_RAW_EVENT', `${label}: ${formatIssues(body.error.issues, 'body')}`, eventName);
 
-  const raw: RawEvent = { metadata: checked.data.metadata, body: body.data as Record<string, unknown> };
+  const raw: RawEvent = { metadata: checked.data.metadata, body: checked.data.body };
   let envelope: Envelope;
   try {
     const eventId = options.eventId === 'random' ? randomEventId() : deterministicEventId(input);

@@ -15,7 +15,8 @@ const Text = z.string();
 const OptText = Text.nullish();
 const OptId = Id.nullish();
 
-export const Metadata = z.looseObject({
+// Metadata fields the builders read; others are ignored here (they still count for the event id).
+export const Metadata = z.object({
   event_name: z.string({ error: 'is required (a string)' }).min(1, 'must not be empty'),
   event_time: z.string({ error: 'is required (an ISO 8601 string)' }),
   user_id: OptId,
@@ -43,9 +44,11 @@ export const Metadata = z.looseObject({
 });
 export type Metadata = z.infer<typeof Metadata>;
 
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
 export const RawEnvelope = z.object({
   metadata: Metadata,
-  body: z.record(z.string(), z.unknown(), { error: 'must be an object' }),
+  body: z.custom<Record<string, unknown>>(isObject, { error: 'must be an object' }),
 });
 
 export interface RawEvent<B = Record<string, unknown>> {
@@ -53,6 +56,9 @@ export interface RawEvent<B = Record<string, unknown>> {
   body: B;
 }
 
-/** A body schema that requires the listed fields and lets every other field through. */
-export const body = <S extends z.ZodRawShape>(shape: S) => z.looseObject(shape);
+/**
+ * A body schema: the fields a mapper requires. It only checks them; the mapper receives the whole
+ * body as Canvas sent it, other fields included.
+ */
+export const body = <S extends z.ZodRawShape>(shape: S) => z.object(shape);
 export { z };

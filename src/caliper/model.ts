@@ -204,12 +204,15 @@ export const INSTRUCTURE_DEPARTURES = {
 };
 
 /** Every property allowed on an entity of `type`: its own, its supertypes', and Instructure's departures for exactly that type. */
-export function allowedProperties(type: string): Set<string> {
-  const out = new Set<string>();
-  for (const t of ANCESTRY.get(type) ?? []) for (const p of OWN_PROPERTIES[t] ?? []) out.add(p);
-  for (const p of INSTRUCTURE_DEPARTURES.entityProperties[type] ?? []) out.add(p);
-  return out;
-}
+const ALLOWED = new Map(
+  ENTITY_TYPES.map((type) => {
+    const out = new Set<string>();
+    for (const t of ANCESTRY.get(type) ?? []) for (const p of OWN_PROPERTIES[t] ?? []) out.add(p);
+    for (const p of INSTRUCTURE_DEPARTURES.entityProperties[type] ?? []) out.add(p);
+    return [type, out] as const;
+  }),
+);
+export const allowedProperties = (type: string): ReadonlySet<string> => ALLOWED.get(type) ?? new Set();
 
 export interface Entity {
   id: string;

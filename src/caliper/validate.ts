@@ -61,19 +61,20 @@ const EVENT_ENTITY_PROPS: Record<string, string | undefined> = {
   federatedSession: 'LtiSession',
 };
 
-type Issue = { path: (string | number)[]; message: string };
+/** A problem found by the rule checks; `at` is the path as written in messages, e.g. `data[0].object.type`. */
+type Issue = { at: string; message: string };
 
 function typeOf(ref: unknown): string | undefined {
   return ref !== null && typeof ref === 'object' ? String((ref as { type: unknown }).type) : undefined;
 }
 
 /** The event type × action × actor/object/generated/target/referrer table, with Instructure's departures. */
-function checkEventRules(event: z.infer<typeof EventShape>, path: (string | number)[], issues: Issue[]): void {
+function checkEventRules(event: z.infer<typeof EventShape>, at: string, issues: Issue[]): void {
   const rule = SPEC_RULES[event.type];
   const type: EventType = event.type;
   const actions: readonly string[] = [...rule.actions, ...(INSTRUCTURE_DEPARTURES.eventActions[type] ?? [])];
   if (!actions.includes(event.action)) {
-    issues.push({ path: [...path, 'action'], message: `${type} does not allow action "${event.action}" (allowed: ${actions.join(', ')})` });
+    issues.push({ at: `${at}.action`, message: `${type} does not allow action "${event.action}" (allowed: ${actions.join(', ')})` });
   }
   const roles: [string, readonly string[] | undefined][] = [
     ['actor', [...rule.actor, ...(INSTRUCTURE_DEPARTURES.eventActors[type] ?? [])]],
@@ -85,56 +86,60 @@ function checkEventRules(event: z.infer<typeof EventShape>, path: (string | numb
   for (const [prop, allowed] of roles) {
     const t = typeOf((event as Record<string, unknown>)[prop]);
     if (t === undefined || allowed === undefined) continue;
-    if (!allowed.some((a) => isA(t, a) || t === a)) {
+    if (!allowed.some((a) => isA(t, a))) {
       issues.push({
-        path: [...path, prop],
+        at: `${at}.${prop}`,
         message: allowed.length ? `${type} does not allow ${prop} of type "${t}" (allowed: ${allowed.join(', ')})` : `${type} has no ${prop}`,
       });
     }
   }
 }
 
-/** An entity object: known type of the expected kind, only the properties its type defines, well-formed values. */
-function checkEntity(value: Record<string, unknown>, expected: string, path: (string | number)[], issues: Issue[]): void {
+/** An entity object: known type of the expected kind, only the properties its type defines, well-formed values, no nulls. */
+function checkEntity(value: Record<string, unknown>, expected: string, at: string, issues: Issue[]): void {
   const type = String(value.type);
   if (!ENTITY_TYPES.includes(type)) {
-    issues.push({ path: [...path, 'type'], message: `"${type}" is not a Caliper 1.1 entity type` });
+    issues.push({ at: `${at}.type`, message: `"${type}" is not a Caliper 1.1 entity type` });
     return;
   }
-  if (!isA(type, expected)) issues.push({ path: [...path, 'type'], message: `must be a ${expected}, not "${type}"` });
-  if (typeof value.id !== 'string' || !IRI.test(value.id)) issues.push({ path: [...path, 'id'], message: 'must be an absolute IRI' });
+  if (!isA(type, expected)) issues.push({ at: `${at}.type`, message: `must be a ${expected}, not "${type}"` });
+  if (typeof value.id !== 'string' || !IRI.test(value.id)) issues.push({ at: `${at}.id`, message: 'must be an absolute IRI' });
   const allowed = allowedProperties(type);
   for (const key in value) {
     const v = value[key];
-    const at = [...path, key];
-    if (!allowed.has(key)) {
-      issues.push({ path: at, message: `"${key}" is not a property of ${type}` });
+    if (v === null) {
+      issues.push({ at: `${at}.${key}`, message: 'is null (null and empty values must be left out)' });
+    } else if (!allowed.has(key)) {
+      issues.push({ at: `${at}.${key}`, message: `"${key}" is not a property of ${type}` });
     } else if (ENTITY_VALUED.has(key)) {
-      for (const [i, item] of (Array.isArray(v) ? v : [v]).entries()) {
-        const itemPath = Array.isArray(v) ? [...at, i] : at;
-        if (typeof item === 'string') {
-          if (!IRI.test(item)) issues.push({ path: itemPath, message: 'must be an absolute IRI' });
-        } else if (item !== null && typeof item === 'object') {
-          checkEntity(item as Record<string, unknown>, 'Entity', itemPath, issues);
-        } else issues.push({ path: itemPath, message: 'must be an entity object or an IRI string' });
-      }
+      if (Array.isArray(v)) v.forEach((item, i) => checkEntityValue(item, `${at}.${key}[${i}]`, issues));
+      else checkEntityValue(v, `${at}.${key}`, issues);
     } else if (DATE_TIME_VALUED.has(key)) {
-      if (typeof v !== 'string' || !DATE_TIME.test(v)) issues.push({ path: at, message: 'must be a UTC date-time YYYY-MM-DDTHH:mm:ss.SSSZ' });
+      if (typeof v !== 'string' || !DATE_TIME.test(v)) issues.push({ at: `${at}.${key}`, message: 'must be a UTC date-time YYYY-MM-DDTHH:mm:ss.SSSZ' });
     } else if (key === 'roles') {
-      if (!Array.isArray(v) || v.length === 0) issues.push({ path: at, message: 'must be a non-empty array of role terms' });
-      else for (const [i, r] of v.entries()) if (!ROLE_TERMS.has(r as string)) issues.push({ path: [...at, i], message: `"${String(r)}" is not a Caliper role term` });
+      if (!Array.isArray(v) || v.length === 0) issues.push({ at: `${at}.roles`, message: 'must be a non-empty array of role terms' });
+      else v.forEach((r, i) => ROLE_TERMS.has(r as string) || issues.push({ at: `${at}.roles[${i}]`, message: `"${String(r)}" is not a Caliper role term` }));
     } else if (key === 'status') {
-      if (v !== 'Active' && v !== 'Inactive') issues.push({ path: at, message: 'must be Active or Inactive' });
+      if (v !== 'Active' && v !== 'Inactive') issues.push({ at: `${at}.status`, message: 'must be Active or Inactive' });
     } else if (key === 'extensions') {
-      if (v === null || typeof v !== 'object' || Array.isArray(v)) issues.push({ path: at, message: 'must be an object' });
+      if (typeof v !== 'object' || Array.isArray(v)) issues.push({ at: `${at}.extensions`, message: 'must be an object' });
+      else checkNoNulls(v, `${at}.extensions`, issues);
     }
   }
 }
 
-function checkNoNulls(value: unknown, path: (string | number)[], issues: Issue[]): void {
-  if (value === null) issues.push({ path, message: 'is null (null and empty values must be left out)' });
-  else if (Array.isArray(value)) value.forEach((v, i) => checkNoNulls(v, [...path, i], issues));
-  else if (typeof value === 'object') for (const k in value) checkNoNulls((value as Record<string, unknown>)[k], [...path, k], issues);
+function checkEntityValue(item: unknown, at: string, issues: Issue[]): void {
+  if (typeof item === 'string') {
+    if (!IRI.test(item)) issues.push({ at, message: 'must be an absolute IRI' });
+  } else if (item !== null && typeof item === 'object') {
+    checkEntity(item as Record<string, unknown>, 'Entity', at, issues);
+  } else issues.push({ at, message: 'must be an entity object or an IRI string' });
+}
+
+function checkNoNulls(value: unknown, at: string, issues: Issue[]): void {
+  if (value === null) issues.push({ at, message: 'is null (null and empty values must be left out)' });
+  else if (Array.isArray(value)) value.forEach((v, i) => checkNoNulls(v, `${at}[${i}]`, issues));
+  else if (typeof value === 'object') for (const k in value) checkNoNulls((value as Record<string, unknown>)[k], `${at}.${k}`, issues);
 }
 
 export const EnvelopeSchema = z
@@ -147,16 +152,16 @@ export const EnvelopeSchema = z
   .superRefine((envelope, ctx) => {
     const issues: Issue[] = [];
     envelope.data.forEach((event, i) => {
-      const path = ['data', i];
-      checkEventRules(event, path, issues);
+      const at = `data[${i}]`;
+      checkEventRules(event, at, issues);
       const record = event as Record<string, unknown>;
       for (const prop in EVENT_ENTITY_PROPS) {
         const v = record[prop];
-        if (v !== null && typeof v === 'object') checkEntity(v as Record<string, unknown>, EVENT_ENTITY_PROPS[prop]!, [...path, prop], issues);
+        if (v !== null && typeof v === 'object') checkEntity(v as Record<string, unknown>, EVENT_ENTITY_PROPS[prop]!, `${at}.${prop}`, issues);
       }
-      checkNoNulls(event, path, issues);
+      if (event.extensions) checkNoNulls(event.extensions, `${at}.extensions`, issues);
     });
-    for (const issue of issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+    for (const issue of issues) ctx.addIssue({ code: 'custom', path: [], message: `${issue.at}: ${issue.message}` });
   });
 
 /** `data[0].object.type: must be …` — one line per problem, path first. */
