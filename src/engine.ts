@@ -1,6 +1,6 @@
 // The per-event path: raw input → checked raw event → mapper → Caliper envelope → checked envelope.
 // Every failure is a MappingError with a stable code and a message that names the event and field.
-import { createHash } from 'node:crypto';
+import crypto from 'node:crypto';
 import { v4 as uuidv4 } from 'uuid';
 import { formatIssues, validateEnvelope } from './caliper/validate.js';
 import { CALIPER_CONTEXT, type Envelope } from './caliper/model.js';
@@ -43,9 +43,15 @@ export function orderFree(value: unknown): unknown {
  * share an id, however they were re-serialised.
  */
 export function deterministicEventId(raw: unknown): string {
-  const digest = createHash('sha256').update(JSON.stringify(orderFree(raw))).digest();
+  const digest = sha256(JSON.stringify(orderFree(raw)));
   return `urn:uuid:${uuidv4({ random: digest.subarray(0, 16) })}`;
 }
+
+// crypto.hash (Node ≥ 20.12) skips the Hash object; older Node 20 releases fall back to createHash.
+const sha256: (text: string) => Buffer =
+  typeof (crypto as { hash?: unknown }).hash === 'function'
+    ? (text) => (crypto as unknown as { hash: (alg: string, data: string, enc: 'buffer') => Buffer }).hash('sha256', text, 'buffer')
+    : (text) => crypto.createHash('sha256').update(text).digest();
 
 export const randomEventId = (): string => `urn:uuid:${uuidv4()}`;
 
