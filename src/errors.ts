@@ -5,7 +5,8 @@ export type MappingErrorCode =
   | 'INVALID_RAW_EVENT'
   | 'UNKNOWN_EVENT'
   | 'MAPPER_ERROR'
-  | 'INVALID_CALIPER';
+  | 'INVALID_CALIPER'
+  | 'RECORD_TOO_LARGE';
 
 export class MappingError extends Error {
   override readonly name = 'MappingError';

@@ -1,0 +1,65 @@
+// Worker configuration from the environment (12-factor), checked once at start: a bad or missing
+// value stops the worker with one line per problem, naming the variable.
+import { z } from 'zod';
+
+const int = (name: string, def: number, min: number, max: number) =>
+  z.coerce
+    .number({ error: `${name} must be a number` })
+    .int(`${name} must be a whole number`)
+    .min(min, `${name} must be at least ${min}`)
+    .max(max, `${name} must be at most ${max}`)
+    .default(def);
+
+const url = (name: string) => z.string().url(`${name} must be a URL (https://sqs.<region>.amazonaws.com/<account>/<queue>)`);
+
+export const ConfigSchema = z
+  .object({
+    SQS_QUEUE_URL: url('SQS_QUEUE_URL'),
+    KINESIS_STREAM_NAME: z.string().min(1).optional(),
+    KINESIS_STREAM_ARN: z.string().regex(/^arn:aws[a-z-]*:kinesis:[a-z0-9-]+:\d{12}:stream\/.+$/, 'KINESIS_STREAM_ARN must be a Kinesis stream ARN').optional(),
+    DLQ_URL: url('DLQ_URL').optional(),
+    AWS_REGION: z.string({ error: 'AWS_REGION is required (e.g. us-east-1)' }).min(1, 'AWS_REGION is required (e.g. us-east-1)'),
+    MAX_IN_FLIGHT: int('MAX_IN_FLIGHT', 500, 10, 100_000),
+    POLLERS: int('POLLERS', 4, 1, 64),
+    BATCH_MAX_RECORDS: int('BATCH_MAX_RECORDS', 500, 1, 500),
+    BATCH_MAX_BYTES: int('BATCH_MAX_BYTES', 5 * 1024 * 1024, 1024, 5 * 1024 * 1024),
+    BATCH_LINGER_MS: int('BATCH_LINGER_MS', 50, 0, 10_000),
+    RETRY_BUDGET_MS: int('RETRY_BUDGET_MS', 60_000, 100, 3_600_000),
+    VISIBILITY_TIMEOUT_S: int('VISIBILITY_TIMEOUT_S', 120, 10, 43_200),
+    SHUTDOWN_TIMEOUT_MS: int('SHUTDOWN_TIMEOUT_MS', 25_000, 100, 3_600_000),
+    PARTITION_KEY: z.enum(['actor', 'object'], { error: 'PARTITION_KEY must be actor or object' }).default('actor'),
+    EVENT_ID: z.enum(['deterministic', 'random'], { error: 'EVENT_ID must be deterministic or random' }).default('deterministic'),
+    LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], { error: 'LOG_LEVEL must be trace, debug, info, warn, error, fatal or silent' }).default('info'),
+    HEALTH_PORT: int('HEALTH_PORT', 0, 0, 65_535),
+    STATS_INTERVAL_S: int('STATS_INTERVAL_S', 60, 1, 86_400),
+  })
+  .superRefine((c, ctx) => {
+    if (!c.KINESIS_STREAM_NAME && !c.KINESIS_STREAM_ARN) ctx.addIssue({ code: 'custom', path: ['KINESIS_STREAM_NAME'], message: 'KINESIS_STREAM_NAME or KINESIS_STREAM_ARN is required' });
+    // The retry budget must end well before SQS makes the message visible again (ours to extend,
+    // but a crash must not leave a message invisible for longer than the budget).
+    if (c.RETRY_BUDGET_MS >= c.VISIBILITY_TIMEOUT_S * 1000 * 0.75) {
+      ctx.addIssue({ code: 'custom', path: ['RETRY_BUDGET_MS'], message: `RETRY_BUDGET_MS (${c.RETRY_BUDGET_MS}) must be below 3/4 of VISIBILITY_TIMEOUT_S (${c.VISIBILITY_TIMEOUT_S} s)` });
+    }
+  });
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+}
+
+/** Reads the worker's configuration; throws a ConfigError listing every bad or missing variable. */
+export function loadConfig(env: NodeJS.ProcessEnv): Config {
+  const values = Object.fromEntries(Object.keys(ConfigSchema.shape ?? {}).map((k) => [k, env[k] === '' ? undefined : env[k]]));
+  const result = ConfigSchema.safeParse(values);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.map((i) => {
+      const name = String(i.path[0] ?? '');
+      return i.message.includes(name) ? i.message : `${name}: ${i.code === 'invalid_type' && i.input === undefined ? 'is required' : i.message}`;
+    }),
+  );
+}

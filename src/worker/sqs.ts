@@ -1,0 +1,135 @@
+// The SQS side of the worker: batched deletes (acknowledgement), visibility changes (heartbeat and
+// back-off), and parking poison messages in the dead-letter queue.
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  SendMessageCommand,
+  type Message,
+  type MessageAttributeValue,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { backoffMs, sleep } from './backoff.js';
+
+/** SQS batch calls take at most 10 entries. */
+export const SQS_BATCH = 10;
+
+const chunks = <T>(items: T[], size: number): T[][] => {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+};
+
+interface PendingDelete {
+  message: Message;
+  attempt: number;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+/**
+ * Deletes acknowledged messages in DeleteMessageBatch calls of up to 10, after a short linger. An
+ * entry the batch call fails (or a failed call) is retried a few times; if it still fails the
+ * message simply comes back later, and its deterministic event id makes the duplicate harmless.
+ */
+export class Acknowledger {
+  private queue: PendingDelete[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly client: SQSClient,
+    private readonly queueUrl: string,
+    private readonly lingerMs = 10,
+    private readonly maxAttempts = 4,
+  ) {}
+
+  delete(message: Message): Promise<void> {
+    return new Promise((resolve, reject) => this.add({ message, attempt: 0, resolve, reject }));
+  }
+
+  async drain(): Promise<void> {
+    this.flush();
+    while (this.inFlight.size || this.queue.length) {
+      await Promise.allSettled([...this.inFlight]);
+      this.flush();
+    }
+  }
+
+  private add(p: PendingDelete): void {
+    this.queue.push(p);
+    if (this.queue.length >= SQS_BATCH) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), this.lingerMs);
+  }
+
+  private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const batch of chunks(this.queue.splice(0), SQS_BATCH)) {
+      const call = this.send(batch).finally(() => this.inFlight.delete(call));
+      this.inFlight.add(call);
+    }
+  }
+
+  private async send(batch: PendingDelete[]): Promise<void> {
+    const byId = new Map(batch.map((p, i) => [String(i), p]));
+    let failed: [PendingDelete, string][] = [];
+    try {
+      const out = await this.client.send(
+        new DeleteMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: batch.map((p, i) => ({ Id: String(i), ReceiptHandle: p.message.ReceiptHandle })) }),
+      );
+      for (const ok of out.Successful ?? []) byId.get(ok.Id!)?.resolve();
+      failed = (out.Failed ?? []).map((f) => [byId.get(f.Id!)!, `${f.Code}: ${f.Message ?? ''}`]);
+    } catch (err) {
+      failed = batch.map((p) => [p, `DeleteMessageBatch failed: ${(err as Error).message}`]);
+    }
+    for (const [p, reason] of failed) {
+      if (++p.attempt >= this.maxAttempts) p.reject(new Error(`could not delete message ${p.message.MessageId}: ${reason}`));
+      else {
+        const retry = sleep(backoffMs(p.attempt, 50, 2_000)).then(() => this.add(p));
+        this.inFlight.add(retry);
+        void retry.finally(() => this.inFlight.delete(retry));
+      }
+    }
+  }
+}
+
+/** Sets the visibility timeout of messages (≤ 10 per call); returns the ids SQS refused. */
+export async function changeVisibility(client: SQSClient, queueUrl: string, messages: Message[], seconds: number): Promise<string[]> {
+  const refused: string[] = [];
+  for (const batch of chunks(messages, SQS_BATCH)) {
+    try {
+      const out = await client.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: batch.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: seconds })),
+        }),
+      );
+      for (const f of out.Failed ?? []) refused.push(batch[Number(f.Id)]?.MessageId ?? f.Id!);
+    } catch {
+      refused.push(...batch.map((m) => m.MessageId ?? ''));
+    }
+  }
+  return refused;
+}
+
+/** SQS message attribute values are at most 256 KiB; the reason needs far less. */
+const attr = (value: string): MessageAttributeValue => ({ DataType: 'String', StringValue: value.slice(0, 4096) });
+
+/**
+ * Parks a message that can never be mapped in the DLQ: the original body and attributes, plus
+ * error_code, error_message, event_name, original_message_id and receive_count.
+ */
+export async function sendToDlq(client: SQSClient, dlqUrl: string, message: Message, error: { code: string; message: string; eventName?: string }): Promise<void> {
+  const ours = {
+    error_code: attr(error.code),
+    error_message: attr(error.message),
+    ...(error.eventName ? { event_name: attr(error.eventName) } : {}),
+    ...(message.MessageId ? { original_message_id: attr(message.MessageId) } : {}),
+    ...(message.Attributes?.ApproximateReceiveCount ? { receive_count: { DataType: 'Number', StringValue: message.Attributes.ApproximateReceiveCount } } : {}),
+  };
+  // SQS allows 10 message attributes: keep ours, then as many of the original ones as fit.
+  const original = Object.entries(message.MessageAttributes ?? {}).filter(([k]) => !(k in ours)).slice(0, 10 - Object.keys(ours).length);
+  await client.send(
+    new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: message.Body ?? '', MessageAttributes: { ...Object.fromEntries(original), ...ours } }),
+  );
+}

@@ -1,0 +1,211 @@
+// The worker: SQS → decode → map → validate → batch → PutRecords → acknowledge, with no loss.
+// Each message is handled on its own (no head-of-line blocking); a message is deleted only after
+// Kinesis accepted its record; a message that can never be mapped goes to the DLQ; a message whose
+// record could not be put within the retry budget stays in SQS and comes back later.
+import { ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { Logger } from 'pino';
+import type { Envelope } from '../caliper/model.js';
+import type { Config } from '../config.js';
+import { MappingError } from '../errors.js';
+import { backoffMs, sleep } from './backoff.js';
+import { decodeMessage } from './decode.js';
+import { KINESIS_MAX_RECORD_BYTES, KinesisPublisher } from './kinesis.js';
+import { Acknowledger, changeVisibility, sendToDlq } from './sqs.js';
+
+export interface Counters {
+  received: number;
+  published: number;
+  acknowledged: number;
+  sentToDlq: number;
+  retries: number;
+  /** Messages left in SQS to come back (publish budget exhausted, or poison with no DLQ). */
+  released: number;
+}
+
+interface InFlight {
+  message: Message;
+  visibleUntil: number;
+}
+
+export interface WorkerDeps {
+  sqs: SQSClient;
+  kinesis: KinesisClient;
+  config: Config;
+  logger: Logger;
+}
+
+/** The partition key: the actor when it is a person (one user's events stay on one shard), else the object. */
+export function partitionKey(envelope: Envelope, mode: Config['PARTITION_KEY']): string {
+  const event = envelope.data[0];
+  const key = mode === 'actor' && event.actor.type === 'Person' ? event.actor.id : event.object.id;
+  return key.slice(0, 256);
+}
+
+export class Worker {
+  readonly counters: Counters = { received: 0, published: 0, acknowledged: 0, sentToDlq: 0, retries: 0, released: 0 };
+  /** Newest event lag (now − eventTime) in ms, for the stats line. */
+  lagMs = 0;
+  /** When a poller last completed a receive (or started): what /healthz checks. */
+  lastPollAt = Date.now();
+
+  private readonly inFlight = new Map<Promise<void>, InFlight>();
+  private readonly capacityWaiters: (() => void)[] = [];
+  private readonly abort = new AbortController();
+  private readonly publisher: KinesisPublisher;
+  private readonly acker: Acknowledger;
+  private stopping = false;
+  private pollers: Promise<void>[] = [];
+  private heartbeat: NodeJS.Timeout | undefined;
+
+  constructor(private readonly deps: WorkerDeps) {
+    const c = deps.config;
+    this.publisher = new KinesisPublisher(deps.kinesis, {
+      stream: c.KINESIS_STREAM_ARN ? { StreamARN: c.KINESIS_STREAM_ARN } : { StreamName: c.KINESIS_STREAM_NAME },
+      maxRecords: c.BATCH_MAX_RECORDS,
+      maxBytes: c.BATCH_MAX_BYTES,
+      lingerMs: c.BATCH_LINGER_MS,
+      onRetry: () => this.counters.retries++,
+    });
+    this.acker = new Acknowledger(deps.sqs, c.SQS_QUEUE_URL);
+  }
+
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  start(): void {
+    const c = this.deps.config;
+    this.pollers = Array.from({ length: c.POLLERS }, () => this.poll());
+    // Extend the visibility of messages still in flight before it runs out.
+    this.heartbeat = setInterval(() => void this.extendVisibility(), Math.min(10_000, (c.VISIBILITY_TIMEOUT_S * 1000) / 4));
+    this.heartbeat.unref();
+  }
+
+  /**
+   * Stops receiving, finishes and acknowledges what is in flight, and returns within the shutdown
+   * timeout. What is not finished by then stays in SQS and is made visible again at once.
+   */
+  async stop(): Promise<{ unfinished: number }> {
+    this.stopping = true;
+    this.abort.abort();
+    for (const wake of this.capacityWaiters.splice(0)) wake();
+    clearInterval(this.heartbeat);
+    const deadline = sleep(this.deps.config.SHUTDOWN_TIMEOUT_MS - 500);
+    const finished = Promise.all([...this.pollers, ...this.inFlight.keys()]).then(() => Promise.all([this.publisher.drain(), this.acker.drain()]));
+    await Promise.race([finished, deadline]);
+    const left = [...this.inFlight.values()].map((f) => f.message);
+    if (left.length) await changeVisibility(this.deps.sqs, this.deps.config.SQS_QUEUE_URL, left, 0);
+    return { unfinished: left.length };
+  }
+
+  private async poll(): Promise<void> {
+    const c = this.deps.config;
+    let failures = 0;
+    while (!this.stopping) {
+      await this.capacityFor(10);
+      if (this.stopping) break;
+      let messages: Message[];
+      try {
+        const out = await this.deps.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: c.SQS_QUEUE_URL,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 20,
+            VisibilityTimeout: c.VISIBILITY_TIMEOUT_S,
+            MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
+            MessageAttributeNames: ['All'],
+          }),
+          { abortSignal: this.abort.signal },
+        );
+        messages = out.Messages ?? [];
+        failures = 0;
+      } catch (err) {
+        if (this.stopping) break;
+        this.deps.logger.warn({ err }, 'ReceiveMessage failed; retrying');
+        await sleep(backoffMs(++failures, 200, 10_000), this.abort.signal);
+        continue;
+      } finally {
+        this.lastPollAt = Date.now();
+      }
+      for (const message of messages) this.track(message);
+    }
+  }
+
+  private track(message: Message): void {
+    this.counters.received++;
+    const entry: InFlight = { message, visibleUntil: Date.now() + this.deps.config.VISIBILITY_TIMEOUT_S * 1000 };
+    const work = this.handle(message).catch((err) => this.deps.logger.error({ err, messageId: message.MessageId }, 'unexpected error handling a message; it stays in SQS'));
+    const done: Promise<void> = work.finally(() => {
+      this.inFlight.delete(done);
+      this.capacityWaiters.shift()?.();
+    });
+    this.inFlight.set(done, entry);
+  }
+
+  /** The data path of one message, in order. */
+  private async handle(message: Message): Promise<void> {
+    const deadline = Date.now() + this.deps.config.RETRY_BUDGET_MS;
+    let envelope: Envelope;
+    let record: Buffer;
+    try {
+      envelope = decodeMessage(message.Body ?? '', { eventId: this.deps.config.EVENT_ID }).envelope;
+      record = Buffer.from(JSON.stringify(envelope));
+      if (record.byteLength > KINESIS_MAX_RECORD_BYTES - 256) {
+        throw new MappingError('RECORD_TOO_LARGE', `the Caliper record is ${record.byteLength} bytes, over Kinesis's 1 MiB record limit`);
+      }
+    } catch (err) {
+      return this.poison(message, err);
+    }
+    try {
+      await this.publisher.put(record, partitionKey(envelope, this.deps.config.PARTITION_KEY), deadline);
+    } catch (err) {
+      this.deps.logger.warn({ messageId: message.MessageId, err: (err as Error).message }, 'not published within the retry budget; left in SQS');
+      return this.release(message);
+    }
+    this.counters.published++;
+    this.lagMs = Date.now() - Date.parse(envelope.data[0].eventTime);
+    await this.acker.delete(message);
+    this.counters.acknowledged++;
+  }
+
+  /** A message that can never succeed: to the DLQ with the reason, then deleted; with no DLQ, left for the redrive policy. */
+  private async poison(message: Message, err: unknown): Promise<void> {
+    const e = err instanceof MappingError ? err : new MappingError('MAPPER_ERROR', String(err));
+    const dlq = this.deps.config.DLQ_URL;
+    this.deps.logger.warn({ messageId: message.MessageId, error_code: e.code, event_name: e.eventName, error: e.message }, dlq ? 'poison message → DLQ' : 'poison message left for the redrive policy');
+    if (!dlq) return this.release(message);
+    try {
+      await sendToDlq(this.deps.sqs, dlq, message, { code: e.code, message: e.message, eventName: e.eventName });
+    } catch (sendErr) {
+      this.deps.logger.error({ err: sendErr, messageId: message.MessageId }, 'could not send to the DLQ; left in SQS');
+      return this.release(message);
+    }
+    this.counters.sentToDlq++;
+    await this.acker.delete(message);
+    this.counters.acknowledged++;
+  }
+
+  /** Leaves a message in SQS, visible again after a back-off that grows with its receive count. */
+  private async release(message: Message): Promise<void> {
+    this.counters.released++;
+    const receives = Number(message.Attributes?.ApproximateReceiveCount ?? 1);
+    await changeVisibility(this.deps.sqs, this.deps.config.SQS_QUEUE_URL, [message], Math.min(900, 10 * 2 ** Math.min(receives, 7)));
+  }
+
+  private async extendVisibility(): Promise<void> {
+    const c = this.deps.config;
+    const now = Date.now();
+    const due = [...this.inFlight.values()].filter((f) => f.visibleUntil - now < c.VISIBILITY_TIMEOUT_S * 1000 * 0.6);
+    if (!due.length) return;
+    const refused = new Set(await changeVisibility(this.deps.sqs, c.SQS_QUEUE_URL, due.map((f) => f.message), c.VISIBILITY_TIMEOUT_S));
+    for (const f of due) if (!refused.has(f.message.MessageId ?? '')) f.visibleUntil = now + c.VISIBILITY_TIMEOUT_S * 1000;
+  }
+
+  /** Back-pressure: waits until `n` more messages fit under MAX_IN_FLIGHT. */
+  private async capacityFor(n: number): Promise<void> {
+    while (!this.stopping && this.inFlight.size + n > this.deps.config.MAX_IN_FLIGHT) {
+      await new Promise<void>((resolve) => this.capacityWaiters.push(resolve));
+    }
+  }
+}

@@ -1,0 +1,251 @@
+// The worker against mocked AWS clients (aws-sdk-client-mock): retries, acknowledgement, heartbeat,
+// poison messages, shutdown.
+import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+  type Message,
+} from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig, type Config } from '../src/config.js';
+import { KinesisPublisher } from '../src/worker/kinesis.js';
+import { Acknowledger } from '../src/worker/sqs.js';
+import { Worker } from '../src/worker/worker.js';
+import { userEvent } from './helpers.js';
+
+const QUEUE = 'http://localhost:9324/000000000000/canvas';
+const DLQ = 'http://localhost:9324/000000000000/canvas-dlq';
+const sqsMock = mockClient(SQSClient);
+const kinesisMock = mockClient(KinesisClient);
+const logger = pino({ level: 'silent' });
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function config(env: Record<string, string> = {}): Config {
+  return loadConfig({ SQS_QUEUE_URL: QUEUE, DLQ_URL: DLQ, KINESIS_STREAM_NAME: 'caliper', AWS_REGION: 'us-east-1', BATCH_LINGER_MS: '5', RETRY_BUDGET_MS: '2000', POLLERS: '1', ...env });
+}
+
+const page = (id: string) => JSON.stringify(userEvent('wiki_page_created', { wiki_page_id: id, title: `Page ${id}` }));
+const message = (id: string, body = page(id)): Message => ({ MessageId: `m-${id}`, ReceiptHandle: `rh-${id}`, Body: body, Attributes: { ApproximateReceiveCount: '1' } });
+
+/** SQS that hands out `messages` once, then long-polls empty (briefly, so that tests stay fast). */
+function queueOf(messages: Message[]): void {
+  let served = false;
+  sqsMock.on(ReceiveMessageCommand).callsFake(async () => {
+    if (!served) {
+      served = true;
+      return { Messages: messages };
+    }
+    await wait(20);
+    return { Messages: [] };
+  });
+}
+
+function allAccepted(): void {
+  kinesisMock.on(PutRecordsCommand).callsFake(async (input) => ({ FailedRecordCount: 0, Records: input.Records.map((_: unknown, i: number) => ({ SequenceNumber: String(i), ShardId: 'shardId-0' })) }));
+}
+
+function deletesSucceed(): void {
+  sqsMock.on(DeleteMessageBatchCommand).callsFake(async (input) => ({ Successful: input.Entries.map((e: { Id: string }) => ({ Id: e.Id })), Failed: [] }));
+}
+
+const deleted = () => sqsMock.commandCalls(DeleteMessageBatchCommand).flatMap((c) => c.args[0].input.Entries!.map((e) => e.ReceiptHandle));
+
+async function until(check: () => boolean, ms = 5_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await wait(10);
+  }
+}
+
+beforeEach(() => {
+  sqsMock.reset();
+  kinesisMock.reset();
+  sqsMock.on(ChangeMessageVisibilityBatchCommand).resolves({ Successful: [], Failed: [] });
+  sqsMock.on(SendMessageCommand).resolves({ MessageId: 'dlq-1' });
+});
+afterEach(() => {
+  sqsMock.reset();
+  kinesisMock.reset();
+});
+
+describe('KinesisPublisher', () => {
+  const publisher = (opts: Partial<ConstructorParameters<typeof KinesisPublisher>[1]> = {}) =>
+    new KinesisPublisher(new KinesisClient({ region: 'us-east-1' }), { stream: { StreamName: 's' }, maxRecords: 500, maxBytes: 5 * 1024 * 1024, lingerMs: 5, ...opts });
+
+  it('retries the entries a PutRecords call refused until Kinesis accepts them', async () => {
+    let call = 0;
+    kinesisMock.on(PutRecordsCommand).callsFake(async (input) => {
+      call++;
+      return {
+        FailedRecordCount: call === 1 ? 1 : 0,
+        Records: input.Records.map((_: unknown, i: number) => (call === 1 && i === 1 ? { ErrorCode: 'InternalFailure', ErrorMessage: 'x' } : { SequenceNumber: '1', ShardId: 's' })),
+      };
+    });
+    const p = publisher();
+    const deadline = Date.now() + 5_000;
+    await Promise.all(['a', 'b', 'c'].map((k) => p.put(Buffer.from(k), k, deadline)));
+    const calls = kinesisMock.commandCalls(PutRecordsCommand);
+    expect(calls).toHaveLength(2);
+    expect(calls[0]!.args[0].input.Records!.map((r) => r.PartitionKey)).toEqual(['a', 'b', 'c']);
+    expect(calls[1]!.args[0].input.Records!.map((r) => r.PartitionKey)).toEqual(['b']);
+  });
+
+  it('backs off on throttling, and retries a call that failed outright', async () => {
+    let call = 0;
+    kinesisMock.on(PutRecordsCommand).callsFake(async (input) => {
+      call++;
+      if (call === 1) throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
+      if (call === 2) return { FailedRecordCount: 1, Records: input.Records.map(() => ({ ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'Rate exceeded' })) };
+      return { FailedRecordCount: 0, Records: input.Records.map(() => ({ SequenceNumber: '1', ShardId: 's' })) };
+    });
+    let retries = 0;
+    const p = publisher({ onRetry: () => retries++ });
+    await p.put(Buffer.from('x'), 'k', Date.now() + 10_000);
+    expect(call).toBe(3);
+    expect(retries).toBe(2);
+  });
+
+  it('rejects a record that is not accepted within its deadline', async () => {
+    kinesisMock.on(PutRecordsCommand).callsFake(async (input) => ({ FailedRecordCount: 1, Records: input.Records.map(() => ({ ErrorCode: 'InternalFailure', ErrorMessage: 'down' })) }));
+    await expect(publisher().put(Buffer.from('x'), 'k', Date.now() + 300)).rejects.toThrow(/not accepted by Kinesis within the retry budget .*InternalFailure: down/);
+  });
+
+  it('splits batches at the record and byte limits', async () => {
+    allAccepted();
+    const p = publisher({ maxRecords: 2, maxBytes: 1024 * 1024 });
+    await Promise.all(['a', 'b', 'c', 'd', 'e'].map((k) => p.put(Buffer.alloc(300 * 1024), k, Date.now() + 5_000)));
+    const sizes = kinesisMock.commandCalls(PutRecordsCommand).map((c) => c.args[0].input.Records!.length);
+    expect(sizes.reduce((a, b) => a + b)).toBe(5);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('Acknowledger', () => {
+  it('retries the entries DeleteMessageBatch reports as failed', async () => {
+    let call = 0;
+    sqsMock.on(DeleteMessageBatchCommand).callsFake(async (input) => {
+      call++;
+      const entries = input.Entries as { Id: string }[];
+      if (call === 1) return { Successful: entries.slice(1).map((e) => ({ Id: e.Id })), Failed: [{ Id: entries[0]!.Id, Code: 'InternalError', SenderFault: false }] };
+      return { Successful: entries.map((e) => ({ Id: e.Id })), Failed: [] };
+    });
+    const acker = new Acknowledger(new SQSClient({ region: 'us-east-1' }), QUEUE, 5);
+    await Promise.all([message('1'), message('2'), message('3')].map((m) => acker.delete(m)));
+    expect(deleted()).toEqual(['rh-1', 'rh-2', 'rh-3', 'rh-1']);
+  });
+});
+
+describe('Worker', () => {
+  it('publishes every message and deletes each only after Kinesis accepted it', async () => {
+    const order: string[] = [];
+    kinesisMock.on(PutRecordsCommand).callsFake(async (input) => {
+      order.push('put');
+      return { FailedRecordCount: 0, Records: input.Records.map(() => ({ SequenceNumber: '1', ShardId: 's' })) };
+    });
+    sqsMock.on(DeleteMessageBatchCommand).callsFake(async (input) => {
+      order.push('delete');
+      return { Successful: input.Entries.map((e: { Id: string }) => ({ Id: e.Id })), Failed: [] };
+    });
+    queueOf(['1', '2', '3'].map((id) => message(id)));
+    const worker = new Worker({ sqs: new SQSClient({ region: 'us-east-1' }), kinesis: new KinesisClient({ region: 'us-east-1' }), config: config(), logger });
+    worker.start();
+    await until(() => worker.counters.acknowledged === 3);
+    await worker.stop();
+    expect(order[0]).toBe('put');
+    expect(deleted().sort()).toEqual(['rh-1', 'rh-2', 'rh-3']);
+    const records = kinesisMock.commandCalls(PutRecordsCommand).flatMap((c) => c.args[0].input.Records!);
+    expect(records.map((r) => JSON.parse(Buffer.from(r.Data!).toString()).data[0].object.name).sort()).toEqual(['Page 1', 'Page 2', 'Page 3']);
+    expect(records[0]!.PartitionKey).toBe('urn:instructure:canvas:user:21070000000000001');
+  });
+
+  it('sends poison to the DLQ with error_code and error_message, then deletes it; the rest still publish', async () => {
+    allAccepted();
+    deletesSucceed();
+    queueOf([message('1'), message('bad', '{"metadata": nope'), message('unknown', JSON.stringify(userEvent('no_such_event', {}))), message('2')]);
+    const worker = new Worker({ sqs: new SQSClient({ region: 'us-east-1' }), kinesis: new KinesisClient({ region: 'us-east-1' }), config: config(), logger });
+    worker.start();
+    await until(() => worker.counters.acknowledged === 4);
+    await worker.stop();
+    const sent = sqsMock.commandCalls(SendMessageCommand).map((c) => c.args[0].input);
+    expect(sent).toHaveLength(2);
+    const bad = sent.find((s) => s.MessageBody === '{"metadata": nope')!;
+    expect(bad.QueueUrl).toBe(DLQ);
+    expect(bad.MessageAttributes!.error_code!.StringValue).toBe('INVALID_JSON');
+    expect(bad.MessageAttributes!.original_message_id!.StringValue).toBe('m-bad');
+    const unknown = sent.find((s) => s.MessageAttributes!.error_code!.StringValue === 'UNKNOWN_EVENT')!;
+    expect(unknown.MessageAttributes!.event_name!.StringValue).toBe('no_such_event');
+    expect(unknown.MessageAttributes!.error_message!.StringValue).toContain('unsupported event_name');
+    expect(deleted().sort()).toEqual(['rh-1', 'rh-2', 'rh-bad', 'rh-unknown']);
+    expect(worker.counters).toMatchObject({ received: 4, published: 2, sentToDlq: 2, acknowledged: 4 });
+  });
+
+  it('leaves a message whose record exhausts its retry budget in SQS, with a back-off on its visibility', async () => {
+    kinesisMock.on(PutRecordsCommand).callsFake(async (input) => ({ FailedRecordCount: 1, Records: input.Records.map(() => ({ ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'slow down' })) }));
+    deletesSucceed();
+    queueOf([message('1')]);
+    const worker = new Worker({ sqs: new SQSClient({ region: 'us-east-1' }), kinesis: new KinesisClient({ region: 'us-east-1' }), config: config({ RETRY_BUDGET_MS: '400' }), logger });
+    worker.start();
+    await until(() => worker.counters.released === 1);
+    await worker.stop();
+    expect(deleted()).toEqual([]);
+    const visibility = sqsMock.commandCalls(ChangeMessageVisibilityBatchCommand).map((c) => c.args[0].input.Entries![0]!);
+    expect(visibility).toContainEqual(expect.objectContaining({ ReceiptHandle: 'rh-1', VisibilityTimeout: 20 }));
+  });
+
+  it('extends the visibility of messages still in flight (heartbeat)', async () => {
+    // Kinesis holds the record for longer than half the visibility timeout.
+    kinesisMock.on(PutRecordsCommand).callsFake(async (input) => {
+      await wait(6_000);
+      return { FailedRecordCount: 0, Records: input.Records.map(() => ({ SequenceNumber: '1', ShardId: 's' })) };
+    });
+    deletesSucceed();
+    queueOf([message('1')]);
+    const worker = new Worker({ sqs: new SQSClient({ region: 'us-east-1' }), kinesis: new KinesisClient({ region: 'us-east-1' }), config: config({ VISIBILITY_TIMEOUT_S: '10', RETRY_BUDGET_MS: '7000' }), logger });
+    worker.start();
+    await until(() => worker.counters.acknowledged === 1, 10_000);
+    await worker.stop();
+    const heartbeats = sqsMock.commandCalls(ChangeMessageVisibilityBatchCommand).map((c) => c.args[0].input.Entries![0]!);
+    expect(heartbeats).toContainEqual(expect.objectContaining({ ReceiptHandle: 'rh-1', VisibilityTimeout: 10 }));
+  }, 15_000);
+
+  it('on stop, finishes and acknowledges what is in flight before returning', async () => {
+    kinesisMock.on(PutRecordsCommand).callsFake(async (input) => {
+      await wait(300);
+      return { FailedRecordCount: 0, Records: input.Records.map(() => ({ SequenceNumber: '1', ShardId: 's' })) };
+    });
+    deletesSucceed();
+    queueOf(['1', '2', '3', '4', '5'].map((id) => message(id)));
+    const worker = new Worker({ sqs: new SQSClient({ region: 'us-east-1' }), kinesis: new KinesisClient({ region: 'us-east-1' }), config: config(), logger });
+    worker.start();
+    await until(() => worker.counters.received === 5);
+    expect(worker.counters.acknowledged).toBe(0);
+    const result = await worker.stop();
+    expect(result).toEqual({ unfinished: 0 });
+    expect(worker.counters.acknowledged).toBe(5);
+    expect(deleted().sort()).toEqual(['rh-1', 'rh-2', 'rh-3', 'rh-4', 'rh-5']);
+  });
+});
+
+describe('configuration', () => {
+  it('names every bad or missing variable', () => {
+    expect(() => loadConfig({ MAX_IN_FLIGHT: 'lots', PARTITION_KEY: 'shard' })).toThrow(
+      /SQS_QUEUE_URL: is required\n {2}AWS_REGION is required \(e\.g\. us-east-1\)\n {2}MAX_IN_FLIGHT must be a number\n {2}PARTITION_KEY must be actor or object/,
+    );
+    expect(() => loadConfig({ SQS_QUEUE_URL: QUEUE, AWS_REGION: 'us-east-1' })).toThrow('KINESIS_STREAM_NAME or KINESIS_STREAM_ARN is required');
+    expect(() => loadConfig({ SQS_QUEUE_URL: 'not a url', AWS_REGION: 'us-east-1', KINESIS_STREAM_NAME: 's' })).toThrow('SQS_QUEUE_URL must be a URL');
+  });
+
+  it('has sane defaults', () => {
+    expect(config({ BATCH_LINGER_MS: '', RETRY_BUDGET_MS: '', POLLERS: '' })).toMatchObject({ MAX_IN_FLIGHT: 500, POLLERS: 4, BATCH_MAX_RECORDS: 500, BATCH_LINGER_MS: 50, VISIBILITY_TIMEOUT_S: 120, SHUTDOWN_TIMEOUT_MS: 25_000, PARTITION_KEY: 'actor', EVENT_ID: 'deterministic' });
+  });
+
+  it('keeps the retry budget well inside the visibility timeout', () => {
+    expect(() => config({ VISIBILITY_TIMEOUT_S: '30', RETRY_BUDGET_MS: '60000' })).toThrow(/RETRY_BUDGET_MS \(60000\) must be below 3\/4 of VISIBILITY_TIMEOUT_S \(30 s\)/);
+  });
+});
