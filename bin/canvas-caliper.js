@@ -10,7 +10,9 @@ process.stdout.on('error', (err) => {
 
 main(process.argv.slice(2)).then(
   (code) => {
-    process.exitCode = code;
+    // Exit now: idle keep-alive sockets and the embedded services' timers must not hold the process.
+    // (stdout/stderr writes to files and pipes are synchronous on POSIX, so nothing is lost.)
+    process.exit(code);
   },
   (err) => {
     process.stderr.write(`canvas-caliper: ${err instanceof Error ? err.stack : String(err)}\n`);

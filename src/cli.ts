@@ -11,6 +11,9 @@ const HELP = `canvas-caliper: Canvas live events (raw Canvas format) to IMS Cali
 Usage: canvas-caliper <command> [options]
 
 Commands:
+  run             the worker: SQS → Caliper → Kinesis (configured by environment variables; with no
+                  SQS_QUEUE_URL, outside production, it runs on embedded local services with the samples)
+  healthcheck     exit 0 if the local worker's /healthz answers 200, else 1 (container health check)
   map [FILE...]   map raw Canvas events to Caliper envelopes (NDJSON on stdout)
   events          list every supported event_name with its Caliper type, action and object type
 
@@ -77,6 +80,10 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return await mapCommand(rest, io);
       case 'events':
         return eventsCommand(rest, io);
+      case 'run':
+        return await runCommand(rest, io);
+      case 'healthcheck':
+        return await healthcheckCommand(rest, io);
       case undefined:
       case '-h':
       case '--help':
@@ -93,6 +100,44 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     }
     throw err;
   }
+}
+
+const RUN_HELP = `Usage: canvas-caliper run
+
+Runs the worker until SIGTERM or SIGINT: receives Canvas live events from SQS_QUEUE_URL, maps them
+to Caliper, publishes them to KINESIS_STREAM_NAME (or KINESIS_STREAM_ARN), deletes each message once
+Kinesis accepted it, and parks messages that can never be mapped in DLQ_URL. All configuration comes
+from environment variables (see README). On the first signal it stops receiving, finishes what is in
+flight and exits 0 within SHUTDOWN_TIMEOUT_MS; a second signal exits at once.
+
+With no SQS_QUEUE_URL (and NODE_ENV not production) it starts local SQS and Kinesis services,
+enqueues the samples, runs until the queue is drained, and prints what arrived in the stream.
+`;
+
+const HEALTHCHECK_HELP = `Usage: canvas-caliper healthcheck
+
+Exits 0 if the worker on this host answers 200 on http://127.0.0.1:$HEALTH_PORT/healthz (default
+port 8080), else 1. For the ECS container health check.
+`;
+
+async function runCommand(argv: string[], io: Io): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.stdout(RUN_HELP);
+    return 0;
+  }
+  if (argv.length) throw new UsageError(`run takes no arguments (configure it with environment variables)`);
+  const { runWorker } = await import('./worker/run.js');
+  return runWorker({ env: process.env, stdout: io.stdout, stderr: io.stderr });
+}
+
+async function healthcheckCommand(argv: string[], io: Io): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.stdout(HEALTHCHECK_HELP);
+    return 0;
+  }
+  const { healthcheck } = await import('./worker/observe.js');
+  const port = Number(process.env.HEALTH_PORT || 8080);
+  return (await healthcheck(port)) ? 0 : 1;
 }
 
 function eventsCommand(argv: string[], io: Io): number {

@@ -21,6 +21,7 @@ export const ConfigSchema = z
     AWS_REGION: z.string({ error: 'AWS_REGION is required (e.g. us-east-1)' }).min(1, 'AWS_REGION is required (e.g. us-east-1)'),
     MAX_IN_FLIGHT: int('MAX_IN_FLIGHT', 500, 10, 100_000),
     POLLERS: int('POLLERS', 4, 1, 64),
+    RECEIVE_WAIT_TIME_S: int('RECEIVE_WAIT_TIME_S', 20, 0, 20),
     BATCH_MAX_RECORDS: int('BATCH_MAX_RECORDS', 500, 1, 500),
     BATCH_MAX_BYTES: int('BATCH_MAX_BYTES', 5 * 1024 * 1024, 1024, 5 * 1024 * 1024),
     BATCH_LINGER_MS: int('BATCH_LINGER_MS', 50, 0, 10_000),
@@ -30,7 +31,7 @@ export const ConfigSchema = z
     PARTITION_KEY: z.enum(['actor', 'object'], { error: 'PARTITION_KEY must be actor or object' }).default('actor'),
     EVENT_ID: z.enum(['deterministic', 'random'], { error: 'EVENT_ID must be deterministic or random' }).default('deterministic'),
     LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], { error: 'LOG_LEVEL must be trace, debug, info, warn, error, fatal or silent' }).default('info'),
-    HEALTH_PORT: int('HEALTH_PORT', 0, 0, 65_535),
+    HEALTH_PORT: int('HEALTH_PORT', 8080, 0, 65_535),
     STATS_INTERVAL_S: int('STATS_INTERVAL_S', 60, 1, 86_400),
   })
   .superRefine((c, ctx) => {

@@ -111,7 +111,7 @@ export class Worker {
           new ReceiveMessageCommand({
             QueueUrl: c.SQS_QUEUE_URL,
             MaxNumberOfMessages: 10,
-            WaitTimeSeconds: 20,
+            WaitTimeSeconds: c.RECEIVE_WAIT_TIME_S,
             VisibilityTimeout: c.VISIBILITY_TIMEOUT_S,
             MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
             MessageAttributeNames: ['All'],

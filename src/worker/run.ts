@@ -1,0 +1,117 @@
+// `canvas-caliper run`: the long-running worker (what `npm start` and the container run).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pino, { type Logger } from 'pino';
+import { ConfigError, loadConfig, type Config } from '../config.js';
+import { createClients } from './clients.js';
+import { startHealthServer, startStats } from './observe.js';
+import { Worker } from './worker.js';
+
+export interface RunIo {
+  env: NodeJS.ProcessEnv;
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+/** Runs the worker until SIGTERM/SIGINT; returns the exit code. */
+export async function runWorker(io: RunIo): Promise<number> {
+  const env = io.env;
+  if (!env.SQS_QUEUE_URL) {
+    if (env.NODE_ENV === 'production') {
+      io.stderr('canvas-caliper run: invalid configuration:\n  SQS_QUEUE_URL: is required (NODE_ENV=production: no embedded local services)\n');
+      return 2;
+    }
+    return runEmbedded(io);
+  }
+  let config: Config;
+  try {
+    config = loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      io.stderr(`canvas-caliper run: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const logger = pino({ level: config.LOG_LEVEL, base: { service: 'canvas-caliper' } });
+  const { sqs, kinesis } = createClients({ region: config.AWS_REGION });
+  const worker = new Worker({ sqs, kinesis, config, logger });
+  return serve(worker, config, logger);
+}
+
+/** Starts the worker, stats and health port, and stops cleanly on the first signal (exit 0), at once on the second. */
+async function serve(worker: Worker, config: Config, logger: Logger, until?: Promise<void>): Promise<number> {
+  const health = config.HEALTH_PORT ? await startHealthServer(worker, config.HEALTH_PORT, logger) : undefined;
+  const stopStats = startStats(worker, logger, config.STATS_INTERVAL_S, config.KINESIS_STREAM_NAME ?? config.KINESIS_STREAM_ARN ?? '');
+  worker.start();
+  logger.info({ queue: config.SQS_QUEUE_URL, stream: config.KINESIS_STREAM_NAME ?? config.KINESIS_STREAM_ARN, dlq: config.DLQ_URL ?? null }, 'worker started');
+  let signals = 0;
+  const stopped = new Promise<string>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (++signals > 1) {
+        logger.warn({ signal }, 'second signal: exiting now; unfinished messages stay in SQS');
+        process.exit(130);
+      }
+      resolve(signal);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    void until?.then(() => resolve('drained'));
+  });
+  const reason = await stopped;
+  logger.info({ reason, inFlight: worker.inFlightCount }, 'stopping: no new messages; finishing those in flight');
+  const { unfinished } = await worker.stop();
+  stopStats();
+  health?.close();
+  logger.info({ unfinished, counters: worker.counters }, unfinished ? 'stopped; unfinished messages were made visible again in SQS' : 'stopped; everything in flight was published and acknowledged');
+  return 0;
+}
+
+/**
+ * `npm start` with no SQS_QUEUE_URL: starts local SQS and Kinesis, creates a queue with a DLQ and a
+ * stream, enqueues the samples, runs the worker until the queue is drained, reads the stream back,
+ * and prints what arrived.
+ */
+async function runEmbedded(io: RunIo): Promise<number> {
+  const local = await import('./local.js');
+  const { summarise } = await import('./summary.js');
+  io.stdout('No SQS_QUEUE_URL: running on embedded local services (local-aws-sqs, kinesis-local) with the samples.\n');
+  const services = await local.startLocalServices();
+  try {
+    const { queueUrl, dlqUrl } = await local.createQueues(services.sqs, 'canvas-live-events');
+    await local.createStream(services.kinesis, 'canvas-caliper');
+    const samplesDir = path.join(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..', 'samples');
+    const { splitInput } = await import('../cli.js');
+    const bodies = fs
+      .readdirSync(samplesDir)
+      .sort()
+      .flatMap((f) => splitInput(fs.readFileSync(path.join(samplesDir, f), 'utf8')).map((i) => JSON.stringify(i.value)));
+    await local.enqueue(services.sqs, queueUrl, bodies);
+    io.stdout(`Enqueued ${bodies.length} sample events on ${queueUrl}\n`);
+    const config = loadConfig({
+      SQS_QUEUE_URL: queueUrl,
+      DLQ_URL: dlqUrl,
+      KINESIS_STREAM_NAME: 'canvas-caliper',
+      AWS_REGION: local.LOCAL_REGION,
+      RECEIVE_WAIT_TIME_S: '1',
+      HEALTH_PORT: '0',
+      LOG_LEVEL: io.env.LOG_LEVEL ?? 'warn',
+      STATS_INTERVAL_S: '5',
+    });
+    const logger = pino({ level: config.LOG_LEVEL, base: { service: 'canvas-caliper' } });
+    const worker = new Worker({ sqs: services.sqs, kinesis: services.kinesis, config, logger });
+    const drained = (async () => {
+      await new Promise((r) => setTimeout(r, 200));
+      while ((await local.queueDepth(services.sqs, queueUrl)) > 0 || worker.inFlightCount > 0) await new Promise((r) => setTimeout(r, 200));
+    })();
+    await serve(worker, config, logger, drained);
+    const records = await local.readStream(services.kinesis, 'canvas-caliper');
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'canvas-caliper-')), 'caliper.ndjson');
+    fs.writeFileSync(out, records.map((r) => `${r}\n`).join(''));
+    io.stdout(summarise(records, await local.queueDepth(services.sqs, dlqUrl), out));
+    return 0;
+  } finally {
+    await services.stop();
+  }
+}

@@ -1,0 +1,150 @@
+// The worker on real-protocol local services (local-aws-sqs, kinesis-local), started by the test on
+// free ports: nothing lost, poison parked with reasons, SIGKILL and SIGTERM survived.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { loadConfig } from '../src/config.js';
+import { deterministicEventId } from '../src/engine.js';
+import { splitInput } from '../src/cli.js';
+import { createQueues, createStream, enqueue, LOCAL_CREDENTIALS, LOCAL_REGION, queueDepth, readStream, startLocalServices, type LocalServices } from '../src/worker/local.js';
+import { Worker } from '../src/worker/worker.js';
+
+const root = path.join(import.meta.dirname, '..');
+const samples = fs
+  .readdirSync(path.join(root, 'samples'))
+  .flatMap((f) => splitInput(fs.readFileSync(path.join(root, 'samples', f), 'utf8')).map((i) => i.value as { metadata: Record<string, unknown> }));
+
+/** `n` distinct raw events (each sample with its own request id), and the event id each must get. */
+function events(n: number, tag: string): { bodies: string[]; ids: Set<string> } {
+  const bodies: string[] = [];
+  const ids = new Set<string>();
+  for (let i = 0; i < n; i++) {
+    const raw = structuredClone(samples[i % samples.length]!);
+    raw.metadata.request_id = `${tag}-${i}`;
+    bodies.push(JSON.stringify(raw));
+    ids.add(deterministicEventId(raw));
+  }
+  return { bodies, ids };
+}
+
+const POISON = ['{"metadata": {', '[1,2]', JSON.stringify({ metadata: { event_name: 'no_such_event', event_time: '2019-11-01T00:00:00Z' }, body: {} })];
+
+let services: LocalServices;
+beforeAll(async () => {
+  services = await startLocalServices();
+}, 60_000);
+afterAll(async () => {
+  await services?.stop();
+});
+
+async function until(check: () => Promise<boolean>, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function drainDlq(dlqUrl: string): Promise<Record<string, string>[]> {
+  const out: Record<string, string>[] = [];
+  for (;;) {
+    const r = await services.sqs.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageAttributeNames: ['All'] }));
+    if (!r.Messages?.length) return out;
+    for (const m of r.Messages) out.push({ body: m.Body!, ...Object.fromEntries(Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue!])) });
+  }
+}
+
+const streamIds = async (stream: string) => (await readStream(services.kinesis, stream)).map((r) => JSON.parse(r).data[0].id as string);
+
+function env(queueUrl: string, dlqUrl: string, stream: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    NODE_ENV: 'production',
+    SQS_QUEUE_URL: queueUrl,
+    DLQ_URL: dlqUrl,
+    KINESIS_STREAM_NAME: stream,
+    AWS_REGION: LOCAL_REGION,
+    AWS_ENDPOINT_URL_SQS: services.sqsEndpoint,
+    AWS_ENDPOINT_URL_KINESIS: services.kinesisEndpoint,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    HEALTH_PORT: '0',
+    RECEIVE_WAIT_TIME_S: '1',
+    VISIBILITY_TIMEOUT_S: '10',
+    RETRY_BUDGET_MS: '5000',
+    SHUTDOWN_TIMEOUT_MS: '10000',
+    LOG_LEVEL: 'warn',
+  };
+}
+
+const startWorker = (e: NodeJS.ProcessEnv): ChildProcess => spawn(process.execPath, [path.join(root, 'bin/canvas-caliper.js'), 'run'], { env: e, stdio: ['ignore', 'ignore', 'pipe'] });
+const exited = (child: ChildProcess) => new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+
+describe('worker on local SQS and Kinesis', () => {
+  it('publishes thousands of events, every one by id; the queue ends empty; the DLQ holds exactly the poison, with reasons', async () => {
+    const { queueUrl, dlqUrl } = await createQueues(services.sqs, 'it-volume');
+    await createStream(services.kinesis, 'it-volume');
+    const { bodies, ids } = events(3000, 'volume');
+    await enqueue(services.sqs, queueUrl, [...bodies.slice(0, 1500), ...POISON, ...bodies.slice(1500)]);
+    const config = loadConfig({ SQS_QUEUE_URL: queueUrl, DLQ_URL: dlqUrl, KINESIS_STREAM_NAME: 'it-volume', AWS_REGION: LOCAL_REGION, RECEIVE_WAIT_TIME_S: '1' });
+    const worker = new Worker({ sqs: services.sqs, kinesis: services.kinesis, config, logger: pino({ level: 'silent' }) });
+    worker.start();
+    await until(async () => worker.counters.acknowledged === 3003, 120_000);
+    await worker.stop();
+    expect(await queueDepth(services.sqs, queueUrl)).toBe(0);
+    const published = await streamIds('it-volume');
+    expect(new Set(published)).toEqual(ids);
+    expect(published).toHaveLength(3000);
+    const dlq = await drainDlq(dlqUrl);
+    expect(dlq.map((m) => m.body).sort()).toEqual([...POISON].sort());
+    expect(dlq.map((m) => m.error_code).sort()).toEqual(['INVALID_JSON', 'NOT_AN_OBJECT', 'UNKNOWN_EVENT']);
+    expect(dlq.every((m) => m.error_message && m.original_message_id)).toBe(true);
+  }, 180_000);
+
+  it('killed with SIGKILL mid-run and restarted: nothing missing, duplicates carry the same id', async () => {
+    const { queueUrl, dlqUrl } = await createQueues(services.sqs, 'it-kill');
+    await createStream(services.kinesis, 'it-kill');
+    const { bodies, ids } = events(2000, 'kill');
+    await enqueue(services.sqs, queueUrl, bodies);
+    const e = env(queueUrl, dlqUrl, 'it-kill');
+    const first = startWorker(e);
+    await until(async () => (await readStream(services.kinesis, 'it-kill')).length >= 300, 60_000);
+    first.kill('SIGKILL');
+    await exited(first);
+    const second = startWorker(e);
+    await until(async () => (await queueDepth(services.sqs, queueUrl)) === 0, 120_000);
+    second.kill('SIGTERM');
+    expect(await exited(second)).toBe(0);
+    const records = (await readStream(services.kinesis, 'it-kill')).map((r) => JSON.parse(r).data[0]);
+    expect(new Set(records.map((r) => r.id))).toEqual(ids);
+    // A duplicate is the same event: same id, same content (sendTime apart).
+    const byId = new Map<string, string>();
+    for (const r of records) {
+      const content = JSON.stringify(r);
+      expect(byId.get(r.id) ?? content).toBe(content);
+      byId.set(r.id, content);
+    }
+  }, 180_000);
+
+  it('SIGTERM under load: exits 0 within the shutdown timeout, and nothing is lost', async () => {
+    const { queueUrl, dlqUrl } = await createQueues(services.sqs, 'it-term');
+    await createStream(services.kinesis, 'it-term');
+    const { bodies, ids } = events(2000, 'term');
+    await enqueue(services.sqs, queueUrl, bodies);
+    const e = env(queueUrl, dlqUrl, 'it-term');
+    const worker = startWorker(e);
+    await until(async () => (await readStream(services.kinesis, 'it-term')).length >= 200, 60_000);
+    const signalled = Date.now();
+    worker.kill('SIGTERM');
+    expect(await exited(worker)).toBe(0);
+    expect(Date.now() - signalled).toBeLessThan(10_000);
+    const again = startWorker(e);
+    await until(async () => (await queueDepth(services.sqs, queueUrl)) === 0, 120_000);
+    again.kill('SIGTERM');
+    expect(await exited(again)).toBe(0);
+    expect(new Set(await streamIds('it-term'))).toEqual(ids);
+  }, 180_000);
+});
