@@ -249,3 +249,44 @@ describe('configuration', () => {
     expect(() => config({ VISIBILITY_TIMEOUT_S: '30', RETRY_BUDGET_MS: '60000' })).toThrow(/RETRY_BUDGET_MS \(60000\) must be below 3\/4 of VISIBILITY_TIMEOUT_S \(30 s\)/);
   });
 });
+
+describe('message bodies', () => {
+  it('accepts a raw Canvas event wrapped in an SNS notification', async () => {
+    const { decodeMessage } = await import('../src/worker/decode.js');
+    const sns = JSON.stringify({ Type: 'Notification', MessageId: 'x', TopicArn: 'arn:aws:sns:us-east-1:123456789012:canvas', Message: page('7') });
+    expect(decodeMessage(sns, {}).envelope.data[0].object.name).toBe('Page 7');
+  });
+
+  it('passes a valid Caliper envelope through unchanged, and rejects an invalid one as poison', async () => {
+    const { decodeMessage } = await import('../src/worker/decode.js');
+    const { mapJson } = await import('../src/engine.js');
+    const envelope = mapJson(page('8'));
+    expect(decodeMessage(JSON.stringify(envelope), {}).envelope).toEqual(envelope);
+    const broken = structuredClone(envelope) as any;
+    broken.data[0].type = 'ViewEvent';
+    expect(() => decodeMessage(JSON.stringify(broken), {})).toThrow('ViewEvent does not allow action "Created"');
+  });
+});
+
+describe('health and metrics', () => {
+  it('/healthz answers 200 while the poll loop is alive, /metrics counts in Prometheus text', async () => {
+    const { startHealthServer, healthcheck } = await import('../src/worker/observe.js');
+    allAccepted();
+    deletesSucceed();
+    queueOf([message('1')]);
+    const worker = new Worker({ sqs: new SQSClient({ region: 'us-east-1' }), kinesis: new KinesisClient({ region: 'us-east-1' }), config: config(), logger });
+    worker.start();
+    await until(() => worker.counters.acknowledged === 1);
+    const server = await startHealthServer(worker, 0, logger);
+    const port = (server.address() as { port: number }).port;
+    expect(await healthcheck(port)).toBe(true);
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toContain('canvas_caliper_published_total 1');
+    expect(metrics).toContain('canvas_caliper_sent_to_dlq_total 0');
+    worker.lastPollAt = Date.now() - 120_000;
+    expect(await healthcheck(port)).toBe(false);
+    server.close();
+    await worker.stop();
+    expect(await healthcheck(port)).toBe(false);
+  });
+});
