@@ -116,3 +116,30 @@ describe('canvas-caliper events and --help', () => {
     expect(JSON.parse(stdout).data[0].type).toBe('SessionEvent');
   });
 });
+
+describe('canvas-caliper run configuration', () => {
+  it('with NODE_ENV=production, a missing SQS_QUEUE_URL is a fatal configuration error (exit 2)', async () => {
+    const saved = { ...process.env };
+    try {
+      process.env.NODE_ENV = 'production';
+      delete process.env.SQS_QUEUE_URL;
+      const r = await run(['run']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('SQS_QUEUE_URL: is required');
+    } finally {
+      process.env = saved;
+    }
+  });
+
+  it('names every bad variable and exits 2', async () => {
+    const saved = { ...process.env };
+    try {
+      Object.assign(process.env, { SQS_QUEUE_URL: 'http://localhost:1/000000000000/q', AWS_REGION: 'us-east-1', KINESIS_STREAM_NAME: 's', POLLERS: 'many' });
+      const r = await run(['run']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('POLLERS must be a number');
+    } finally {
+      process.env = saved;
+    }
+  });
+});

@@ -185,6 +185,21 @@ describe('Worker', () => {
     expect(worker.counters).toMatchObject({ received: 4, published: 2, sentToDlq: 2, acknowledged: 4 });
   });
 
+  it('sends a message whose Caliper record would be over 1 MiB to the DLQ as RECORD_TOO_LARGE', async () => {
+    allAccepted();
+    deletesSucceed();
+    const huge = JSON.stringify(userEvent('wiki_page_created', { wiki_page_id: '1', title: 'x'.repeat(1024 * 1024) }));
+    queueOf([message('huge', huge)]);
+    const worker = new Worker({ sqs: new SQSClient({ region: 'us-east-1' }), kinesis: new KinesisClient({ region: 'us-east-1' }), config: config(), logger });
+    worker.start();
+    await until(() => worker.counters.acknowledged === 1);
+    await worker.stop();
+    expect(kinesisMock.commandCalls(PutRecordsCommand)).toHaveLength(0);
+    const sent = sqsMock.commandCalls(SendMessageCommand)[0]!.args[0].input;
+    expect(sent.MessageAttributes!.error_code!.StringValue).toBe('RECORD_TOO_LARGE');
+    expect(sent.MessageAttributes!.error_message!.StringValue).toMatch(/over Kinesis's 1 MiB record limit/);
+  });
+
   it('leaves a message whose record exhausts its retry budget in SQS, with a back-off on its visibility', async () => {
     kinesisMock.on(PutRecordsCommand).callsFake(async (input) => ({ FailedRecordCount: 1, Records: input.Records.map(() => ({ ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'slow down' })) }));
     deletesSucceed();
@@ -283,10 +298,10 @@ describe('health and metrics', () => {
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(metrics).toContain('canvas_caliper_published_total 1');
     expect(metrics).toContain('canvas_caliper_sent_to_dlq_total 0');
-    worker.lastPollAt = Date.now() - 120_000;
+    await worker.stop();
+    worker.lastPollAt = Date.now() - 120_000; // the poll loop has not completed a receive for 2 minutes
     expect(await healthcheck(port)).toBe(false);
     server.close();
-    await worker.stop();
     expect(await healthcheck(port)).toBe(false);
   });
 });
