@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pino, { type Logger } from 'pino';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { createClients } from './clients.js';
@@ -81,7 +82,7 @@ async function runEmbedded(io: RunIo): Promise<number> {
   try {
     const { queueUrl, dlqUrl } = await local.createQueues(services.sqs, 'canvas-live-events');
     await local.createStream(services.kinesis, 'canvas-caliper');
-    const samplesDir = path.join(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..', 'samples');
+    const samplesDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'samples');
     const { splitInput } = await import('../cli.js');
     const bodies = fs
       .readdirSync(samplesDir)

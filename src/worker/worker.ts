@@ -91,9 +91,11 @@ export class Worker {
     this.abort.abort();
     for (const wake of this.capacityWaiters.splice(0)) wake();
     clearInterval(this.heartbeat);
-    const deadline = sleep(this.deps.config.SHUTDOWN_TIMEOUT_MS - 500);
+    const timeout = new AbortController();
+    const deadline = sleep(this.deps.config.SHUTDOWN_TIMEOUT_MS - 500, timeout.signal);
     const finished = Promise.all([...this.pollers, ...this.inFlight.keys()]).then(() => Promise.all([this.publisher.drain(), this.acker.drain()]));
     await Promise.race([finished, deadline]);
+    timeout.abort();
     const left = [...this.inFlight.values()].map((f) => f.message);
     if (left.length) await changeVisibility(this.deps.sqs, this.deps.config.SQS_QUEUE_URL, left, 0);
     return { unfinished: left.length };
