@@ -27,6 +27,7 @@ export const ConfigSchema = z
     BATCH_LINGER_MS: int('BATCH_LINGER_MS', 50, 0, 10_000),
     RETRY_BUDGET_MS: int('RETRY_BUDGET_MS', 60_000, 100, 3_600_000),
     VISIBILITY_TIMEOUT_S: int('VISIBILITY_TIMEOUT_S', 120, 10, 43_200),
+    HEARTBEAT_INTERVAL_S: int('HEARTBEAT_INTERVAL_S', 10, 1, 3_600),
     SHUTDOWN_TIMEOUT_MS: int('SHUTDOWN_TIMEOUT_MS', 25_000, 100, 3_600_000),
     PARTITION_KEY: z.enum(['actor', 'object'], { error: 'PARTITION_KEY must be actor or object' }).default('actor'),
     EVENT_ID: z.enum(['deterministic', 'random'], { error: 'EVENT_ID must be deterministic or random' }).default('deterministic'),
@@ -38,6 +39,9 @@ export const ConfigSchema = z
     if (!c.KINESIS_STREAM_NAME && !c.KINESIS_STREAM_ARN) ctx.addIssue({ code: 'custom', path: ['KINESIS_STREAM_NAME'], message: 'KINESIS_STREAM_NAME or KINESIS_STREAM_ARN is required' });
     // The retry budget must end well before SQS makes the message visible again (ours to extend,
     // but a crash must not leave a message invisible for longer than the budget).
+    if (c.HEARTBEAT_INTERVAL_S * 4 > c.VISIBILITY_TIMEOUT_S) {
+      ctx.addIssue({ code: 'custom', path: ['HEARTBEAT_INTERVAL_S'], message: `HEARTBEAT_INTERVAL_S (${c.HEARTBEAT_INTERVAL_S}) must be at most 1/4 of VISIBILITY_TIMEOUT_S (${c.VISIBILITY_TIMEOUT_S} s)` });
+    }
     if (c.RETRY_BUDGET_MS >= c.VISIBILITY_TIMEOUT_S * 1000 * 0.75) {
       ctx.addIssue({ code: 'custom', path: ['RETRY_BUDGET_MS'], message: `RETRY_BUDGET_MS (${c.RETRY_BUDGET_MS}) must be below 3/4 of VISIBILITY_TIMEOUT_S (${c.VISIBILITY_TIMEOUT_S} s)` });
     }

@@ -74,6 +74,7 @@ function env(queueUrl: string, dlqUrl: string, stream: string): NodeJS.ProcessEn
     HEALTH_PORT: '0',
     RECEIVE_WAIT_TIME_S: '1',
     VISIBILITY_TIMEOUT_S: '10',
+    HEARTBEAT_INTERVAL_S: '2',
     RETRY_BUDGET_MS: '5000',
     SHUTDOWN_TIMEOUT_MS: '10000',
     LOG_LEVEL: 'warn',
@@ -146,5 +147,25 @@ describe('worker on local SQS and Kinesis', () => {
     again.kill('SIGTERM');
     expect(await exited(again)).toBe(0);
     expect(new Set(await streamIds('it-term'))).toEqual(ids);
+  }, 180_000);
+
+  it('a second signal exits at once, and what was in flight comes back', async () => {
+    const { queueUrl, dlqUrl } = await createQueues(services.sqs, 'it-twice');
+    await createStream(services.kinesis, 'it-twice');
+    const { bodies, ids } = events(1000, 'twice');
+    await enqueue(services.sqs, queueUrl, bodies);
+    const e = env(queueUrl, dlqUrl, 'it-twice');
+    const worker = startWorker(e);
+    await until(async () => (await readStream(services.kinesis, 'it-twice')).length >= 100, 60_000);
+    const code = exited(worker);
+    worker.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 100)); // two signals sent at once could merge into one
+    worker.kill('SIGTERM');
+    expect(await code).toBe(130);
+    const again = startWorker(e);
+    await until(async () => (await queueDepth(services.sqs, queueUrl)) === 0, 120_000);
+    again.kill('SIGTERM');
+    expect(await exited(again)).toBe(0);
+    expect(new Set(await streamIds('it-twice'))).toEqual(ids);
   }, 180_000);
 });

@@ -221,7 +221,7 @@ describe('Worker', () => {
     });
     deletesSucceed();
     queueOf([message('1')]);
-    const worker = new Worker({ sqs: new SQSClient({ region: 'us-east-1' }), kinesis: new KinesisClient({ region: 'us-east-1' }), config: config({ VISIBILITY_TIMEOUT_S: '10', RETRY_BUDGET_MS: '7000' }), logger });
+    const worker = new Worker({ sqs: new SQSClient({ region: 'us-east-1' }), kinesis: new KinesisClient({ region: 'us-east-1' }), config: config({ VISIBILITY_TIMEOUT_S: '10', HEARTBEAT_INTERVAL_S: '2', RETRY_BUDGET_MS: '7000' }), logger });
     worker.start();
     await until(() => worker.counters.acknowledged === 1, 10_000);
     await worker.stop();
@@ -260,8 +260,12 @@ describe('configuration', () => {
     expect(config({ BATCH_LINGER_MS: '', RETRY_BUDGET_MS: '', POLLERS: '' })).toMatchObject({ MAX_IN_FLIGHT: 500, POLLERS: 4, BATCH_MAX_RECORDS: 500, BATCH_LINGER_MS: 50, VISIBILITY_TIMEOUT_S: 120, SHUTDOWN_TIMEOUT_MS: 25_000, PARTITION_KEY: 'actor', EVENT_ID: 'deterministic' });
   });
 
+  it('keeps the heartbeat well inside the visibility timeout', () => {
+    expect(() => config({ VISIBILITY_TIMEOUT_S: '30', HEARTBEAT_INTERVAL_S: '10', RETRY_BUDGET_MS: '1000' })).toThrow('HEARTBEAT_INTERVAL_S (10) must be at most 1/4 of VISIBILITY_TIMEOUT_S (30 s)');
+  });
+
   it('keeps the retry budget well inside the visibility timeout', () => {
-    expect(() => config({ VISIBILITY_TIMEOUT_S: '30', RETRY_BUDGET_MS: '60000' })).toThrow(/RETRY_BUDGET_MS \(60000\) must be below 3\/4 of VISIBILITY_TIMEOUT_S \(30 s\)/);
+    expect(() => config({ VISIBILITY_TIMEOUT_S: '30', HEARTBEAT_INTERVAL_S: '5', RETRY_BUDGET_MS: '60000' })).toThrow(/RETRY_BUDGET_MS \(60000\) must be below 3\/4 of VISIBILITY_TIMEOUT_S \(30 s\)/);
   });
 });
 

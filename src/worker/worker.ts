@@ -78,7 +78,7 @@ export class Worker {
     const c = this.deps.config;
     this.pollers = Array.from({ length: c.POLLERS }, () => this.poll());
     // Extend the visibility of messages still in flight before it runs out.
-    this.heartbeat = setInterval(() => void this.extendVisibility(), Math.min(10_000, (c.VISIBILITY_TIMEOUT_S * 1000) / 4));
+    this.heartbeat = setInterval(() => void this.extendVisibility(), c.HEARTBEAT_INTERVAL_S * 1000);
     this.heartbeat.unref();
   }
 
