@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { splitInput } from '../src/cli.js';
+import { distinctEvents, loadSamples } from '../src/samples.js';
 import { DeleteStreamCommand } from '@aws-sdk/client-kinesis';
 import { createQueues, createStream, enqueue, freePort, LOCAL_CREDENTIALS, LOCAL_REGION, queueDepth, startLocalServices, type LocalServices } from '../src/worker/local.js';
 
@@ -20,16 +20,13 @@ const RECYCLE_EVERY = 10_000;
 const NAIVE = Number(process.env.BENCH_E2E_NAIVE_EVENTS ?? 2_000);
 const log = (m: string) => (json ? undefined : console.log(m));
 
-const samples = fs
-  .readdirSync(path.join(root, 'samples'))
-  .flatMap((f) => splitInput(fs.readFileSync(path.join(root, 'samples', f), 'utf8')).map((i) => i.value as { metadata: Record<string, unknown> }));
+const samples = loadSamples();
 let serial = 0;
-const nextBodies = (n: number) =>
-  Array.from({ length: n }, () => {
-    const raw = structuredClone(samples[serial % samples.length]!);
-    raw.metadata.request_id = `bench-${serial++}`;
-    return JSON.stringify(raw);
-  });
+const nextBodies = (n: number) => {
+  const bodies = distinctEvents(n, 'bench', samples, serial).map((raw) => JSON.stringify(raw));
+  serial += n;
+  return bodies;
+};
 
 function env(s: LocalServices, queueUrl: string, stream: string, healthPort: number): NodeJS.ProcessEnv {
   return {

@@ -2,14 +2,10 @@
 // raw validation, map, event id, Caliper validation, JSON.stringify) against its floor — JSON.parse
 // of the same raw text plus JSON.stringify of the same Caliper output — measured in the same run,
 // interleaved, so the ratio does not depend on how fast this machine is.
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { mapEvent } from '../src/engine.js';
-import { splitInput } from '../src/cli.js';
+import { loadSamples } from '../src/samples.js';
 
 const SEND_TIME = '2020-01-01T00:00:00.000Z';
-const samplesDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'samples');
 const json = process.argv.includes('--json');
 const ROUNDS = 7;
 const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 60);
@@ -22,15 +18,13 @@ interface Case {
 
 function loadCases(): Case[] {
   const byName = new Map<string, Case>();
-  for (const file of fs.readdirSync(samplesDir).sort()) {
-    for (const item of splitInput(fs.readFileSync(path.join(samplesDir, file), 'utf8'))) {
-      const text = JSON.stringify(item.value);
-      const name = (item.value as { metadata: { event_name: string } }).metadata.event_name;
-      const c = byName.get(name) ?? { eventName: name, texts: [], outputs: [] };
-      c.texts.push(text);
-      c.outputs.push(mapEvent(JSON.parse(text), { sendTime: SEND_TIME }));
-      byName.set(name, c);
-    }
+  for (const raw of loadSamples()) {
+    const text = JSON.stringify(raw);
+    const name = String(raw.metadata.event_name);
+    const c = byName.get(name) ?? { eventName: name, texts: [], outputs: [] };
+    c.texts.push(text);
+    c.outputs.push(mapEvent(JSON.parse(text), { sendTime: SEND_TIME }));
+    byName.set(name, c);
   }
   return [...byName.values()];
 }

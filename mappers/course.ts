@@ -1,6 +1,6 @@
 // course_created/updated, syllabus_updated
 import { body, Id } from '../src/raw.js';
-import { canvasExtensions, id } from './builders.js';
+import { canvasExtensions, id, optId } from './builders.js';
 import { courseUrn, userUrn } from './ids.js';
 import { mapper } from './mapper.js';
 
@@ -46,7 +46,7 @@ export const syllabusUpdated = mapper({
   body: CourseBody,
   map: ({ metadata: m, body: b }) => {
     const courseId = id(b.course_id, 'body.course_id');
-    const editor = m.user_id == null ? undefined : id(m.user_id, 'metadata.user_id');
+    const editor = optId(m.user_id, 'metadata.user_id');
     return {
       object: {
         id: courseUrn(courseId),

@@ -1,6 +1,6 @@
 // quiz_created/updated, quiz_submitted
 import { body, Id } from '../src/raw.js';
-import { canvasExtensions, id, time } from './builders.js';
+import { canvasExtensions, id, optId, time } from './builders.js';
 import { urn, userUrn } from './ids.js';
 import { mapper, type Mapper } from './mapper.js';
 
@@ -49,12 +49,13 @@ export const quizSubmitted = mapper({
   body: body({ submission_id: Id, quiz_id: Id }),
   map: ({ metadata: m, body: b }) => {
     const entityId = id(b.submission_id, 'body.submission_id');
+    const submitter = optId(m.user_id, 'metadata.user_id');
     return {
       object: {
         id: urn('submission', entityId),
         type: 'Attempt',
         extensions: canvasExtensions({ entity_id: entityId }),
-        assignee: m.user_id == null ? undefined : { id: userUrn(id(m.user_id, 'metadata.user_id')), type: 'Person' },
+        assignee: submitter && { id: userUrn(submitter), type: 'Person' },
         assignable: { id: urn('quiz', id(b.quiz_id, 'body.quiz_id')), type: 'Assessment' },
       },
     };

@@ -1,33 +1,21 @@
 // The worker on real-protocol local services (local-aws-sqs, kinesis-local), started by the test on
 // free ports: nothing lost, poison parked with reasons, SIGKILL and SIGTERM survived.
 import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { loadConfig } from '../src/config.js';
 import { deterministicEventId } from '../src/engine.js';
-import { splitInput } from '../src/cli.js';
+import { distinctEvents } from '../src/samples.js';
 import { createQueues, createStream, enqueue, LOCAL_CREDENTIALS, LOCAL_REGION, queueDepth, readStream, startLocalServices, type LocalServices } from '../src/worker/local.js';
 import { Worker } from '../src/worker/worker.js';
 
 const root = path.join(import.meta.dirname, '..');
-const samples = fs
-  .readdirSync(path.join(root, 'samples'))
-  .flatMap((f) => splitInput(fs.readFileSync(path.join(root, 'samples', f), 'utf8')).map((i) => i.value as { metadata: Record<string, unknown> }));
-
-/** `n` distinct raw events (each sample with its own request id), and the event id each must get. */
+/** `n` distinct raw events, and the event id each must get. */
 function events(n: number, tag: string): { bodies: string[]; ids: Set<string> } {
-  const bodies: string[] = [];
-  const ids = new Set<string>();
-  for (let i = 0; i < n; i++) {
-    const raw = structuredClone(samples[i % samples.length]!);
-    raw.metadata.request_id = `${tag}-${i}`;
-    bodies.push(JSON.stringify(raw));
-    ids.add(deterministicEventId(raw));
-  }
-  return { bodies, ids };
+  const raws = distinctEvents(n, tag);
+  return { bodies: raws.map((r) => JSON.stringify(r)), ids: new Set(raws.map((r) => deterministicEventId(r))) };
 }
 
 const POISON = ['{"metadata": {', '[1,2]', JSON.stringify({ metadata: { event_name: 'no_such_event', event_time: '2019-11-01T00:00:00Z' }, body: {} })];
@@ -81,6 +69,15 @@ function env(queueUrl: string, dlqUrl: string, stream: string): NodeJS.ProcessEn
   };
 }
 
+/** A queue with DLQ, a stream, `n` events enqueued, and the environment of a worker for them. */
+async function scenario(name: string, n: number) {
+  const { queueUrl, dlqUrl } = await createQueues(services.sqs, name);
+  await createStream(services.kinesis, name);
+  const { bodies, ids } = events(n, name);
+  await enqueue(services.sqs, queueUrl, bodies);
+  return { queueUrl, ids, env: env(queueUrl, dlqUrl, name) };
+}
+
 const startWorker = (e: NodeJS.ProcessEnv): ChildProcess => spawn(process.execPath, [path.join(root, 'bin/canvas-caliper.js'), 'run'], { env: e, stdio: ['ignore', 'ignore', 'pipe'] });
 const exited = (child: ChildProcess) => new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
 
@@ -106,11 +103,7 @@ describe('worker on local SQS and Kinesis', () => {
   }, 180_000);
 
   it('killed with SIGKILL mid-run and restarted: nothing missing, duplicates carry the same id', async () => {
-    const { queueUrl, dlqUrl } = await createQueues(services.sqs, 'it-kill');
-    await createStream(services.kinesis, 'it-kill');
-    const { bodies, ids } = events(2000, 'kill');
-    await enqueue(services.sqs, queueUrl, bodies);
-    const e = env(queueUrl, dlqUrl, 'it-kill');
+    const { queueUrl, ids, env: e } = await scenario('it-kill', 2000);
     const first = startWorker(e);
     await until(async () => (await readStream(services.kinesis, 'it-kill')).length >= 300, 60_000);
     first.kill('SIGKILL');
@@ -131,11 +124,7 @@ describe('worker on local SQS and Kinesis', () => {
   }, 180_000);
 
   it('SIGTERM under load: exits 0 within the shutdown timeout, and nothing is lost', async () => {
-    const { queueUrl, dlqUrl } = await createQueues(services.sqs, 'it-term');
-    await createStream(services.kinesis, 'it-term');
-    const { bodies, ids } = events(2000, 'term');
-    await enqueue(services.sqs, queueUrl, bodies);
-    const e = env(queueUrl, dlqUrl, 'it-term');
+    const { queueUrl, ids, env: e } = await scenario('it-term', 2000);
     const worker = startWorker(e);
     await until(async () => (await readStream(services.kinesis, 'it-term')).length >= 200, 60_000);
     const signalled = Date.now();
@@ -150,11 +139,7 @@ describe('worker on local SQS and Kinesis', () => {
   }, 180_000);
 
   it('a second signal exits at once, and what was in flight comes back', async () => {
-    const { queueUrl, dlqUrl } = await createQueues(services.sqs, 'it-twice');
-    await createStream(services.kinesis, 'it-twice');
-    const { bodies, ids } = events(1000, 'twice');
-    await enqueue(services.sqs, queueUrl, bodies);
-    const e = env(queueUrl, dlqUrl, 'it-twice');
+    const { queueUrl, ids, env: e } = await scenario('it-twice', 1000);
     const worker = startWorker(e);
     await until(async () => (await readStream(services.kinesis, 'it-twice')).length >= 100, 60_000);
     const code = exited(worker);

@@ -2,7 +2,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pino, { type Logger } from 'pino';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { createClients } from './clients.js';
@@ -82,12 +81,8 @@ async function runEmbedded(io: RunIo): Promise<number> {
   try {
     const { queueUrl, dlqUrl } = await local.createQueues(services.sqs, 'canvas-live-events');
     await local.createStream(services.kinesis, 'canvas-caliper');
-    const samplesDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'samples');
-    const { splitInput } = await import('../cli.js');
-    const bodies = fs
-      .readdirSync(samplesDir)
-      .sort()
-      .flatMap((f) => splitInput(fs.readFileSync(path.join(samplesDir, f), 'utf8')).map((i) => JSON.stringify(i.value)));
+    const { loadSamples } = await import('../samples.js');
+    const bodies = loadSamples().map((raw) => JSON.stringify(raw));
     await local.enqueue(services.sqs, queueUrl, bodies);
     io.stdout(`Enqueued ${bodies.length} sample events on ${queueUrl}\n`);
     const config = loadConfig({
