@@ -2,7 +2,7 @@
 import fs from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { mapEvent, type EventIdMode, type MapOptions } from './engine.js';
-import { MappingError } from './errors.js';
+import { MappingError, UsageError } from './errors.js';
 import { MAPPERS } from '../mappers/index.js';
 import { caliperTime } from '../mappers/values.js';
 
@@ -14,6 +14,8 @@ Commands:
   run             the worker: SQS → Caliper → Kinesis (configured by environment variables; with no
                   SQS_QUEUE_URL, outside production, it runs on embedded local services with the samples)
   healthcheck     exit 0 if the local worker's /healthz answers 200, else 1 (container health check)
+  replay-dlq      get the messages parked in a dead-letter queue back into the pipeline (to the source
+                  queue, straight to Kinesis, or by SQS's own message-move task)
   map [FILE...]   map raw Canvas events to Caliper envelopes (NDJSON on stdout)
   events          list every supported event_name with its Caliper type, action and object type
 
@@ -57,6 +59,9 @@ export interface Io {
   stdout: Write;
   stderr: Write;
   readStdin: () => Promise<string>;
+  env?: NodeJS.ProcessEnv;
+  /** Whether stderr is a terminal (replay-dlq draws a progress bar there). */
+  stderrIsTTY?: boolean;
 }
 
 const processIo: Io = {
@@ -67,9 +72,9 @@ const processIo: Io = {
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks).toString('utf8');
   },
+  env: process.env,
+  stderrIsTTY: process.stderr.isTTY,
 };
-
-class UsageError extends Error {}
 
 /** Runs the CLI and returns its exit code. */
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
@@ -84,6 +89,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return await runCommand(rest, io);
       case 'healthcheck':
         return await healthcheckCommand(rest, io);
+      case 'replay-dlq':
+        return await (await import('./replay/command.js')).replayCommand(rest, io);
       case undefined:
       case '-h':
       case '--help':

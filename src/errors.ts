@@ -30,3 +30,8 @@ export class FieldError extends Error {
     super(`${field}: ${problem}`);
   }
 }
+
+/** A bad command line: the CLI prints it with a pointer to --help and exits 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}

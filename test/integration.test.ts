@@ -1,17 +1,15 @@
 // The worker on real-protocol local services (local-aws-sqs, kinesis-local), started by the test on
 // free ports: nothing lost, poison parked with reasons, SIGKILL and SIGTERM survived.
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { loadConfig } from '../src/config.js';
 import { deterministicEventId } from '../src/engine.js';
 import { distinctEvents } from '../src/samples.js';
-import { createQueues, createStream, enqueue, LOCAL_CREDENTIALS, LOCAL_REGION, queueDepth, readStream, startLocalServices, type LocalServices } from '../src/worker/local.js';
+import { createQueues, createStream, enqueue, LOCAL_REGION, queueDepth, readStream, startLocalServices, type LocalServices } from '../src/worker/local.js';
 import { Worker } from '../src/worker/worker.js';
+import { drainQueue, exited, localEnv, startCli, streamIds, until } from './local.js';
 
-const root = path.join(import.meta.dirname, '..');
 /** `n` distinct raw events, and the event id each must get. */
 function events(n: number, tag: string): { bodies: string[]; ids: Set<string> } {
   const raws = distinctEvents(n, tag);
@@ -28,37 +26,13 @@ afterAll(async () => {
   await services?.stop();
 });
 
-async function until(check: () => Promise<boolean>, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function drainDlq(dlqUrl: string): Promise<Record<string, string>[]> {
-  const out: Record<string, string>[] = [];
-  for (;;) {
-    const r = await services.sqs.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageAttributeNames: ['All'] }));
-    if (!r.Messages?.length) return out;
-    for (const m of r.Messages) out.push({ body: m.Body!, ...Object.fromEntries(Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue!])) });
-  }
-}
-
-const streamIds = async (stream: string) => (await readStream(services.kinesis, stream)).map((r) => JSON.parse(r).data[0].id as string);
+const streamIdsOf = (stream: string) => streamIds(services, stream);
 
 function env(queueUrl: string, dlqUrl: string, stream: string): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    NODE_ENV: 'production',
+  return localEnv(services, {
     SQS_QUEUE_URL: queueUrl,
     DLQ_URL: dlqUrl,
     KINESIS_STREAM_NAME: stream,
-    AWS_REGION: LOCAL_REGION,
-    AWS_ENDPOINT_URL_SQS: services.sqsEndpoint,
-    AWS_ENDPOINT_URL_KINESIS: services.kinesisEndpoint,
-    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
     HEALTH_PORT: '0',
     RECEIVE_WAIT_TIME_S: '1',
     VISIBILITY_TIMEOUT_S: '10',
@@ -66,7 +40,7 @@ function env(queueUrl: string, dlqUrl: string, stream: string): NodeJS.ProcessEn
     RETRY_BUDGET_MS: '5000',
     SHUTDOWN_TIMEOUT_MS: '10000',
     LOG_LEVEL: 'warn',
-  };
+  });
 }
 
 /** A queue with DLQ, a stream, `n` events enqueued, and the environment of a worker for them. */
@@ -78,8 +52,7 @@ async function scenario(name: string, n: number) {
   return { queueUrl, ids, env: env(queueUrl, dlqUrl, name) };
 }
 
-const startWorker = (e: NodeJS.ProcessEnv): ChildProcess => spawn(process.execPath, [path.join(root, 'bin/canvas-caliper.js'), 'run'], { env: e, stdio: ['ignore', 'ignore', 'pipe'] });
-const exited = (child: ChildProcess) => new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+const startWorker = (e: NodeJS.ProcessEnv): ChildProcess => startCli(['run'], e);
 
 describe('worker on local SQS and Kinesis', () => {
   it('publishes thousands of events, every one by id; the queue ends empty; the DLQ holds exactly the poison, with reasons', async () => {
@@ -93,13 +66,13 @@ describe('worker on local SQS and Kinesis', () => {
     await until(async () => worker.counters.acknowledged === 3003, 120_000);
     await worker.stop();
     expect(await queueDepth(services.sqs, queueUrl)).toBe(0);
-    const published = await streamIds('it-volume');
+    const published = await streamIdsOf('it-volume');
     expect(new Set(published)).toEqual(ids);
     expect(published).toHaveLength(3000);
-    const dlq = await drainDlq(dlqUrl);
+    const dlq = await drainQueue(services.sqs, dlqUrl);
     expect(dlq.map((m) => m.body).sort()).toEqual([...POISON].sort());
-    expect(dlq.map((m) => m.error_code).sort()).toEqual(['INVALID_JSON', 'NOT_AN_OBJECT', 'UNKNOWN_EVENT']);
-    expect(dlq.every((m) => m.error_message && m.original_message_id)).toBe(true);
+    expect(dlq.map((m) => m.attributes.error_code).sort()).toEqual(['INVALID_JSON', 'NOT_AN_OBJECT', 'UNKNOWN_EVENT']);
+    expect(dlq.every((m) => m.attributes.error_message && m.attributes.original_message_id)).toBe(true);
   }, 180_000);
 
   it('killed with SIGKILL mid-run and restarted: nothing missing, duplicates carry the same id', async () => {
@@ -135,7 +108,7 @@ describe('worker on local SQS and Kinesis', () => {
     await until(async () => (await queueDepth(services.sqs, queueUrl)) === 0, 120_000);
     again.kill('SIGTERM');
     expect(await exited(again)).toBe(0);
-    expect(new Set(await streamIds('it-term'))).toEqual(ids);
+    expect(new Set(await streamIdsOf('it-term'))).toEqual(ids);
   }, 180_000);
 
   it('a second signal exits at once, and what was in flight comes back', async () => {
@@ -151,6 +124,6 @@ describe('worker on local SQS and Kinesis', () => {
     await until(async () => (await queueDepth(services.sqs, queueUrl)) === 0, 120_000);
     again.kill('SIGTERM');
     expect(await exited(again)).toBe(0);
-    expect(new Set(await streamIds('it-twice'))).toEqual(ids);
+    expect(new Set(await streamIdsOf('it-twice'))).toEqual(ids);
   }, 180_000);
 });

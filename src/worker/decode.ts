@@ -5,6 +5,7 @@ import type { Envelope } from '../caliper/model.js';
 import { validateEnvelope } from '../caliper/validate.js';
 import { eventNameOf, mapEvent, type MapOptions } from '../engine.js';
 import { MappingError } from '../errors.js';
+import { KINESIS_MAX_RECORD_BYTES } from './kinesis.js';
 
 export interface Decoded {
   envelope: Envelope;
@@ -41,4 +42,15 @@ export function decodeMessage(body: string, options: MapOptions): Decoded {
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** The Kinesis record of one SQS message body; a MappingError (poison) if it cannot be mapped or is too large for Kinesis. */
+export function recordFor(body: string, options: MapOptions): Decoded & { record: Buffer } {
+  const decoded = decodeMessage(body, options);
+  const record = Buffer.from(JSON.stringify(decoded.envelope));
+  // Leave room for the partition key (≤ 256 characters) within the 1 MiB record limit.
+  if (record.byteLength > KINESIS_MAX_RECORD_BYTES - 256) {
+    throw new MappingError('RECORD_TOO_LARGE', `the Caliper record is ${record.byteLength} bytes, over Kinesis's 1 MiB record limit`, decoded.eventName);
+  }
+  return { ...decoded, record };
 }

@@ -116,20 +116,32 @@ export async function changeVisibility(client: SQSClient, queueUrl: string, mess
 const attr = (value: string): MessageAttributeValue => ({ DataType: 'String', StringValue: value.slice(0, 4096) });
 
 /**
- * Parks a message that can never be mapped in the DLQ: the original body and attributes, plus
- * error_code, error_message, event_name, original_message_id and receive_count.
+ * The attributes sendToDlq adds about the failure; replay-dlq removes them when it sends a message back
+ * to its source. (It also sets event_name, which it keeps: Canvas itself sends an event_name attribute.)
  */
-export async function sendToDlq(client: SQSClient, dlqUrl: string, message: Message, error: { code: string; message: string; eventName?: string }): Promise<void> {
+export const ERROR_ATTRIBUTES: readonly string[] = ['error_code', 'error_message', 'original_message_id', 'receive_count'];
+
+/**
+ * Parks a message that can never be mapped in the DLQ: the original body and attributes, plus
+ * error_code, error_message, event_name, original_message_id and receive_count. A message that is
+ * already a DLQ message (replay-dlq re-parking it with a new reason) keeps its original id and count.
+ * Returns the new message's id.
+ */
+export async function sendToDlq(client: SQSClient, dlqUrl: string, message: Message, error: { code: string; message: string; eventName?: string }): Promise<string | undefined> {
+  const prior = message.MessageAttributes ?? {};
+  const receiveCount = prior.receive_count?.StringValue ?? message.Attributes?.ApproximateReceiveCount;
+  const originalId = prior.original_message_id?.StringValue ?? message.MessageId;
   const ours = {
     error_code: attr(error.code),
     error_message: attr(error.message),
     ...(error.eventName ? { event_name: attr(error.eventName) } : {}),
-    ...(message.MessageId ? { original_message_id: attr(message.MessageId) } : {}),
-    ...(message.Attributes?.ApproximateReceiveCount ? { receive_count: { DataType: 'Number', StringValue: message.Attributes.ApproximateReceiveCount } } : {}),
+    ...(originalId ? { original_message_id: attr(originalId) } : {}),
+    ...(receiveCount ? { receive_count: { DataType: 'Number', StringValue: receiveCount } } : {}),
   };
   // SQS allows 10 message attributes: keep ours, then as many of the original ones as fit.
-  const original = Object.entries(message.MessageAttributes ?? {}).filter(([k]) => !(k in ours)).slice(0, 10 - Object.keys(ours).length);
-  await client.send(
+  const original = Object.entries(prior).filter(([k]) => !(k in ours)).slice(0, 10 - Object.keys(ours).length);
+  const out = await client.send(
     new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: message.Body ?? '', MessageAttributes: { ...Object.fromEntries(original), ...ours } }),
   );
+  return out?.MessageId;
 }

@@ -9,8 +9,8 @@ import type { Envelope } from '../caliper/model.js';
 import type { Config } from '../config.js';
 import { MappingError } from '../errors.js';
 import { backoffMs, sleep } from './backoff.js';
-import { decodeMessage } from './decode.js';
-import { KINESIS_MAX_RECORD_BYTES, KinesisPublisher } from './kinesis.js';
+import { recordFor } from './decode.js';
+import { KinesisPublisher } from './kinesis.js';
 import { Acknowledger, changeVisibility, sendToDlq } from './sqs.js';
 
 export interface Counters {
@@ -151,11 +151,7 @@ export class Worker {
     let envelope: Envelope;
     let record: Buffer;
     try {
-      envelope = decodeMessage(message.Body ?? '', { eventId: this.deps.config.EVENT_ID }).envelope;
-      record = Buffer.from(JSON.stringify(envelope));
-      if (record.byteLength > KINESIS_MAX_RECORD_BYTES - 256) {
-        throw new MappingError('RECORD_TOO_LARGE', `the Caliper record is ${record.byteLength} bytes, over Kinesis's 1 MiB record limit`);
-      }
+      ({ envelope, record } = recordFor(message.Body ?? '', { eventId: this.deps.config.EVENT_ID }));
     } catch (err) {
       return this.poison(message, err);
     }

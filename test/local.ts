@@ -1,0 +1,63 @@
+// Helpers for the tests on real-protocol local services (local-aws-sqs, kinesis-local).
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, readStream, type LocalServices } from '../src/worker/local.js';
+
+export const ROOT = path.join(import.meta.dirname, '..');
+
+export async function until(check: () => Promise<boolean>, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export interface ReadMessage {
+  id: string;
+  receiptHandle: string;
+  body: string;
+  attributes: Record<string, string>;
+}
+
+/** Receives (and so hides) every visible message of a queue: body and message attributes. */
+export async function drainQueue(sqs: SQSClient, queueUrl: string): Promise<ReadMessage[]> {
+  const out: ReadMessage[] = [];
+  for (;;) {
+    const r = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 600, MessageAttributeNames: ['All'] }));
+    if (!r.Messages?.length) return out;
+    for (const m of r.Messages) out.push({ id: m.MessageId!, receiptHandle: m.ReceiptHandle!, body: m.Body!, attributes: Object.fromEntries(Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue!])) });
+  }
+}
+
+export const streamIds = async (services: LocalServices, stream: string) => (await readStream(services.kinesis, stream)).map((r) => JSON.parse(r).data[0].id as string);
+
+/** The environment of a canvas-caliper child process talking to the local services. */
+export function localEnv(services: LocalServices, vars: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    NODE_ENV: 'production',
+    AWS_REGION: LOCAL_REGION,
+    AWS_ENDPOINT_URL_SQS: services.sqsEndpoint,
+    AWS_ENDPOINT_URL_KINESIS: services.kinesisEndpoint,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    ...vars,
+  };
+}
+
+export interface Cli extends ChildProcess {
+  /** Everything written to stdout and stderr so far (read continuously, so the child never blocks on a full pipe). */
+  out: { stdout: string; stderr: string };
+}
+
+export function startCli(args: string[], env: NodeJS.ProcessEnv): Cli {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/canvas-caliper.js'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] }) as Cli;
+  child.out = { stdout: '', stderr: '' };
+  child.stdout!.on('data', (d) => (child.out.stdout += d));
+  child.stderr!.on('data', (d) => (child.out.stderr += d));
+  return child;
+}
+
+export const exited = (child: ChildProcess) => new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
