@@ -121,4 +121,154 @@ describe('replay-dlq on local SQS and Kinesis', () => {
     const parkedAgain = await drainQueue(services.sqs, s.dlqUrl);
     expect(parkedAgain.map((m) => m.body).sort()).toEqual([...POISON].sort());
   }, 120_000);
+
+  it('--direct publishes the valid ones and leaves the poison in the DLQ with their reasons, an outdated reason updated', async () => {
+    const s = await incident('rp-direct');
+    const r = await replay(['--dlq', s.dlqUrl, '--direct', '--stream', s.stream]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('published 10 · still failing 3');
+    expect(r.stdout).toMatch(/INVALID_JSON\s+1/);
+    expect(r.stdout).toMatch(/UNKNOWN_EVENT\s+1/);
+    expect(r.stdout).toMatch(/NOT_AN_OBJECT\s+1/);
+    expect(new Set(await streamIds(services, s.stream))).toEqual(s.validIds);
+    const left = await drainQueue(services.sqs, s.dlqUrl);
+    expect(left.map((m) => m.body).sort()).toEqual([...POISON].sort());
+    const byBody = new Map(left.map((m) => [m.body, m.attributes]));
+    for (const body of POISON) {
+      const today = reasonFor(body);
+      expect(byBody.get(body)).toMatchObject({ error_code: today.code, error_message: today.message });
+    }
+    // The re-parked one keeps its original id and receive count.
+    expect(byBody.get(POISON[2]!)).toMatchObject({ error_code: 'UNKNOWN_EVENT', event_name: 'no_such_event', original_message_id: 'poison-2', receive_count: '1' });
+  }, 120_000);
+
+  it('--dry-run changes nothing, counts per event_name × error_code, and says what each would become', async () => {
+    const s = await incident('rp-dry');
+    for (const mode of [[], ['--direct', '--stream', s.stream]]) {
+      const r = await replay(['--dlq', s.dlqUrl, '--to-source', s.queueUrl, '--dry-run', '--json', ...mode].filter((a, i, all) => !(mode.length && (a === '--to-source' || all[i - 1] === '--to-source'))));
+      expect(r.code).toBe(0);
+      const summary = JSON.parse(r.stdout);
+      expect(summary.scanned).toBe(13);
+      expect(summary.groups.reduce((n: number, g: { count: number }) => n + g.count, 0)).toBe(13);
+      // Every message is visible again at once, nothing moved, nothing published.
+      expect(await counts(s.dlqUrl)).toEqual({ visible: 13, inFlight: 0 });
+      expect(await queueDepth(services.sqs, s.queueUrl)).toBe(0);
+      expect(await streamIds(services, s.stream)).toEqual([]);
+      const group = (eventName: string, errorCode: string) => summary.groups.filter((g: { eventName: string; errorCode: string }) => g.eventName === eventName && g.errorCode === errorCode);
+      const direct = mode.length > 0;
+      const caliper = recordFor(s.valid[0]!, { eventId: 'deterministic' }).envelope.data[0];
+      const becomes = `${caliper.type} ${caliper.action}`;
+      expect(group(s.eventNames[0]!, 'none')).toEqual([{ eventName: s.eventNames[0], errorCode: 'none', count: 1, outcome: direct ? `published as ${becomes}` : `to the source queue; the worker publishes ${becomes}` }]);
+      expect(group(s.eventNames[6]!, 'INVALID_RAW_EVENT')[0].outcome).toMatch(direct ? /^published as / : /worker publishes/);
+      expect(group('no_such_event', 'MAPPER_ERROR')[0].outcome).toBe(direct ? 'stays in the DLQ: UNKNOWN_EVENT' : 'to the source queue; the worker parks it again: UNKNOWN_EVENT');
+      expect(group('(unknown)', 'INVALID_JSON')).toHaveLength(1);
+    }
+    const text = await replay(['--dlq', s.dlqUrl, '--to-source', s.queueUrl, '--dry-run']);
+    expect(text.stdout).toMatch(/EVENT_NAME\s+ERROR_CODE\s+COUNT\s+WOULD BECOME/);
+    expect(text.stdout).toMatch(new RegExp(`${s.eventNames[6]}\\s+INVALID_RAW_EVENT\\s+1\\s+to the source queue; the worker publishes`));
+    expect(text.stdout).toContain('nothing was changed');
+  }, 120_000);
+
+  it('filters select exactly what they name; everything else stays in the DLQ, visible, untouched', async () => {
+    const s = await incident('rp-filter');
+    const before = new Map((await drainQueue(services.sqs, s.dlqUrl)).map((m) => [m.body, m]));
+    await changeVisibility(services.sqs, s.dlqUrl, [...before.values()].map((m) => ({ MessageId: m.id, ReceiptHandle: m.receiptHandle })), 0);
+
+    const names = [s.eventNames[1]!, s.eventNames[7]!];
+    const byName = await replay(['--dlq', s.dlqUrl, '--to-source', s.queueUrl, ...names.flatMap((n) => ['--event-name', n])]);
+    expect(byName.code).toBe(0);
+    let moved = await drainQueue(services.sqs, s.queueUrl);
+    expect(moved.map((m) => JSON.parse(m.body).metadata.event_name).sort()).toEqual([...names].sort());
+    expect(await counts(s.dlqUrl)).toEqual({ visible: 11, inFlight: 0 });
+
+    const redriven = await replay(['--dlq', s.dlqUrl, '--to-source', s.queueUrl, '--error-code', 'none']);
+    expect(redriven.code).toBe(0);
+    moved = await drainQueue(services.sqs, s.queueUrl);
+    expect(moved.map((m) => m.body).sort()).toEqual(s.valid.slice(0, 6).filter((_, i) => i !== 1).sort());
+
+    const codes = await replay(['--dlq', s.dlqUrl, '--to-source', s.queueUrl, '--error-code', 'INVALID_JSON', '--error-code', 'NOT_AN_OBJECT']);
+    moved = await drainQueue(services.sqs, s.queueUrl);
+    expect(codes.code).toBe(0);
+    expect(moved.map((m) => m.body).sort()).toEqual([POISON[0], POISON[1]].sort());
+
+    const capped = await replay(['--dlq', s.dlqUrl, '--to-source', s.queueUrl, '--max', '2', '--concurrency', '1']);
+    expect(capped.code).toBe(0);
+    expect(await drainQueue(services.sqs, s.queueUrl)).toHaveLength(2);
+
+    // What is left was never touched: same message ids, same attributes.
+    const left = await drainQueue(services.sqs, s.dlqUrl);
+    expect(left).toHaveLength(2);
+    for (const m of left) {
+      expect(m.id).toBe(before.get(m.body)!.id);
+      expect(m.attributes).toEqual(before.get(m.body)!.attributes);
+    }
+  }, 120_000);
+
+  it('--native runs SQS\'s message-move task at --rate and follows it to the end', async () => {
+    const s = await incident('rp-native');
+    const r = await replay(['--dlq', s.dlqUrl, '--to-source', s.queueUrl, '--native', '--rate', '50']);
+    expect(r.stderr).toContain('moved');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("moved by SQS's message-move task: 13");
+    expect(await queueDepth(services.sqs, s.dlqUrl)).toBe(0);
+    expect((await drainQueue(services.sqs, s.queueUrl)).map((m) => m.body).sort()).toEqual([...s.valid, ...POISON].sort());
+  }, 120_000);
+
+  it('interrupted mid-run (Ctrl-C) loses nothing; the next run finishes; replaying twice adds no new ids', async () => {
+    const { queueUrl, dlqUrl } = await createQueues(services.sqs, 'rp-interrupt');
+    await createStream(services.kinesis, 'rp-interrupt');
+    const raws = distinctEvents(60, 'rp-interrupt');
+    const ids = new Set(raws.map((r) => deterministicEventId(r)));
+    for (const raw of raws) await services.sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: JSON.stringify(raw) }));
+    const env = localEnv(services, { DLQ_URL: dlqUrl, KINESIS_STREAM_NAME: 'rp-interrupt', BATCH_LINGER_MS: '5' });
+
+    const first = startCli(['replay-dlq', '--direct', '--rate', '20', '--receive-wait', '1'], env);
+    await until(async () => (await streamIds(services, 'rp-interrupt')).length >= 10, 30_000);
+    first.kill('SIGINT');
+    expect(await exited(first)).toBe(130);
+    expect(first.out.stdout).toContain('interrupted');
+    // Nothing lost: each event is in the stream or, visible at once, in the DLQ.
+    const published = new Set(await streamIds(services, 'rp-interrupt'));
+    expect(published.size).toBeLessThan(60);
+    expect(await counts(dlqUrl)).toMatchObject({ inFlight: 0 });
+    const parked = await drainQueue(services.sqs, dlqUrl);
+    const waiting = parked.map((m) => deterministicEventId(JSON.parse(m.body)));
+    expect(new Set([...published, ...waiting])).toEqual(ids);
+    await changeVisibility(services.sqs, dlqUrl, parked.map((m) => ({ MessageId: m.id, ReceiptHandle: m.receiptHandle })), 0);
+
+    const second = startCli(['replay-dlq', '--direct', '--receive-wait', '1'], env);
+    expect(await exited(second)).toBe(0);
+    expect(new Set(await streamIds(services, 'rp-interrupt'))).toEqual(ids);
+    expect(await queueDepth(services.sqs, dlqUrl)).toBe(0);
+
+    // The same events parked and replayed again: more records, no new ids.
+    const before = (await streamIds(services, 'rp-interrupt')).length;
+    for (const raw of raws.slice(0, 20)) await services.sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: JSON.stringify(raw) }));
+    const third = await replay(['--dlq', dlqUrl, '--direct', '--stream', 'rp-interrupt']);
+    expect(third.code).toBe(0);
+    const after = await streamIds(services, 'rp-interrupt');
+    expect(after.length).toBe(before + 20);
+    expect(new Set(after)).toEqual(ids);
+  }, 120_000);
+
+  it('usage and configuration errors exit 2 before touching anything', async () => {
+    const s = await incident('rp-usage');
+    const missing = s.dlqUrl.replace('rp-usage-dlq', 'no-such-queue');
+    const cases: [string[], NodeJS.ProcessEnv, RegExp][] = [
+      [['--dlq', missing, '--to-source', s.queueUrl], {}, /cannot use the DLQ .*no-such-queue/],
+      [['--dlq', s.dlqUrl, '--direct'], { KINESIS_STREAM_NAME: '', KINESIS_STREAM_ARN: '' }, /KINESIS_STREAM_NAME or KINESIS_STREAM_ARN is required/],
+      [['--dlq', s.dlqUrl, '--native', '--event-name', 'logged_in'], {}, /--native moves every message/],
+      [['--dlq', s.dlqUrl, '--native', '--rate', '1000'], {}, /1 to 500/],
+      [['--dlq', s.dlqUrl, '--to-source', s.queueUrl, '--rate', 'fast'], {}, /--rate must be a positive number/],
+      [['--dlq', s.dlqUrl, '--to-source', s.queueUrl, '--max', '0'], {}, /--max must be a whole number/],
+      [['--dlq', s.dlqUrl], { SQS_QUEUE_URL: '' }, /--to-source URL is required/],
+      [['--dlq', s.dlqUrl, '--direct', '--native'], {}, /choose one mode/],
+    ];
+    for (const [args, vars, message] of cases) {
+      const r = await replay(args, vars);
+      expect({ args, code: r.code }).toEqual({ args, code: 2 });
+      expect(r.stderr).toMatch(message);
+    }
+    expect(await counts(s.dlqUrl)).toEqual({ visible: 13, inFlight: 0 });
+  }, 60_000);
 });

@@ -2,7 +2,7 @@
 // the final summary.
 import type { Group, Progress, ReplaySummary } from './replay.js';
 
-const verb = (p: Progress) => (p.dryRun ? 'examined' : p.mode === 'direct' ? 'published' : 'moved');
+const verb = (p: Progress) => (p.mode === 'direct' ? 'published' : 'moved');
 
 function clock(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';
@@ -21,7 +21,7 @@ export function progressLine(p: Progress, now = Date.now()): string {
   const eta = rate > 0 && p.total > done ? clock((p.total - done) / rate) : p.total > done ? '?' : '0:00';
   const parts = [
     `${done}/${p.total} ${p.mode === 'native' ? 'moved' : 'scanned'}`,
-    ...(p.mode === 'native' ? [] : [`${p.handled} ${verb(p)}`]),
+    ...(p.mode === 'native' || p.dryRun ? [] : [`${p.handled} ${verb(p)}`]),
     ...(p.failing ? [`${p.failing} still failing`] : []),
     `${rate.toFixed(1)} msg/s`,
     `ETA ${eta}`,
@@ -66,9 +66,9 @@ export function startProgress(out: ProgressOutput, lineIntervalMs = 5_000): { up
   };
 }
 
-function table(rows: string[][]): string {
+function table(rows: string[][], indent = '  '): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => `  ${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')}`.trimEnd()).join('\n');
+  return rows.map((r) => `${indent}${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')}`.trimEnd()).join('\n');
 }
 
 const groupRows = (groups: Group[]) => [
@@ -96,9 +96,9 @@ export function formatSummary(s: ReplaySummary, listLimit = 50): string {
     const byReason = new Map<string, number>();
     for (const f of s.stillFailing) byReason.set(f.code, (byReason.get(f.code) ?? 0) + 1);
     lines.push('  still failing, by reason:');
-    lines.push(table([...byReason].sort((a, b) => b[1] - a[1]).map(([code, n]) => [code, String(n)])));
+    lines.push(table([...byReason].sort((a, b) => b[1] - a[1]).map(([code, n]) => [code, String(n)]), '    '));
     lines.push(`  still failing${s.stillFailing.length > listLimit ? ` (first ${listLimit})` : ''}:`);
-    lines.push(table(s.stillFailing.slice(0, listLimit).map((f) => [f.messageId, f.eventName, `${f.code}: ${f.reason.slice(0, 200)}`])));
+    lines.push(table(s.stillFailing.slice(0, listLimit).map((f) => [f.messageId, f.eventName, `${f.code}: ${f.reason.slice(0, 200)}`]), '    '));
   }
   if (s.incomplete) lines.push(`  incomplete: ${s.incomplete}`);
   if (s.interrupted) lines.push('  interrupted: what was not moved is still in the DLQ, visible; run again to go on');
