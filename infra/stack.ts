@@ -1,0 +1,348 @@
+// The deployment of the worker: the queues Canvas delivers to (imported or created), the Kinesis stream
+// (imported or created), the ECS Fargate service running `canvas-caliper run`, its least-privilege task
+// role, scaling on backlog per task, alarms and a dashboard.
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnScalingPolicy, ScalableTarget, ServiceNamespace } from 'aws-cdk-lib/aws-applicationautoscaling';
+import { Alarm, ComparisonOperator, Dashboard, GraphWidget, MathExpression, Metric, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { SecurityGroup, SubnetType, Vpc, type IVpc } from 'aws-cdk-lib/aws-ec2';
+import { Repository } from 'aws-cdk-lib/aws-ecr';
+import { Cluster, ContainerImage, ContainerInsights, CpuArchitecture, FargateService, FargateTaskDefinition, LogDrivers, OperatingSystemFamily, type ICluster } from 'aws-cdk-lib/aws-ecs';
+import { AccountPrincipal, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Stream, StreamEncryption, StreamMode, type IStream } from 'aws-cdk-lib/aws-kinesis';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Queue, QueueEncryption, QueuePolicy, type IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+
+/** Instructure's AWS account, which Canvas's documentation asks to allow on the live-events queue. */
+export const INSTRUCTURE_ACCOUNT_ID = '636161780776';
+/** Fargate waits at most 120 s between SIGTERM and SIGKILL. */
+const FARGATE_MAX_STOP_TIMEOUT_S = 120;
+
+export interface CanvasCaliperProps extends StackProps {
+  // The source queue. Canvas requires its name to begin with canvas-live-events.
+  /** Import the queue Canvas already delivers to (the usual case). Absent: create one. */
+  sourceQueueArn?: string;
+  /** The KMS key of an imported source queue encrypted with a customer key (the task role may decrypt with it). */
+  sourceQueueKeyArn?: string;
+  /** Name of a created source queue. */
+  queueName?: string;
+  /** Message retention of the source queue, in days (of an imported one: what it is set to). */
+  sourceRetentionDays?: number;
+  /** Import an existing DLQ. Absent: create one. */
+  dlqArn?: string;
+  dlqKeyArn?: string;
+  /** Message retention of a created DLQ, in days; must be longer than the source's. */
+  dlqRetentionDays?: number;
+  /** Receives before SQS moves a message to the DLQ (redrive policy of a created source queue). */
+  maxReceiveCount?: number;
+  /** Encryption of created queues: SQS-managed keys (default; Canvas can send without KMS grants) or a customer KMS key. */
+  queueEncryption?: 'sqs-managed' | 'kms';
+  /** Add the queue policy Canvas's documentation asks for: Instructure's account may SendMessage to a created queue. */
+  allowCanvasToSend?: boolean;
+  canvasAccountId?: string;
+
+  // The Kinesis stream.
+  /** Import an existing stream. Absent: create one. */
+  streamArn?: string;
+  /** The KMS key of an imported stream encrypted with a customer key. */
+  streamKeyArn?: string;
+  streamName?: string;
+  /** Shards of a created stream; absent: on-demand capacity. */
+  shardCount?: number;
+  streamRetentionHours?: number;
+
+  // ECS.
+  /** Import an existing cluster (with vpcId, subnetIds, availabilityZones). Absent: create a VPC and a cluster. */
+  clusterName?: string;
+  vpcId?: string;
+  subnetIds?: string[];
+  availabilityZones?: string[];
+  /** The image pushed to ECR (see README). */
+  imageRepositoryName?: string;
+  imageTag?: string;
+  cpu?: number;
+  memoryMiB?: number;
+  desiredTasks?: number;
+  minTasks?: number;
+  maxTasks?: number;
+  /** The worker's SHUTDOWN_TIMEOUT_MS, in seconds; ECS waits this plus stopMarginS before SIGKILL. */
+  shutdownTimeoutS?: number;
+  stopMarginS?: number;
+  visibilityTimeoutS?: number;
+  logRetentionDays?: RetentionDays;
+  /** More worker environment variables (README lists them). */
+  workerEnvironment?: Record<string, string>;
+
+  // Scaling and alarms.
+  /** How long a message may wait in the queue, in seconds: with perMessageSeconds, sets the backlog per task to aim for. */
+  acceptableLatencyS?: number;
+  /** Time one task needs per message, in seconds (measure it: 1 ÷ the events per second one task publishes). */
+  perMessageSeconds?: number;
+  /** Alarm when the oldest message in the source queue is older than this, in seconds. */
+  oldestMessageAlarmS?: number;
+  /** Subscribe this address to the alarms topic. */
+  alarmEmail?: string;
+}
+
+export class CanvasCaliperStack extends Stack {
+  readonly sourceQueue: IQueue;
+  readonly dlq: IQueue;
+  readonly stream: IStream;
+  readonly taskRole: Role;
+  readonly service: FargateService;
+  /** The backlog per task that scaling aims for. */
+  readonly targetBacklogPerTask: number;
+
+  constructor(scope: Construct, id: string, props: CanvasCaliperProps = {}) {
+    super(scope, id, props);
+    const p = {
+      queueName: 'canvas-live-events',
+      sourceRetentionDays: 4,
+      dlqRetentionDays: 14,
+      maxReceiveCount: 5,
+      queueEncryption: 'sqs-managed' as const,
+      canvasAccountId: INSTRUCTURE_ACCOUNT_ID,
+      streamName: 'canvas-caliper',
+      streamRetentionHours: 24,
+      imageRepositoryName: 'canvas-caliper',
+      imageTag: 'latest',
+      cpu: 512,
+      memoryMiB: 1024,
+      minTasks: 1,
+      maxTasks: 10,
+      shutdownTimeoutS: 25,
+      stopMarginS: 10,
+      visibilityTimeoutS: 120,
+      logRetentionDays: RetentionDays.ONE_MONTH,
+      acceptableLatencyS: 60,
+      perMessageSeconds: 0.005,
+      oldestMessageAlarmS: 600,
+      ...props,
+    };
+    const stopTimeoutS = p.shutdownTimeoutS + p.stopMarginS;
+    if (stopTimeoutS > FARGATE_MAX_STOP_TIMEOUT_S) throw new Error(`shutdownTimeoutS + stopMarginS = ${stopTimeoutS} s, over Fargate's ${FARGATE_MAX_STOP_TIMEOUT_S} s stop timeout`);
+    if (p.dlqRetentionDays <= p.sourceRetentionDays) throw new Error(`dlqRetentionDays (${p.dlqRetentionDays}) must be longer than sourceRetentionDays (${p.sourceRetentionDays}): SQS keeps a message's original enqueue time when it moves it to the DLQ`);
+    // Target tracking multiplies the current task count: from zero tasks it can never scale out.
+    if (p.minTasks < 1 || p.maxTasks < p.minTasks) throw new Error(`need 1 <= minTasks (${p.minTasks}) <= maxTasks (${p.maxTasks})`);
+    if (p.allowCanvasToSend && p.sourceQueueArn) throw new Error('allowCanvasToSend applies to a created queue; an imported queue keeps the policy it has');
+
+    // Queues.
+    const queueKey = !p.sourceQueueArn || !p.dlqArn ? (p.queueEncryption === 'kms' ? new Key(this, 'QueueKey', { enableKeyRotation: true, description: 'canvas-caliper queues' }) : undefined) : undefined;
+    const encryption = queueKey ? { encryption: QueueEncryption.KMS, encryptionMasterKey: queueKey } : { encryption: QueueEncryption.SQS_MANAGED };
+    this.dlq = p.dlqArn
+      ? Queue.fromQueueArn(this, 'Dlq', p.dlqArn)
+      : new Queue(this, 'Dlq', { queueName: `${p.queueName}-dlq`, retentionPeriod: Duration.days(p.dlqRetentionDays), enforceSSL: true, ...encryption });
+    this.sourceQueue = p.sourceQueueArn
+      ? Queue.fromQueueArn(this, 'SourceQueue', p.sourceQueueArn)
+      : new Queue(this, 'SourceQueue', {
+          queueName: p.queueName,
+          retentionPeriod: Duration.days(p.sourceRetentionDays),
+          visibilityTimeout: Duration.seconds(p.visibilityTimeoutS),
+          deadLetterQueue: { queue: this.dlq, maxReceiveCount: p.maxReceiveCount },
+          enforceSSL: true,
+          ...encryption,
+        });
+    if (p.allowCanvasToSend) {
+      const policy = new QueuePolicy(this, 'CanvasSendPolicy', { queues: [this.sourceQueue] });
+      policy.document.addStatements(
+        new PolicyStatement({ sid: 'CanvasLiveEvents', principals: [new AccountPrincipal(p.canvasAccountId)], actions: ['sqs:SendMessage'], resources: [this.sourceQueue.queueArn] }),
+      );
+      queueKey?.addToResourcePolicy(new PolicyStatement({ principals: [new AccountPrincipal(p.canvasAccountId)], actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: ['*'] }));
+    }
+    if (p.sourceQueueArn && !p.dlqArn) {
+      // CloudFormation cannot change an imported queue: its redrive policy is the operator's to set (README).
+      new CfnOutput(this, 'RedrivePolicyForSourceQueue', {
+        description: 'Set this RedrivePolicy on the imported source queue (aws sqs set-queue-attributes)',
+        value: this.toJsonString({ deadLetterTargetArn: this.dlq.queueArn, maxReceiveCount: p.maxReceiveCount }),
+      });
+    }
+
+    // Stream.
+    this.stream = p.streamArn
+      ? Stream.fromStreamAttributes(this, 'Stream', { streamArn: p.streamArn, ...(p.streamKeyArn ? { encryptionKey: Key.fromKeyArn(this, 'StreamKey', p.streamKeyArn) } : {}) })
+      : new Stream(this, 'Stream', {
+          streamName: p.streamName,
+          ...(p.shardCount ? { streamMode: StreamMode.PROVISIONED, shardCount: p.shardCount } : { streamMode: StreamMode.ON_DEMAND }),
+          encryption: StreamEncryption.MANAGED,
+          retentionPeriod: Duration.hours(p.streamRetentionHours),
+        });
+    const streamEnv: Record<string, string> = p.streamArn ? { KINESIS_STREAM_ARN: p.streamArn } : { KINESIS_STREAM_NAME: this.stream.streamName };
+    /** The worker's metrics carry the stream as it was configured (name or ARN). */
+    const streamDimension = p.streamArn ?? this.stream.streamName;
+
+    // The task role: exactly the calls the worker makes.
+    this.taskRole = new Role(this, 'TaskRole', { assumedBy: new ServicePrincipal('ecs-tasks.amazonaws.com'), description: 'canvas-caliper worker' });
+    this.taskRole.addToPolicy(
+      new PolicyStatement({
+        sid: 'ConsumeSourceQueue',
+        actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'],
+        resources: [this.sourceQueue.queueArn],
+      }),
+    );
+    this.taskRole.addToPolicy(new PolicyStatement({ sid: 'ParkInDlq', actions: ['sqs:SendMessage'], resources: [this.dlq.queueArn] }));
+    this.taskRole.addToPolicy(new PolicyStatement({ sid: 'PublishToStream', actions: ['kinesis:PutRecords'], resources: [this.stream.streamArn] }));
+    const sourceKeyArn = p.sourceQueueArn ? p.sourceQueueKeyArn : queueKey?.keyArn;
+    const dlqKeyArn = p.dlqArn ? p.dlqKeyArn : queueKey?.keyArn;
+    if (sourceKeyArn) this.taskRole.addToPolicy(new PolicyStatement({ sid: 'DecryptSourceQueue', actions: ['kms:Decrypt'], resources: [sourceKeyArn] }));
+    if (dlqKeyArn) this.taskRole.addToPolicy(new PolicyStatement({ sid: 'EncryptDlq', actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [dlqKeyArn] }));
+    if (p.streamKeyArn) this.taskRole.addToPolicy(new PolicyStatement({ sid: 'EncryptStream', actions: ['kms:GenerateDataKey'], resources: [p.streamKeyArn] }));
+
+    // ECS.
+    let vpc: IVpc;
+    let cluster: ICluster;
+    if (p.clusterName) {
+      if (!p.vpcId || !p.subnetIds?.length || !p.availabilityZones?.length) throw new Error('an imported cluster needs vpcId, subnetIds and availabilityZones');
+      vpc = Vpc.fromVpcAttributes(this, 'Vpc', { vpcId: p.vpcId, availabilityZones: p.availabilityZones, privateSubnetIds: p.subnetIds });
+      cluster = Cluster.fromClusterAttributes(this, 'Cluster', { clusterName: p.clusterName, vpc });
+    } else {
+      vpc = new Vpc(this, 'Vpc', { maxAzs: 2, natGateways: 1 });
+      cluster = new Cluster(this, 'Cluster', { vpc, containerInsightsV2: ContainerInsights.ENABLED });
+    }
+    const logGroup = new LogGroup(this, 'Logs', { retention: p.logRetentionDays });
+    const taskDefinition = new FargateTaskDefinition(this, 'Task', {
+      cpu: p.cpu,
+      memoryLimitMiB: p.memoryMiB,
+      taskRole: this.taskRole,
+      runtimePlatform: { cpuArchitecture: CpuArchitecture.X86_64, operatingSystemFamily: OperatingSystemFamily.LINUX },
+    });
+    taskDefinition.addContainer('worker', {
+      image: ContainerImage.fromEcrRepository(Repository.fromRepositoryName(this, 'Image', p.imageRepositoryName), p.imageTag),
+      logging: LogDrivers.awsLogs({ logGroup, streamPrefix: 'worker' }),
+      environment: {
+        NODE_ENV: 'production',
+        AWS_REGION: this.region,
+        SQS_QUEUE_URL: this.sourceQueue.queueUrl,
+        DLQ_URL: this.dlq.queueUrl,
+        ...streamEnv,
+        VISIBILITY_TIMEOUT_S: String(p.visibilityTimeoutS),
+        SHUTDOWN_TIMEOUT_MS: String(p.shutdownTimeoutS * 1000),
+        HEALTH_PORT: '8080',
+        ...p.workerEnvironment,
+      },
+      healthCheck: {
+        command: ['CMD', 'node', 'bin/canvas-caliper.js', 'healthcheck'],
+        interval: Duration.seconds(30),
+        timeout: Duration.seconds(5),
+        retries: 3,
+        startPeriod: Duration.seconds(30),
+      },
+      stopTimeout: Duration.seconds(stopTimeoutS),
+      readonlyRootFilesystem: true,
+    });
+    const securityGroup = new SecurityGroup(this, 'WorkerSecurityGroup', { vpc, description: 'canvas-caliper worker: outbound only (SQS, Kinesis, CloudWatch Logs, ECR)', allowAllOutbound: true });
+    this.service = new FargateService(this, 'Service', {
+      cluster,
+      taskDefinition,
+      desiredCount: p.desiredTasks ?? p.minTasks,
+      minHealthyPercent: 100,
+      maxHealthyPercent: 200,
+      circuitBreaker: { rollback: true },
+      vpcSubnets: { subnetType: SubnetType.PRIVATE_WITH_EGRESS },
+      securityGroups: [securityGroup],
+      assignPublicIp: false,
+    });
+
+    // Scaling: target tracking on backlog per task (AWS's recommendation for queue workers). The target
+    // is the backlog one task clears within the acceptable latency.
+    this.targetBacklogPerTask = Math.max(1, Math.floor(p.acceptableLatencyS / p.perMessageSeconds));
+    const queueMetric = (queue: IQueue, metricName: string, statistic: string, period = Duration.minutes(1)) =>
+      new Metric({ namespace: 'AWS/SQS', metricName, dimensionsMap: { QueueName: queue.queueName }, statistic, period });
+    const visible = queueMetric(this.sourceQueue, 'ApproximateNumberOfMessagesVisible', 'Sum');
+    const runningTasks = new Metric({ namespace: 'ECS/ContainerInsights', metricName: 'RunningTaskCount', dimensionsMap: { ClusterName: cluster.clusterName, ServiceName: this.service.serviceName }, statistic: 'Average', period: Duration.minutes(1) });
+    const scaling = new ScalableTarget(this, 'Scaling', {
+      serviceNamespace: ServiceNamespace.ECS,
+      resourceId: `service/${cluster.clusterName}/${this.service.serviceName}`,
+      scalableDimension: 'ecs:service:DesiredCount',
+      minCapacity: p.minTasks,
+      maxCapacity: p.maxTasks,
+      // Application Auto Scaling's service-linked role for ECS (as ECS's own autoScaleTaskCount uses), not a new role.
+      role: Role.fromRoleArn(this, 'ScalingRole', `arn:${this.partition}:iam::${this.account}:role/aws-service-role/ecs.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_ECSService`),
+    });
+    scaling.node.addDependency(this.service);
+    const backlogPerTaskExpression = 'visible / IF(tasks > 0, tasks, 1)';
+    new CfnScalingPolicy(this, 'BacklogPerTask', {
+      policyName: `${this.stackName}-backlog-per-task`,
+      policyType: 'TargetTrackingScaling',
+      scalingTargetId: scaling.scalableTargetId,
+      targetTrackingScalingPolicyConfiguration: {
+        targetValue: this.targetBacklogPerTask,
+        scaleOutCooldown: 60,
+        scaleInCooldown: 300,
+        customizedMetricSpecification: {
+          metrics: [
+            { id: 'visible', returnData: false, metricStat: { metric: { namespace: 'AWS/SQS', metricName: 'ApproximateNumberOfMessagesVisible', dimensions: [{ name: 'QueueName', value: this.sourceQueue.queueName }] }, stat: 'Sum' } },
+            { id: 'tasks', returnData: false, metricStat: { metric: { namespace: 'ECS/ContainerInsights', metricName: 'RunningTaskCount', dimensions: [{ name: 'ClusterName', value: cluster.clusterName }, { name: 'ServiceName', value: this.service.serviceName }] }, stat: 'Average' } },
+            { id: 'backlogPerTask', label: 'Messages visible per running task', returnData: true, expression: backlogPerTaskExpression },
+          ],
+        },
+      },
+    });
+
+    // Alarms, to a topic.
+    const topic = new Topic(this, 'AlarmTopic', { displayName: 'canvas-caliper alarms' });
+    if (p.alarmEmail) topic.addSubscription(new EmailSubscription(p.alarmEmail));
+    const workerMetric = (metricName: string, statistic: string) => new Metric({ namespace: 'CanvasCaliper', metricName, dimensionsMap: { Stream: streamDimension }, statistic, period: Duration.minutes(1) });
+    const five = Duration.minutes(5);
+    const dlqDepth = queueMetric(this.dlq, 'ApproximateNumberOfMessagesVisible', 'Maximum', five);
+    const oldestAge = queueMetric(this.sourceQueue, 'ApproximateAgeOfOldestMessage', 'Maximum', five);
+    const alarms = [
+      new Alarm(this, 'DlqNotEmpty', {
+        alarmDescription: 'Messages are parked in the DLQ: events that could not be mapped. Read their error_code and replay them (README: Replaying the dead-letter queue).',
+        metric: dlqDepth,
+        threshold: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+      new Alarm(this, 'OldestMessageAge', {
+        alarmDescription: `The oldest Canvas event in the source queue is older than ${p.oldestMessageAlarmS} s: data in the stream is late (workers down, too few, or Kinesis throttling).`,
+        metric: oldestAge,
+        threshold: p.oldestMessageAlarmS,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+      new Alarm(this, 'NotPublishing', {
+        alarmDescription: 'The source queue has messages but the worker published nothing for 15 minutes (no tasks running, credentials, or the stream refusing records).',
+        metric: new MathExpression({
+          expression: 'IF(visible > 0 AND FILL(published, 0) == 0, 1, 0)',
+          usingMetrics: { visible: queueMetric(this.sourceQueue, 'ApproximateNumberOfMessagesVisible', 'Minimum', five), published: workerMetric('Published', 'Sum').with({ period: five }) },
+          period: five,
+          label: 'Queue has messages and nothing was published',
+        }),
+        threshold: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 3,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+    ];
+    for (const alarm of alarms) alarm.addAlarmAction(new SnsAction(topic));
+
+    const perSecond = (id: string, m: IMetric, label: string) => new MathExpression({ expression: `${id} / PERIOD(${id})`, usingMetrics: { [id]: m }, label, period: Duration.minutes(1) });
+    new Dashboard(this, 'Dashboard', {
+      dashboardName: `${this.stackName}-canvas-caliper`,
+      widgets: [
+        [
+          new GraphWidget({ title: 'Backlog (source queue)', left: [visible.with({ label: 'visible' }), queueMetric(this.sourceQueue, 'ApproximateNumberOfMessagesNotVisible', 'Sum').with({ label: 'in flight' })], right: [new MathExpression({ expression: backlogPerTaskExpression, usingMetrics: { visible, tasks: runningTasks }, label: `backlog per task (target ${this.targetBacklogPerTask})` })] }),
+          new GraphWidget({ title: 'Age of oldest message (s)', left: [oldestAge.with({ period: Duration.minutes(1) })], leftAnnotations: [{ value: p.oldestMessageAlarmS, label: 'alarm' }] }),
+          new GraphWidget({ title: 'Published / s', left: [perSecond('published', workerMetric('Published', 'Sum'), 'published/s'), perSecond('received', workerMetric('Received', 'Sum'), 'received/s')] }),
+        ],
+        [
+          new GraphWidget({ title: 'DLQ depth', left: [dlqDepth.with({ period: Duration.minutes(1) }), workerMetric('SentToDlq', 'Sum').with({ label: 'sent to DLQ' })] }),
+          new GraphWidget({ title: 'Kinesis retries', left: [workerMetric('Retries', 'Sum'), workerMetric('Released', 'Sum').with({ label: 'left in SQS (retry budget spent)' })] }),
+          new GraphWidget({ title: 'Lag: now − event time (ms)', left: [workerMetric('LagMs', 'Maximum')], right: [runningTasks.with({ label: 'running tasks' })] }),
+        ],
+      ],
+    });
+
+    new CfnOutput(this, 'SourceQueueUrl', { value: this.sourceQueue.queueUrl });
+    new CfnOutput(this, 'DlqUrl', { value: this.dlq.queueUrl });
+    new CfnOutput(this, 'StreamArn', { value: this.stream.streamArn });
+    new CfnOutput(this, 'AlarmTopicArn', { value: topic.topicArn });
+  }
+}
