@@ -328,7 +328,7 @@ export class CanvasCaliperStack extends Stack {
       dashboardName: `${this.stackName}-canvas-caliper`,
       widgets: [
         [
-          new GraphWidget({ title: 'Backlog (source queue)', left: [visible.with({ label: 'visible' }), queueMetric(this.sourceQueue, 'ApproximateNumberOfMessagesNotVisible', 'Sum').with({ label: 'in flight' })], right: [new MathExpression({ expression: backlogPerTaskExpression, usingMetrics: { visible, tasks: runningTasks }, label: `backlog per task (target ${this.targetBacklogPerTask})` })] }),
+          new GraphWidget({ title: 'Backlog (source queue)', left: [visible.with({ label: 'visible' }), queueMetric(this.sourceQueue, 'ApproximateNumberOfMessagesNotVisible', 'Sum').with({ label: 'in flight' })], right: [new MathExpression({ expression: backlogPerTaskExpression, usingMetrics: { visible, tasks: runningTasks }, period: Duration.minutes(1), label: `backlog per task (target ${this.targetBacklogPerTask})` })] }),
           new GraphWidget({ title: 'Age of oldest message (s)', left: [oldestAge.with({ period: Duration.minutes(1) })], leftAnnotations: [{ value: p.oldestMessageAlarmS, label: 'alarm' }] }),
           new GraphWidget({ title: 'Published / s', left: [perSecond('published', workerMetric('Published', 'Sum'), 'published/s'), perSecond('received', workerMetric('Received', 'Sum'), 'received/s')] }),
         ],

@@ -1,0 +1,29 @@
+// CDK context (-c key=value, or cdk.json) to stack properties.
+import type { CanvasCaliperProps } from './stack.js';
+
+const STRINGS = ['sourceQueueArn', 'sourceQueueKeyArn', 'queueName', 'dlqArn', 'dlqKeyArn', 'queueEncryption', 'canvasAccountId', 'streamArn', 'streamKeyArn', 'streamName', 'clusterName', 'vpcId', 'imageRepositoryName', 'imageTag', 'alarmEmail'] as const;
+const NUMBERS = ['sourceRetentionDays', 'dlqRetentionDays', 'maxReceiveCount', 'shardCount', 'streamRetentionHours', 'cpu', 'memoryMiB', 'desiredTasks', 'minTasks', 'maxTasks', 'shutdownTimeoutS', 'stopMarginS', 'visibilityTimeoutS', 'logRetentionDays', 'acceptableLatencyS', 'perMessageSeconds', 'oldestMessageAlarmS'] as const;
+const LISTS = ['subnetIds', 'availabilityZones'] as const;
+const BOOLEANS = ['allowCanvasToSend'] as const;
+
+/** Stack properties from CDK context: numbers, comma-separated lists and booleans parsed; a bad number or encryption refused. */
+export function propsFromContext(get: (key: string) => unknown): CanvasCaliperProps {
+  const props: Record<string, unknown> = {};
+  for (const k of STRINGS) if (get(k) !== undefined) props[k] = String(get(k));
+  for (const k of NUMBERS) {
+    const v = get(k);
+    if (v === undefined) continue;
+    if (!Number.isFinite(Number(v))) throw new Error(`context ${k} must be a number, not '${String(v)}'`);
+    props[k] = Number(v);
+  }
+  for (const k of LISTS) {
+    const v = get(k);
+    if (v !== undefined) props[k] = Array.isArray(v) ? v.map(String) : String(v).split(',').map((s) => s.trim()).filter(Boolean);
+  }
+  for (const k of BOOLEANS) {
+    const v = get(k);
+    if (v !== undefined) props[k] = v === true || v === 'true';
+  }
+  if (props.queueEncryption !== undefined && props.queueEncryption !== 'sqs-managed' && props.queueEncryption !== 'kms') throw new Error(`context queueEncryption must be sqs-managed or kms`);
+  return props as CanvasCaliperProps;
+}

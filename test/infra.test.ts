@@ -1,0 +1,263 @@
+// The CDK app's CloudFormation (aws-cdk-lib assertions): what is created or imported, the task role's
+// exact permissions, redrive and retention, scaling on backlog per task, alarms, and the context parser.
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { CanvasCaliperStack, INSTRUCTURE_ACCOUNT_ID, type CanvasCaliperProps } from '../infra/stack.js';
+
+const ACCOUNT = '123456789012';
+const SOURCE_ARN = `arn:aws:sqs:us-east-1:${ACCOUNT}:canvas-live-events-prod`;
+const DLQ_ARN = `arn:aws:sqs:us-east-1:${ACCOUNT}:canvas-live-events-prod-dlq`;
+const STREAM_ARN = `arn:aws:kinesis:us-east-1:${ACCOUNT}:stream/caliper-prod`;
+const KEY_ARN = `arn:aws:kms:us-east-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+const IMPORTED: CanvasCaliperProps = {
+  sourceQueueArn: SOURCE_ARN,
+  dlqArn: DLQ_ARN,
+  streamArn: STREAM_ARN,
+  clusterName: 'data',
+  vpcId: 'vpc-0abc',
+  subnetIds: ['subnet-a', 'subnet-b'],
+  availabilityZones: ['us-east-1a', 'us-east-1b'],
+};
+
+function synth(props: CanvasCaliperProps = {}) {
+  const app = new App();
+  const stack = new CanvasCaliperStack(app, 'Test', { env: { account: ACCOUNT, region: 'us-east-1' }, ...props });
+  return { stack, template: Template.fromStack(stack) };
+}
+
+/** The statements of the policy attached to the task role. */
+function taskRoleStatements(template: Template, stack: CanvasCaliperStack): Record<string, unknown>[] {
+  const roleId = stack.getLogicalId(stack.taskRole.node.defaultChild as never);
+  const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: roleId }]));
+  expect(policies).toHaveLength(1);
+  return policies[0]!.Properties.PolicyDocument.Statement;
+}
+
+const resources = (statements: Record<string, unknown>[]) => statements.flatMap((s) => [s.Resource].flat());
+
+describe('default (create queue, DLQ, stream, cluster)', () => {
+  const { stack, template } = synth();
+
+  it('creates exactly the resources of the service', () => {
+    const counts: Record<string, number> = {
+      'AWS::SQS::Queue': 2,
+      'AWS::Kinesis::Stream': 1,
+      'AWS::ECS::Cluster': 1,
+      'AWS::ECS::Service': 1,
+      'AWS::ECS::TaskDefinition': 1,
+      'AWS::Logs::LogGroup': 1,
+      'AWS::ApplicationAutoScaling::ScalableTarget': 1,
+      'AWS::ApplicationAutoScaling::ScalingPolicy': 1,
+      'AWS::CloudWatch::Alarm': 3,
+      'AWS::CloudWatch::Dashboard': 1,
+      'AWS::SNS::Topic': 1,
+      'AWS::IAM::Role': 2, // task role, execution role
+      'AWS::KMS::Key': 0,
+      'AWS::Lambda::Function': 0,
+    };
+    for (const [type, n] of Object.entries(counts)) template.resourceCountIs(type, n);
+  });
+
+  it('gives the task role exactly the worker\'s calls, each on its one resource', () => {
+    expect(taskRoleStatements(template, stack)).toEqual([
+      { Sid: 'ConsumeSourceQueue', Effect: 'Allow', Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'], Resource: { 'Fn::GetAtt': [stack.getLogicalId((stack.sourceQueue as never as { node: { defaultChild: never } }).node.defaultChild), 'Arn'] } },
+      { Sid: 'ParkInDlq', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [stack.getLogicalId((stack.dlq as never as { node: { defaultChild: never } }).node.defaultChild), 'Arn'] } },
+      { Sid: 'PublishToStream', Effect: 'Allow', Action: 'kinesis:PutRecords', Resource: { 'Fn::GetAtt': [stack.getLogicalId((stack.stream as never as { node: { defaultChild: never } }).node.defaultChild), 'Arn'] } },
+    ]);
+  });
+
+  it('has no statement anywhere in the task role with a wildcard action or resource', () => {
+    const statements = taskRoleStatements(template, stack);
+    expect(JSON.stringify(statements)).not.toContain('*');
+  });
+
+  it('creates the source queue with a redrive policy to the DLQ; the DLQ keeps messages longer; both encrypted', () => {
+    const dlqId = stack.getLogicalId((stack.dlq as never as { node: { defaultChild: never } }).node.defaultChild);
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      QueueName: 'canvas-live-events',
+      MessageRetentionPeriod: 4 * 86400,
+      VisibilityTimeout: 120,
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] }, maxReceiveCount: 5 },
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', { QueueName: 'canvas-live-events-dlq', MessageRetentionPeriod: 14 * 86400, SqsManagedSseEnabled: true });
+  });
+
+  it('creates an on-demand, encrypted stream', () => {
+    template.hasResourceProperties('AWS::Kinesis::Stream', { StreamModeDetails: { StreamMode: 'ON_DEMAND' }, StreamEncryption: { EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' } });
+  });
+
+  it('runs the worker on Fargate: health check, stop timeout above the shutdown timeout, logs with retention, environment from the resources', () => {
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      RequiresCompatibilities: ['FARGATE'],
+      Cpu: '512',
+      Memory: '1024',
+      ContainerDefinitions: [
+        Match.objectLike({
+          HealthCheck: Match.objectLike({ Command: ['CMD', 'node', 'bin/canvas-caliper.js', 'healthcheck'] }),
+          StopTimeout: 35,
+          ReadonlyRootFilesystem: true,
+          LogConfiguration: Match.objectLike({ LogDriver: 'awslogs' }),
+          Environment: Match.arrayWith([
+            { Name: 'SQS_QUEUE_URL', Value: Match.anyValue() },
+            { Name: 'DLQ_URL', Value: Match.anyValue() },
+            { Name: 'KINESIS_STREAM_NAME', Value: Match.anyValue() },
+            { Name: 'SHUTDOWN_TIMEOUT_MS', Value: '25000' },
+          ]),
+        }),
+      ],
+    });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    template.hasResourceProperties('AWS::ECS::Service', { LaunchType: 'FARGATE', DesiredCount: 1, DeploymentConfiguration: Match.objectLike({ MinimumHealthyPercent: 100 }) });
+  });
+
+  it('scales on backlog per task with metric math, target = acceptable latency ÷ time per message', () => {
+    expect(stack.targetBacklogPerTask).toBe(12_000); // 60 s ÷ 0.005 s
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 1, MaxCapacity: 10, ScalableDimension: 'ecs:service:DesiredCount' });
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      PolicyType: 'TargetTrackingScaling',
+      TargetTrackingScalingPolicyConfiguration: {
+        TargetValue: 12_000,
+        ScaleInCooldown: 300,
+        ScaleOutCooldown: 60,
+        CustomizedMetricSpecification: {
+          Metrics: [
+            { Id: 'visible', ReturnData: false, MetricStat: { Stat: 'Sum', Metric: { Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Dimensions: [{ Name: 'QueueName', Value: Match.anyValue() }] } } },
+            { Id: 'tasks', ReturnData: false, MetricStat: { Stat: 'Average', Metric: { Namespace: 'ECS/ContainerInsights', MetricName: 'RunningTaskCount', Dimensions: [{ Name: 'ClusterName', Value: Match.anyValue() }, { Name: 'ServiceName', Value: Match.anyValue() }] } } },
+            { Id: 'backlogPerTask', ReturnData: true, Label: Match.anyValue(), Expression: 'visible / IF(tasks > 0, tasks, 1)' },
+          ],
+        },
+      },
+    });
+  });
+
+  it('alarms on a non-empty DLQ, an old message, and nothing published while the queue has messages', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateNumberOfMessagesVisible', Namespace: 'AWS/SQS', Statistic: 'Maximum', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 1, AlarmActions: [Match.anyValue()] });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 600, ComparisonOperator: 'GreaterThanThreshold', AlarmActions: [Match.anyValue()] });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Threshold: 1,
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 3,
+      AlarmActions: [Match.anyValue()],
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'IF(visible > 0 AND FILL(published, 0) == 0, 1, 0)' }),
+        Match.objectLike({ Id: 'published', MetricStat: Match.objectLike({ Metric: Match.objectLike({ Namespace: 'CanvasCaliper', MetricName: 'Published' }), Stat: 'Sum' }) }),
+      ]),
+    });
+  });
+
+  it('puts backlog, age, published/s, DLQ depth, retries and lag on the dashboard', () => {
+    const body = JSON.stringify(Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0]!.Properties.DashboardBody);
+    for (const title of ['Backlog', 'Age of oldest message', 'Published / s', 'DLQ depth', 'Kinesis retries', 'Lag']) expect(body).toContain(title);
+  });
+});
+
+describe('importing what exists (the usual case: Canvas already delivers to a queue)', () => {
+  const { stack, template } = synth(IMPORTED);
+
+  it('creates no queue, stream or cluster, and points the worker at the imported ones', () => {
+    template.resourceCountIs('AWS::SQS::Queue', 0);
+    template.resourceCountIs('AWS::Kinesis::Stream', 0);
+    template.resourceCountIs('AWS::ECS::Cluster', 0);
+    template.resourceCountIs('AWS::EC2::VPC', 0);
+    template.resourceCountIs('AWS::ECS::Service', 1);
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [Match.objectLike({ Environment: Match.arrayWith([{ Name: 'SQS_QUEUE_URL', Value: Match.anyValue() }, { Name: 'DLQ_URL', Value: Match.anyValue() }, { Name: 'KINESIS_STREAM_ARN', Value: STREAM_ARN }]) })],
+    });
+    const environment = JSON.stringify(Object.values(template.findResources('AWS::ECS::TaskDefinition'))[0]!.Properties.ContainerDefinitions[0].Environment);
+    expect(environment).toContain(`/${ACCOUNT}/canvas-live-events-prod"`);
+    expect(environment).toContain(`/${ACCOUNT}/canvas-live-events-prod-dlq"`);
+    template.hasResourceProperties('AWS::ECS::Service', { Cluster: 'data', NetworkConfiguration: { AwsvpcConfiguration: Match.objectLike({ Subnets: ['subnet-a', 'subnet-b'], AssignPublicIp: 'DISABLED' }) } });
+  });
+
+  it('grants exactly the same calls on the imported ARNs', () => {
+    expect(taskRoleStatements(template, stack)).toEqual([
+      { Sid: 'ConsumeSourceQueue', Effect: 'Allow', Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'], Resource: SOURCE_ARN },
+      { Sid: 'ParkInDlq', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: DLQ_ARN },
+      { Sid: 'PublishToStream', Effect: 'Allow', Action: 'kinesis:PutRecords', Resource: STREAM_ARN },
+    ]);
+  });
+
+  it('adds the KMS use customer keys need, on those keys only', () => {
+    const { stack: s, template: t } = synth({ ...IMPORTED, sourceQueueKeyArn: KEY_ARN, dlqKeyArn: KEY_ARN, streamKeyArn: KEY_ARN });
+    const statements = taskRoleStatements(t, s);
+    expect(statements.slice(3)).toEqual([
+      { Sid: 'DecryptSourceQueue', Effect: 'Allow', Action: 'kms:Decrypt', Resource: KEY_ARN },
+      { Sid: 'EncryptDlq', Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: KEY_ARN },
+      { Sid: 'EncryptStream', Effect: 'Allow', Action: 'kms:GenerateDataKey', Resource: KEY_ARN },
+    ]);
+    expect(JSON.stringify(statements)).not.toContain('*');
+  });
+
+  it('with an imported queue and no DLQ: creates the DLQ and outputs the redrive policy to set on the queue', () => {
+    const { template: t } = synth({ ...IMPORTED, dlqArn: undefined, maxReceiveCount: 8, sourceRetentionDays: 7 });
+    t.resourceCountIs('AWS::SQS::Queue', 1);
+    t.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 14 * 86400, SqsManagedSseEnabled: true });
+    const output = JSON.stringify(t.findOutputs('RedrivePolicyForSourceQueue'));
+    expect(output).toContain('maxReceiveCount');
+    expect(output).toContain('8');
+  });
+});
+
+describe('options', () => {
+  it('adds the queue policy Canvas asks for: Instructure\'s account may SendMessage, nothing more', () => {
+    const { template } = synth({ allowCanvasToSend: true });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          { Sid: 'CanvasLiveEvents', Effect: 'Allow', Action: 'sqs:SendMessage', Principal: { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${INSTRUCTURE_ACCOUNT_ID}:root`]] } }, Resource: Match.anyValue() },
+        ]),
+      },
+    });
+  });
+
+  it('provisioned shards, customer-key queues, other sizes and thresholds', () => {
+    const { stack, template } = synth({ shardCount: 4, queueEncryption: 'kms', minTasks: 2, maxTasks: 20, acceptableLatencyS: 30, perMessageSeconds: 0.01, oldestMessageAlarmS: 300, maxReceiveCount: 3, shutdownTimeoutS: 60, stopMarginS: 15 });
+    template.hasResourceProperties('AWS::Kinesis::Stream', { ShardCount: 4, StreamModeDetails: { StreamMode: 'PROVISIONED' } });
+    template.resourceCountIs('AWS::KMS::Key', 1);
+    template.hasResourceProperties('AWS::SQS::Queue', { KmsMasterKeyId: Match.anyValue(), RedrivePolicy: Match.objectLike({ maxReceiveCount: 3 }) });
+    expect(stack.targetBacklogPerTask).toBe(3000);
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 2, MaxCapacity: 20 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 300 });
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', { ContainerDefinitions: [Match.objectLike({ StopTimeout: 75, Environment: Match.arrayWith([{ Name: 'SHUTDOWN_TIMEOUT_MS', Value: '60000' }]) })] });
+    const statements = JSON.stringify(taskRoleStatements(template, stack));
+    expect(statements).toContain('kms:Decrypt');
+    expect(statements).not.toContain('*');
+  });
+
+  it('refuses settings that cannot work', () => {
+    expect(() => synth({ shutdownTimeoutS: 115 })).toThrow(/over Fargate's 120 s stop timeout/);
+    expect(() => synth({ dlqRetentionDays: 4 })).toThrow(/must be longer than sourceRetentionDays/);
+    expect(() => synth({ minTasks: 0 })).toThrow(/minTasks/);
+    expect(() => synth({ clusterName: 'data' })).toThrow(/vpcId, subnetIds and availabilityZones/);
+  });
+});
+
+describe('context', () => {
+  it('parses numbers, lists and booleans, and refuses bad values', async () => {
+    const { propsFromContext } = await import('../infra/context.js');
+    const context: Record<string, unknown> = { sourceQueueArn: SOURCE_ARN, maxTasks: '12', subnetIds: 'subnet-a, subnet-b', allowCanvasToSend: 'true' };
+    expect(propsFromContext((k) => context[k])).toEqual({ sourceQueueArn: SOURCE_ARN, maxTasks: 12, subnetIds: ['subnet-a', 'subnet-b'], allowCanvasToSend: true });
+    expect(() => propsFromContext((k) => ({ maxTasks: 'many' })[k])).toThrow(/maxTasks must be a number/);
+    expect(() => propsFromContext((k) => ({ queueEncryption: 'aes' })[k])).toThrow(/queueEncryption/);
+  });
+});
+
+describe('npm run synth', () => {
+  it('writes the default template (queue, DLQ, stream) under infra/cdk.out/ with no AWS account', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const fs = await import('node:fs');
+    const path = await import('node:path');
+    const root = path.join(import.meta.dirname, '..');
+    const out = path.join(root, 'infra', 'cdk.out', 'CanvasCaliper.template.json');
+    fs.rmSync(out, { force: true });
+    const env = { ...process.env };
+    for (const k of Object.keys(env)) if (k.startsWith('AWS_') || k.startsWith('CDK_')) delete env[k];
+    execFileSync('npm', ['run', '-s', 'synth'], { cwd: root, env, stdio: 'ignore' });
+    const template = Template.fromJSON(JSON.parse(fs.readFileSync(out, 'utf8')));
+    template.resourceCountIs('AWS::SQS::Queue', 2);
+    template.resourceCountIs('AWS::Kinesis::Stream', 1);
+    template.resourceCountIs('AWS::ECS::Service', 1);
+  }, 60_000);
+});
