@@ -15,8 +15,8 @@ const IMPORTED: CanvasCaliperProps = {
   dlqArn: DLQ_ARN,
   streamArn: STREAM_ARN,
   clusterName: 'data',
-  vpcId: 'vpc-0abc',
-  subnetIds: ['subnet-a', 'subnet-b'],
+  vpcId: 'vpc-0abc1234def567890',
+  subnetIds: ['subnet-0aaa1111bbbb22223', 'subnet-0ccc3333dddd44445'],
   availabilityZones: ['us-east-1a', 'us-east-1b'],
 };
 
@@ -168,7 +168,7 @@ describe('importing what exists (the usual case: Canvas already delivers to a qu
     const environment = JSON.stringify(Object.values(template.findResources('AWS::ECS::TaskDefinition'))[0]!.Properties.ContainerDefinitions[0].Environment);
     expect(environment).toContain(`/${ACCOUNT}/canvas-live-events-prod"`);
     expect(environment).toContain(`/${ACCOUNT}/canvas-live-events-prod-dlq"`);
-    template.hasResourceProperties('AWS::ECS::Service', { Cluster: 'data', NetworkConfiguration: { AwsvpcConfiguration: Match.objectLike({ Subnets: ['subnet-a', 'subnet-b'], AssignPublicIp: 'DISABLED' }) } });
+    template.hasResourceProperties('AWS::ECS::Service', { Cluster: 'data', NetworkConfiguration: { AwsvpcConfiguration: Match.objectLike({ Subnets: ['subnet-0aaa1111bbbb22223', 'subnet-0ccc3333dddd44445'], AssignPublicIp: 'DISABLED' }) } });
   });
 
   it('grants exactly the same calls on the imported ARNs', () => {
@@ -238,7 +238,7 @@ describe('context', () => {
   it('parses numbers, lists and booleans, and refuses bad values', async () => {
     const { propsFromContext } = await import('../infra/context.js');
     const context: Record<string, unknown> = { sourceQueueArn: SOURCE_ARN, maxTasks: '12', subnetIds: 'subnet-a, subnet-b', allowCanvasToSend: 'true' };
-    expect(propsFromContext((k) => context[k])).toEqual({ sourceQueueArn: SOURCE_ARN, maxTasks: 12, subnetIds: ['subnet-a', 'subnet-b'], allowCanvasToSend: true });
+    expect(propsFromContext((k) => context[k])).toEqual({ sourceQueueArn: SOURCE_ARN, maxTasks: 12, subnetIds: ['subnet-0aaa1111bbbb22223', 'subnet-0ccc3333dddd44445'], allowCanvasToSend: true });
     expect(() => propsFromContext((k) => ({ maxTasks: 'many' })[k])).toThrow(/maxTasks must be a number/);
     expect(() => propsFromContext((k) => ({ queueEncryption: 'aes' })[k])).toThrow(/queueEncryption/);
   });
