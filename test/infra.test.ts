@@ -238,7 +238,7 @@ describe('context', () => {
   it('parses numbers, lists and booleans, and refuses bad values', async () => {
     const { propsFromContext } = await import('../infra/context.js');
     const context: Record<string, unknown> = { sourceQueueArn: SOURCE_ARN, maxTasks: '12', subnetIds: 'subnet-a, subnet-b', allowCanvasToSend: 'true' };
-    expect(propsFromContext((k) => context[k])).toEqual({ sourceQueueArn: SOURCE_ARN, maxTasks: 12, subnetIds: ['subnet-0aaa1111bbbb22223', 'subnet-0ccc3333dddd44445'], allowCanvasToSend: true });
+    expect(propsFromContext((k) => context[k])).toEqual({ sourceQueueArn: SOURCE_ARN, maxTasks: 12, subnetIds: ['subnet-a', 'subnet-b'], allowCanvasToSend: true });
     expect(() => propsFromContext((k) => ({ maxTasks: 'many' })[k])).toThrow(/maxTasks must be a number/);
     expect(() => propsFromContext((k) => ({ queueEncryption: 'aes' })[k])).toThrow(/queueEncryption/);
   });
