@@ -264,6 +264,15 @@ export class CanvasCaliperStack extends Stack {
     });
     scaling.node.addDependency(this.service);
     const backlogPerTaskExpression = 'visible / IF(tasks > 0, tasks, 1)';
+    // The scaling policy is an L1 resource (the L2 takes no metric math): its queries come from the same Metric objects.
+    const metricQuery = (id: string, metric: Metric): CfnScalingPolicy.TargetTrackingMetricDataQueryProperty => {
+      const stat = metric.toMetricConfig().metricStat!;
+      return {
+        id,
+        returnData: false,
+        metricStat: { metric: { namespace: stat.namespace, metricName: stat.metricName, dimensions: stat.dimensions?.map((d) => ({ name: d.name, value: String(d.value) })) }, stat: stat.statistic },
+      };
+    };
     new CfnScalingPolicy(this, 'BacklogPerTask', {
       policyName: `${this.stackName}-backlog-per-task`,
       policyType: 'TargetTrackingScaling',
@@ -274,8 +283,8 @@ export class CanvasCaliperStack extends Stack {
         scaleInCooldown: 300,
         customizedMetricSpecification: {
           metrics: [
-            { id: 'visible', returnData: false, metricStat: { metric: { namespace: 'AWS/SQS', metricName: 'ApproximateNumberOfMessagesVisible', dimensions: [{ name: 'QueueName', value: this.sourceQueue.queueName }] }, stat: 'Sum' } },
-            { id: 'tasks', returnData: false, metricStat: { metric: { namespace: 'ECS/ContainerInsights', metricName: 'RunningTaskCount', dimensions: [{ name: 'ClusterName', value: cluster.clusterName }, { name: 'ServiceName', value: this.service.serviceName }] }, stat: 'Average' } },
+            metricQuery('visible', visible),
+            metricQuery('tasks', runningTasks),
             { id: 'backlogPerTask', label: 'Messages visible per running task', returnData: true, expression: backlogPerTaskExpression },
           ],
         },

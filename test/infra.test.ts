@@ -34,8 +34,6 @@ function taskRoleStatements(template: Template, stack: CanvasCaliperStack): Reco
   return policies[0]!.Properties.PolicyDocument.Statement;
 }
 
-const resources = (statements: Record<string, unknown>[]) => statements.flatMap((s) => [s.Resource].flat());
-
 describe('default (create queue, DLQ, stream, cluster)', () => {
   const { stack, template } = synth();
 

@@ -215,7 +215,7 @@ describe('replay-dlq on local SQS and Kinesis', () => {
   }, 120_000);
 
   it('interrupted mid-run (Ctrl-C) loses nothing; the next run finishes; replaying twice adds no new ids', async () => {
-    const { queueUrl, dlqUrl } = await createQueues(services.sqs, 'rp-interrupt');
+    const { dlqUrl } = await createQueues(services.sqs, 'rp-interrupt');
     await createStream(services.kinesis, 'rp-interrupt');
     const raws = distinctEvents(60, 'rp-interrupt');
     const ids = new Set(raws.map((r) => deterministicEventId(r)));

@@ -6,7 +6,8 @@ import { ConfigError, loadConfig, type Config } from '../config.js';
 import { UsageError } from '../errors.js';
 import { createClients } from '../worker/clients.js';
 import { formatSummary, startProgress } from './report.js';
-import { queueArn, replayDlq, type ReplayMode, type ReplayOptions } from './replay.js';
+import { queueArn } from '../worker/sqs.js';
+import { replayDlq, type ReplayMode, type ReplayOptions } from './replay.js';
 
 export const REPLAY_HELP = `Usage: canvas-caliper replay-dlq [--dlq URL] [--to-source URL | --direct | --native] [options]
 
@@ -145,7 +146,6 @@ export async function replayCommand(argv: string[], io: Io): Promise<number> {
     visibilityTimeoutS: positiveInt('--visibility-timeout', values['visibility-timeout']),
     receiveWaitS: values['receive-wait'] === '0' ? 0 : positiveInt('--receive-wait', values['receive-wait']),
   };
-  for (const k of ['concurrency', 'visibilityTimeoutS', 'receiveWaitS'] as const) if (options[k] === undefined) delete options[k];
   if ((options.receiveWaitS ?? 0) > 20) throw new UsageError('--receive-wait must be at most 20 (SQS long-poll limit)');
   if ((options.visibilityTimeoutS ?? 0) > 43_200) throw new UsageError('--visibility-timeout must be at most 43200 (12 hours)');
 

@@ -21,7 +21,7 @@ import { MappingError } from '../errors.js';
 import { backoffMs, sleep } from '../worker/backoff.js';
 import { recordFor, type Decoded } from '../worker/decode.js';
 import { KinesisPublisher } from '../worker/kinesis.js';
-import { Acknowledger, changeVisibility, ERROR_ATTRIBUTES, sendToDlq } from '../worker/sqs.js';
+import { Acknowledger, changeVisibility, ERROR_ATTRIBUTES, queueArn, sendToDlq } from '../worker/sqs.js';
 import { partitionKey } from '../worker/worker.js';
 import { RateLimiter } from './rate.js';
 
@@ -112,11 +112,6 @@ export async function replayDlq(options: ReplayOptions, deps: ReplayDeps): Promi
   return new Replay(options, deps).run();
 }
 
-export async function queueArn(sqs: SQSClient, url: string): Promise<string> {
-  const out = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
-  return out.Attributes!.QueueArn!;
-}
-
 async function visibleCount(sqs: SQSClient, url: string): Promise<number> {
   const out = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages'] }));
   return Number(out.Attributes?.ApproximateNumberOfMessages ?? 0);
@@ -149,7 +144,7 @@ class Replay {
     options: ReplayOptions,
     private readonly deps: ReplayDeps,
   ) {
-    this.o = { concurrency: 4, receiveWaitS: 2, visibilityTimeoutS: 300, ...options };
+    this.o = { ...options, concurrency: options.concurrency ?? 4, receiveWaitS: options.receiveWaitS ?? 2, visibilityTimeoutS: options.visibilityTimeoutS ?? 300 };
     this.summary = {
       mode: options.mode,
       dryRun: Boolean(options.dryRun),
@@ -195,11 +190,16 @@ class Replay {
     this.summary.interrupted = Boolean(this.deps.signal?.aborted);
     this.summary.durationMs = Date.now() - this.summary.startedAt;
     this.report();
-    return this.summary;
+    return this.snapshot();
   }
 
   private report(): void {
-    this.deps.onProgress?.({ ...this.summary });
+    this.deps.onProgress?.(this.snapshot());
+  }
+
+  /** The summary so far; handled and failing follow from what was moved, published and refused. */
+  private snapshot(): ReplaySummary {
+    return { ...this.summary, handled: this.summary.moved + this.summary.published, failing: this.summary.stillFailing.length };
   }
 
   private async receiveLoop(): Promise<void> {
@@ -317,7 +317,6 @@ class Replay {
   }
 
   private fail(e: Examined, code: string, reason: string): void {
-    this.summary.failing++;
     this.summary.stillFailing.push({ messageId: e.message.MessageId ?? '', eventName: e.eventName, code, reason });
   }
 
@@ -356,7 +355,6 @@ class Replay {
           return this.hold(e.message);
         }
         this.summary.moved++;
-        this.summary.handled++;
         await this.deleteMoved(e);
       }),
     );
@@ -375,7 +373,6 @@ class Replay {
           return this.stillFailing(e, 'PUBLISH_FAILED', (err as Error).message);
         }
         this.summary.published++;
-        this.summary.handled++;
         await this.deleteMoved(e);
       }),
     );

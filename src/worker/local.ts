@@ -10,6 +10,7 @@ import { CreateStreamCommand, DescribeStreamSummaryCommand, GetRecordsCommand, G
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { sleep } from './backoff.js';
 import { createClients } from './clients.js';
+import { queueArn } from './sqs.js';
 
 export const LOCAL_REGION = 'us-east-1';
 /** kinesis-local selects its account from the access key id; these are not secrets. */
@@ -78,7 +79,7 @@ export async function startLocalServices(): Promise<LocalServices> {
 /** A source queue with a DLQ and redrive policy. */
 export async function createQueues(sqs: SQSClient, name: string, maxReceiveCount = 5): Promise<{ queueUrl: string; dlqUrl: string }> {
   const dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq`, Attributes: { MessageRetentionPeriod: '1209600' } }))).QueueUrl!;
-  const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+  const dlqArn = await queueArn(sqs, dlqUrl);
   const queueUrl = (
     await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount }) } }))
   ).QueueUrl!;

@@ -3,12 +3,18 @@
 import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
   SendMessageCommand,
   type Message,
   type MessageAttributeValue,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { backoffMs, sleep } from './backoff.js';
+
+export async function queueArn(client: SQSClient, queueUrl: string): Promise<string> {
+  const out = await client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+  return out.Attributes!.QueueArn!;
+}
 
 /** SQS batch calls take at most 10 entries. */
 export const SQS_BATCH = 10;
