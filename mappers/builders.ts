@@ -4,7 +4,8 @@ import type { Metadata, RawEvent } from '../src/raw.js';
 import type { Action, CaliperEvent, Entity, EventType } from '../src/caliper/model.js';
 import { CALIPER_CONTEXT } from '../src/caliper/model.js';
 import { appUrl, courseUrn, sectionUrn, sessionUrn, urn, userUrn } from './ids.js';
-import { caliperTime, idString, safeUrl, type RawId } from './values.js';
+import { FieldError } from '../src/errors.js';
+import { caliperTime, describe, idString, isCredentialName, safeUrl, type RawId } from './values.js';
 
 export const EXT = 'com.instructure.canvas';
 /** Instructure's "Canvas implementation version of Caliper p1v1 events". */
@@ -51,9 +52,49 @@ export interface EventDescription {
 export const id = (value: unknown, field: string): string => idString(value as RawId, field);
 export const optId = (value: unknown, field: string): string | undefined =>
   value === null || value === undefined ? undefined : idString(value as RawId, field);
-export const time = (value: unknown, field: string): string | undefined =>
-  typeof value === 'string' ? caliperTime(value, field) : undefined;
-export const url = (value: unknown): string | undefined => (typeof value === 'string' ? safeUrl(value) : undefined);
+/** A Canvas timestamp as a Caliper date-time; absent stays absent, anything but a timestamp string is refused. */
+export const time = (value: unknown, field: string): string | undefined => {
+  if (value === null || value === undefined) return undefined;
+  if (typeof value !== 'string') throw new FieldError(field, `must be a timestamp string (ISO 8601), not ${describe(value)}`);
+  return caliperTime(value, field);
+};
+/** A URL with its credentials filtered; absent stays absent, a non-string is refused. */
+export const url = (value: unknown, field = 'url'): string | undefined => {
+  if (value === null || value === undefined) return undefined;
+  if (typeof value !== 'string') throw new FieldError(field, `must be a URL string, not ${describe(value)}`);
+  return safeUrl(value);
+};
+
+/** Fields whose names say they hold a timestamp or a URL (normalised / filtered wherever they appear). */
+const isTimeField = (key: string) => key.endsWith('_at');
+const isUrlField = (key: string) => key === 'url' || key.endsWith('_url');
+
+/** A body value as it goes into extensions: timestamps normalised, URLs filtered, credentials left out, the rest as sent. */
+function canvasValue(key: string, value: unknown, field: string): unknown {
+  if (value === null || value === undefined) return undefined;
+  if (isTimeField(key) && typeof value !== 'boolean') return time(value, field);
+  if (isUrlField(key)) return url(value, field);
+  if (Array.isArray(value)) return value.map((item, i) => canvasValue('', item, `${field}[${i}]`));
+  if (typeof value === 'object') return bodyFields(value as Record<string, unknown>, [], field);
+  return value;
+}
+
+/**
+ * Every body field a mapper has not put into a Caliper property, under its Canvas name, for the
+ * object's `com.instructure.canvas` extensions: our own event types drop nothing (docs/mapping-rules.md,
+ * "Nothing dropped"). Timestamps (`*_at`) are normalised like every Caliper date-time, URLs (`url`,
+ * `*_url`) lose their credentials, credential fields are left out; every other value stays as Canvas sent it.
+ */
+export function bodyFields(b: Record<string, unknown>, placed: readonly string[] = [], at = 'body'): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(b)) {
+    if (placed.includes(key) || isCredentialName(key)) continue;
+    const value = canvasValue(key, b[key], `${at}.${key}`);
+    // defineProperty: a `__proto__` field is data like any other, not the object's prototype.
+    if (value !== undefined) Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
 export const person = (userId: string, extensions?: Record<string, unknown>): Entity => ({
   id: userUrn(userId),
   type: 'Person',

@@ -4,11 +4,30 @@ import { FieldError } from '../src/errors.js';
 
 export type RawId = string | number;
 
-/** A Canvas id as a string. Numbers past 2^53 have already lost digits in JSON.parse, so they are refused. */
+/** A short description of a value's JSON type, for error messages. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  return `${typeof value} ${String(value)}`;
+}
+
+/** The id forms Canvas emits: a decimal id, or a global id written `<shard>~<local id>`. */
+const CANVAS_ID = /^(?:\d{1,20}|\d{1,10}~\d{1,20})$/;
+
+/**
+ * A Canvas id as a string. Numbers past 2^53 have already lost digits in JSON.parse, so they are
+ * refused, and so is anything that is not an id Canvas emits (it would make a wrong or ambiguous URN).
+ */
 export function idString(value: RawId, field: string): string {
-  if (typeof value === 'string') return value;
-  if (!Number.isSafeInteger(value)) {
-    throw new FieldError(field, `numeric id ${value} is not a safe integer (digits were lost in JSON); send ids as strings`);
+  if (typeof value === 'string') {
+    if (CANVAS_ID.test(value)) return value;
+    throw new FieldError(field, `${describe(value)} is not a Canvas id (decimal digits, or a global id such as 2107~565)`);
+  }
+  if (typeof value !== 'number') throw new FieldError(field, `must be a Canvas id (a string or an integer), not ${describe(value)}`);
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new FieldError(field, `numeric id ${value} is not a non-negative integer below 2^53 (larger ids lose digits in JSON: send ids as strings)`);
   }
   return String(value);
 }
@@ -44,32 +63,64 @@ function daysInMonth(year: number, month: number): number {
   return month === 2 ? (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
 }
 
-/** Query or fragment parameters whose values are credentials. Canvas's own examples carry some of them. */
-const SECRET_PARAMS = [
-  'access_token',
-  'refresh_token',
-  'id_token',
-  'auth_token',
-  'session_token',
-  'verifier',
-  'api_key',
-  'apikey',
-  'client_secret',
-  'secret',
-  'password',
-  'token',
-  'signature',
-  'sig',
-  'x-amz-signature',
-  'x-amz-credential',
-  'x-amz-security-token',
+/**
+ * Names of parameters (and fields) whose values are credentials: exact names, and names that contain
+ * one of the credential words. docs/mapping-rules.md lists them; the match is on the decoded name,
+ * case-insensitive, and on each bracketed part (`pseudonym_session[password]`).
+ */
+export const CREDENTIAL_NAMES = [
+  'code', 'sig', 'jwt', 'ticket', 'samlresponse', 'samlrequest', 'verifier', 'passwd', 'pwd', 'apikey', 'key',
+  'x-amz-credential', 'x-goog-credential', 'authorization',
 ];
-const SECRET_RE = new RegExp(`([?&#;](?:${SECRET_PARAMS.join('|')})=)[^&#;]*`, 'gi');
+export const CREDENTIAL_WORDS = ['token', 'secret', 'password', 'signature', 'api_key', 'private_key', 'credential'];
+const CREDENTIAL_NAME_SET = new Set(CREDENTIAL_NAMES);
+
+/** Is this (decoded) parameter or field name one whose value is a credential? */
+export function isCredentialName(name: string): boolean {
+  const lower = name.toLowerCase();
+  for (const part of lower.split(/[[\]]+/)) {
+    if (!part) continue;
+    if (CREDENTIAL_NAME_SET.has(part)) return true;
+    for (const word of CREDENTIAL_WORDS) if (part.includes(word)) return true;
+  }
+  return false;
+}
+
+/** Percent-decodes a parameter name (repeatedly: `%255F` is `_` twice encoded); an undecodable name stays as is. */
+function decodeName(name: string): string {
+  let out = name.replace(/\+/g, ' ');
+  for (let i = 0; i < 3 && out.includes('%'); i++) {
+    try {
+      const next = decodeURIComponent(out);
+      if (next === out) break;
+      out = next;
+    } catch {
+      break;
+    }
+  }
+  return out;
+}
+
+/** A query/fragment parameter, `name=value`, after ?, &, ; or #; the value ends where a URL in text would. */
+const PARAM = /([?&#;])([^=&#;?\s"'<>]+)=([^&#;\s"'<>]*)/g;
+/** `scheme://user:password@host`: the userinfo part. */
+const USERINFO = /([a-z][a-z0-9+.-]*:\/\/)([^/?#@\s"'<>]+)@/gi;
 export const FILTERED = '[FILTERED]';
 
-/** The URL with every credential parameter's value replaced by `[FILTERED]`. */
-export function safeUrl(url: string): string {
-  return url.includes('=') ? url.replace(SECRET_RE, `$1${FILTERED}`) : url;
+/**
+ * The text with every credential a URL can carry replaced by `[FILTERED]`: the value of each query or
+ * fragment parameter with a credential name (decoded, bracketed parts included) and the userinfo of
+ * `scheme://user:password@host`. Works on a bare URL and on URLs inside text (HTML bodies).
+ */
+export function safeUrl(text: string): string {
+  let out = text;
+  if (out.includes('=')) {
+    out = out.replace(PARAM, (whole, sep: string, name: string, value: string) =>
+      value && isCredentialName(decodeName(name)) ? `${sep}${name}=${FILTERED}` : whole,
+    );
+  }
+  if (out.includes('@') && out.includes('://')) out = out.replace(USERINFO, (_whole, scheme: string) => `${scheme}${FILTERED}@`);
+  return out;
 }
 
 /**

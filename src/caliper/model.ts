@@ -128,16 +128,25 @@ const OWN_PROPERTIES: Record<string, string[]> = {
   TagAnnotation: ['tags'],
 };
 
-/** Properties whose values are entities (an object or an IRI string), single or in arrays. */
-export const ENTITY_VALUED = new Set([
-  'subOrganizationOf', 'members', 'organization', 'member', 'user', 'creators', 'learningObjectives', 'isPartOf',
-  'items', 'replyTo', 'attachments', 'assignee', 'assignable', 'attempt', 'scoredBy', 'annotator', 'annotated',
-  'withAgents',
-]);
-export const DATE_TIME_VALUED = new Set([
-  'dateCreated', 'dateModified', 'datePublished', 'dateToActivate', 'dateToShow', 'dateToStartOn', 'dateToSubmit',
-  'startedAtTime', 'endedAtTime',
-]);
+/** The value each Caliper 1.1 entity property takes (S11 Appendix C; CTX11's coercions for numbers). */
+export type PropertyKind =
+  | 'string' | 'strings' | 'integer' | 'nonNegativeInteger' | 'decimal' | 'boolean' | 'dateTime' | 'duration'
+  | 'entity' | 'entities' | 'roles' | 'status' | 'object' | 'selector' | 'iri' | 'type' | 'extensions';
+export const PROPERTY_KINDS: Record<string, PropertyKind> = {
+  id: 'iri', type: 'type', name: 'string', description: 'string', extensions: 'extensions',
+  dateCreated: 'dateTime', dateModified: 'dateTime', datePublished: 'dateTime', dateToActivate: 'dateTime', dateToShow: 'dateTime',
+  dateToStartOn: 'dateTime', dateToSubmit: 'dateTime', startedAtTime: 'dateTime', endedAtTime: 'dateTime',
+  version: 'string', courseNumber: 'string', academicSession: 'string', category: 'string', mediaType: 'string', body: 'string',
+  comment: 'string', bookmarkNotes: 'string', selectionText: 'string', value: 'string', volumeLevel: 'string', volumeMin: 'string', volumeMax: 'string',
+  keywords: 'strings', tags: 'strings', values: 'strings',
+  count: 'integer', index: 'integer', maxAttempts: 'nonNegativeInteger', maxSubmits: 'nonNegativeInteger',
+  maxScore: 'decimal', scoreGiven: 'decimal', maxResultScore: 'decimal', resultScore: 'decimal',
+  isTimeDependent: 'boolean', muted: 'boolean', duration: 'duration', currentTime: 'duration',
+  subOrganizationOf: 'entity', organization: 'entity', member: 'entity', user: 'entity', isPartOf: 'entity', replyTo: 'entity',
+  assignee: 'entity', assignable: 'entity', attempt: 'entity', scoredBy: 'entity', annotator: 'entity', annotated: 'entity',
+  members: 'entities', creators: 'entities', learningObjectives: 'entities', items: 'entities', attachments: 'entities', withAgents: 'entities',
+  roles: 'roles', status: 'status', messageParameters: 'object', selection: 'selector',
+};
 
 /** Membership roles (S11 Appendix E): context roles and `Context#Sub` sub-roles. */
 export const ROLE_TERMS = new Set([
@@ -203,16 +212,22 @@ export const INSTRUCTURE_DEPARTURES = {
   } as Record<string, string[]>,
 };
 
-/** Every property allowed on an entity of `type`: its own, its supertypes', and Instructure's departures for exactly that type. */
-const ALLOWED = new Map(
-  ENTITY_TYPES.map((type) => {
-    const out = new Set<string>();
-    for (const t of ANCESTRY.get(type) ?? []) for (const p of OWN_PROPERTIES[t] ?? []) out.add(p);
-    for (const p of INSTRUCTURE_DEPARTURES.entityProperties[type] ?? []) out.add(p);
-    return [type, out] as const;
-  }),
-);
-export const allowedProperties = (type: string): ReadonlySet<string> => ALLOWED.get(type) ?? new Set();
+/** Every property allowed on an entity of `type`: its own and its supertypes', plus (with departures) Instructure's for exactly that type. */
+function allowedTable(withDepartures: boolean): Map<string, Set<string>> {
+  return new Map(
+    ENTITY_TYPES.map((type) => {
+      const out = new Set<string>();
+      for (const t of ANCESTRY.get(type) ?? []) for (const p of OWN_PROPERTIES[t] ?? []) out.add(p);
+      if (withDepartures) for (const p of INSTRUCTURE_DEPARTURES.entityProperties[type] ?? []) out.add(p);
+      return [type, out] as const;
+    }),
+  );
+}
+const ALLOWED = { instructure: allowedTable(true), spec: allowedTable(false) };
+const NONE: ReadonlySet<string> = new Set();
+/** `departures`: whether Instructure's documented departures are allowed (its 32 event types) or not (ours, and strict Caliper). */
+export const allowedProperties = (type: string, departures = true): ReadonlySet<string> =>
+  (departures ? ALLOWED.instructure : ALLOWED.spec).get(type) ?? NONE;
 
 export interface Entity {
   id: string;

@@ -6,14 +6,14 @@ import {
   ACTIONS,
   allowedProperties,
   CALIPER_CONTEXT,
-  DATE_TIME_VALUED,
   ENTITY_TYPES,
-  ENTITY_VALUED,
   EVENT_TYPES,
   INSTRUCTURE_DEPARTURES,
   isA,
+  PROPERTY_KINDS,
   ROLE_TERMS,
   SPEC_RULES,
+  type PropertyKind,
   type Envelope,
   type EventType,
 } from './model.js';
@@ -68,17 +68,23 @@ function typeOf(ref: unknown): string | undefined {
   return ref !== null && typeof ref === 'object' ? String((ref as { type: unknown }).type) : undefined;
 }
 
-/** The event type × action × actor/object/generated/target/referrer table, with Instructure's departures. */
-function checkEventRules(event: z.infer<typeof EventShape>, at: string, issues: Issue[]): void {
+/** What a check may accept: Instructure's documented departures (its 32 event types), or the spec alone. */
+interface Mode {
+  departures: boolean;
+}
+
+/** The event type × action × actor/object/generated/target/referrer table, with Instructure's departures when allowed. */
+function checkEventRules(event: z.infer<typeof EventShape>, at: string, issues: Issue[], mode: Mode): void {
   const rule = SPEC_RULES[event.type];
   const type: EventType = event.type;
-  const actions: readonly string[] = [...rule.actions, ...(INSTRUCTURE_DEPARTURES.eventActions[type] ?? [])];
+  const d = mode.departures ? INSTRUCTURE_DEPARTURES : undefined;
+  const actions: readonly string[] = [...rule.actions, ...(d?.eventActions[type] ?? [])];
   if (!actions.includes(event.action)) {
     issues.push({ at: `${at}.action`, message: `${type} does not allow action "${event.action}" (allowed: ${actions.join(', ')})` });
   }
   const roles: [string, readonly string[] | undefined][] = [
-    ['actor', [...rule.actor, ...(INSTRUCTURE_DEPARTURES.eventActors[type] ?? [])]],
-    ['object', [...rule.object, ...(INSTRUCTURE_DEPARTURES.eventObjects[type] ?? [])]],
+    ['actor', [...rule.actor, ...(d?.eventActors[type] ?? [])]],
+    ['object', [...rule.object, ...(d?.eventObjects[type] ?? [])]],
     ['generated', rule.generated],
     ['target', rule.target],
     ['referrer', rule.referrer],
@@ -95,74 +101,125 @@ function checkEventRules(event: z.infer<typeof EventShape>, at: string, issues: 
   }
 }
 
-/** An entity object: known type of the expected kind, only the properties its type defines, well-formed values, no nulls. */
-function checkEntity(value: Record<string, unknown>, expected: string, at: string, issues: Issue[]): void {
-  const type = String(value.type);
-  if (!ENTITY_TYPES.includes(type)) {
-    issues.push({ at: `${at}.type`, message: `"${type}" is not a Caliper 1.1 entity type` });
+const DURATION = /^P(?!$)(\d+(?:\.\d+)?Y)?(\d+(?:\.\d+)?M)?(\d+(?:\.\d+)?W)?(\d+(?:\.\d+)?D)?(T(?=\d)(\d+(?:\.\d+)?H)?(\d+(?:\.\d+)?M)?(\d+(?:\.\d+)?S)?)?$/;
+const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Checks one property's value against the kind Caliper gives it; returns the problem, or undefined. */
+function checkValue(kind: PropertyKind, v: unknown, at: string, issues: Issue[], mode: Mode): string | undefined {
+  switch (kind) {
+    case 'string':
+      return typeof v === 'string' ? undefined : 'must be a string';
+    case 'strings':
+      return Array.isArray(v) && v.every((x) => typeof x === 'string') ? undefined : 'must be an array of strings';
+    case 'integer':
+      return Number.isSafeInteger(v) ? undefined : 'must be an integer';
+    case 'nonNegativeInteger':
+      return Number.isSafeInteger(v) && (v as number) >= 0 ? undefined : 'must be a non-negative integer';
+    case 'decimal':
+      return typeof v === 'number' && Number.isFinite(v) ? undefined : 'must be a number';
+    case 'boolean':
+      return typeof v === 'boolean' ? undefined : 'must be true or false';
+    case 'dateTime':
+      return typeof v === 'string' && DATE_TIME.test(v) ? undefined : 'must be a UTC date-time YYYY-MM-DDTHH:mm:ss.SSSZ';
+    case 'duration':
+      return typeof v === 'string' && DURATION.test(v) ? undefined : 'must be an ISO 8601 duration (e.g. PT50M12S)';
+    case 'iri':
+      return typeof v === 'string' && IRI.test(v) ? undefined : 'must be an absolute IRI';
+    case 'type':
+      return typeof v === 'string' ? undefined : 'must be a type name';
+    case 'entity':
+      checkEntityValue(v, at, issues, mode);
+      return undefined;
+    case 'entities':
+      if (!Array.isArray(v)) return 'must be an array of entities or IRIs';
+      v.forEach((item, i) => checkEntityValue(item, `${at}[${i}]`, issues, mode));
+      return undefined;
+    case 'roles':
+      if (!Array.isArray(v) || v.length === 0) return 'must be a non-empty array of role terms';
+      v.forEach((r, i) => ROLE_TERMS.has(r as string) || issues.push({ at: `${at}[${i}]`, message: `"${String(r)}" is not a Caliper role term` }));
+      return undefined;
+    case 'status':
+      return v === 'Active' || v === 'Inactive' ? undefined : 'must be Active or Inactive';
+    case 'selector':
+      return isPlainObject(v) && v.type === 'TextPositionSelector' && Number.isSafeInteger(v.start) && Number.isSafeInteger(v.end)
+        ? undefined
+        : 'must be a TextPositionSelector with integer start and end';
+    case 'object':
+    case 'extensions':
+      if (!isPlainObject(v)) return 'must be an object';
+      checkJson(v, at, issues);
+      return undefined;
+  }
+}
+
+/** An entity object: known type of the expected kind, only the properties its type defines, each of its kind, no nulls. */
+function checkEntity(value: Record<string, unknown>, expected: string, at: string, issues: Issue[], mode: Mode): void {
+  const type = value.type;
+  if (typeof type !== 'string' || !ENTITY_TYPES.includes(type)) {
+    issues.push({ at: `${at}.type`, message: `${JSON.stringify(type)} is not a Caliper 1.1 entity type` });
     return;
   }
   if (!isA(type, expected)) issues.push({ at: `${at}.type`, message: `must be a ${expected}, not "${type}"` });
-  if (typeof value.id !== 'string' || !IRI.test(value.id)) issues.push({ at: `${at}.id`, message: 'must be an absolute IRI' });
-  const allowed = allowedProperties(type);
-  for (const key in value) {
+  if (typeof value.id !== 'string') issues.push({ at: `${at}.id`, message: 'is required (an absolute IRI)' });
+  const allowed = allowedProperties(type, mode.departures);
+  for (const key of Object.keys(value)) {
     const v = value[key];
-    if (v === null) {
+    if (v === null || v === undefined) {
       issues.push({ at: `${at}.${key}`, message: 'is null (null and empty values must be left out)' });
     } else if (!allowed.has(key)) {
       issues.push({ at: `${at}.${key}`, message: `"${key}" is not a property of ${type}` });
-    } else if (ENTITY_VALUED.has(key)) {
-      if (Array.isArray(v)) v.forEach((item, i) => checkEntityValue(item, `${at}.${key}[${i}]`, issues));
-      else checkEntityValue(v, `${at}.${key}`, issues);
-    } else if (DATE_TIME_VALUED.has(key)) {
-      if (typeof v !== 'string' || !DATE_TIME.test(v)) issues.push({ at: `${at}.${key}`, message: 'must be a UTC date-time YYYY-MM-DDTHH:mm:ss.SSSZ' });
-    } else if (key === 'roles') {
-      if (!Array.isArray(v) || v.length === 0) issues.push({ at: `${at}.roles`, message: 'must be a non-empty array of role terms' });
-      else v.forEach((r, i) => ROLE_TERMS.has(r as string) || issues.push({ at: `${at}.roles[${i}]`, message: `"${String(r)}" is not a Caliper role term` }));
-    } else if (key === 'status') {
-      if (v !== 'Active' && v !== 'Inactive') issues.push({ at: `${at}.status`, message: 'must be Active or Inactive' });
-    } else if (key === 'extensions') {
-      if (typeof v !== 'object' || Array.isArray(v)) issues.push({ at: `${at}.extensions`, message: 'must be an object' });
-      else checkNoNulls(v, `${at}.extensions`, issues);
+    } else {
+      const problem = checkValue(PROPERTY_KINDS[key] ?? 'object', v, `${at}.${key}`, issues, mode);
+      if (problem) issues.push({ at: `${at}.${key}`, message: problem });
     }
   }
 }
 
-function checkEntityValue(item: unknown, at: string, issues: Issue[]): void {
+function checkEntityValue(item: unknown, at: string, issues: Issue[], mode: Mode): void {
   if (typeof item === 'string') {
     if (!IRI.test(item)) issues.push({ at, message: 'must be an absolute IRI' });
-  } else if (item !== null && typeof item === 'object') {
-    checkEntity(item as Record<string, unknown>, 'Entity', at, issues);
+  } else if (isPlainObject(item)) {
+    checkEntity(item, 'Entity', at, issues, mode);
   } else issues.push({ at, message: 'must be an entity object or an IRI string' });
 }
 
-function checkNoNulls(value: unknown, at: string, issues: Issue[]): void {
-  if (value === null) issues.push({ at, message: 'is null (null and empty values must be left out)' });
-  else if (Array.isArray(value)) value.forEach((v, i) => checkNoNulls(v, `${at}[${i}]`, issues));
-  else if (typeof value === 'object') for (const k in value) checkNoNulls((value as Record<string, unknown>)[k], `${at}.${k}`, issues);
+/** Free-form JSON (extensions): no nulls, no non-finite numbers. */
+function checkJson(value: unknown, at: string, issues: Issue[]): void {
+  if (value === null || value === undefined) issues.push({ at, message: 'is null (null and empty values must be left out)' });
+  else if (typeof value === 'number') {
+    if (!Number.isFinite(value)) issues.push({ at, message: 'must be a finite number' });
+  } else if (Array.isArray(value)) value.forEach((v, i) => checkJson(v, `${at}[${i}]`, issues));
+  else if (typeof value === 'object') for (const k of Object.keys(value)) checkJson((value as Record<string, unknown>)[k], `${at}.${k}`, issues);
 }
 
-export const EnvelopeSchema = z
-  .strictObject({
-    sensor: Iri,
-    sendTime: DateTime,
-    dataVersion: z.literal(CALIPER_CONTEXT),
-    data: z.array(EventShape).length(1, 'must hold exactly one event (Instructure sends one event per envelope)'),
-  })
-  .superRefine((envelope, ctx) => {
-    const issues: Issue[] = [];
-    envelope.data.forEach((event, i) => {
-      const at = `data[${i}]`;
-      checkEventRules(event, at, issues);
-      const record = event as Record<string, unknown>;
-      for (const prop in EVENT_ENTITY_PROPS) {
-        const v = record[prop];
-        if (v !== null && typeof v === 'object') checkEntity(v as Record<string, unknown>, EVENT_ENTITY_PROPS[prop]!, `${at}.${prop}`, issues);
-      }
-      if (event.extensions) checkNoNulls(event.extensions, `${at}.extensions`, issues);
+function envelopeSchema(mode: Mode) {
+  return z
+    .strictObject({
+      sensor: Iri,
+      sendTime: DateTime,
+      dataVersion: z.literal(CALIPER_CONTEXT),
+      data: z.array(EventShape).length(1, 'must hold exactly one event (Instructure sends one event per envelope)'),
+    })
+    .superRefine((envelope, ctx) => {
+      const issues: Issue[] = [];
+      envelope.data.forEach((event, i) => {
+        const at = `data[${i}]`;
+        checkEventRules(event, at, issues, mode);
+        const record = event as Record<string, unknown>;
+        for (const prop in EVENT_ENTITY_PROPS) {
+          const v = record[prop];
+          if (isPlainObject(v)) checkEntity(v, EVENT_ENTITY_PROPS[prop]!, `${at}.${prop}`, issues, mode);
+        }
+        if (event.extensions) checkJson(event.extensions, `${at}.extensions`, issues);
+      });
+      for (const issue of issues) ctx.addIssue({ code: 'custom', path: [], message: `${issue.at}: ${issue.message}` });
     });
-    for (const issue of issues) ctx.addIssue({ code: 'custom', path: [], message: `${issue.at}: ${issue.message}` });
-  });
+}
+
+/** Caliper 1.1 as Instructure emits it: the spec plus exactly the departures in docs/caliper-departures.md. */
+export const EnvelopeSchema = envelopeSchema({ departures: true });
+/** Caliper 1.1 with no departure: what our own event types must be. */
+export const StrictEnvelopeSchema = envelopeSchema({ departures: false });
 
 /** `data[0].object.type: must be …` — one line per problem, path first. */
 export function formatIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[], prefix = ''): string {
@@ -176,9 +233,12 @@ export function formatIssues(issues: readonly { path: readonly PropertyKey[]; me
 
 export type ValidationResult = { ok: true } | { ok: false; error: string };
 
-/** Checks a Caliper 1.1 envelope as we emit it (and as Canvas does when set to "Caliper IMS"). */
-export function validateEnvelope(envelope: unknown): ValidationResult {
-  const result = EnvelopeSchema.safeParse(envelope);
+/**
+ * Checks a Caliper 1.1 envelope as we emit it (and as Canvas does when set to "Caliper IMS"). With
+ * `departures: false`, Instructure's departures are refused too (our own event types).
+ */
+export function validateEnvelope(envelope: unknown, options: { departures?: boolean } = {}): ValidationResult {
+  const result = (options.departures === false ? StrictEnvelopeSchema : EnvelopeSchema).safeParse(envelope);
   return result.success ? { ok: true } : { ok: false, error: formatIssues(result.error.issues) };
 }
 

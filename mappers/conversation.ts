@@ -1,0 +1,2 @@
+// conversation: Canvas's conversation events (ours: Instructure emits no Caliper for them). See docs/mapping-rules.md.
+export {};

@@ -1,0 +1,2 @@
+// grades: Canvas's grades events (ours: Instructure emits no Caliper for them). See docs/mapping-rules.md.
+export {};

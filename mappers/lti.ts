@@ -1,0 +1,2 @@
+// lti: Canvas's lti events (ours: Instructure emits no Caliper for them). See docs/mapping-rules.md.
+export {};

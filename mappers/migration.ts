@@ -1,0 +1,2 @@
+// migration: Canvas's migration events (ours: Instructure emits no Caliper for them). See docs/mapping-rules.md.
+export {};

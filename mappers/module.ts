@@ -1,0 +1,2 @@
+// module: Canvas's module events (ours: Instructure emits no Caliper for them). See docs/mapping-rules.md.
+export {};

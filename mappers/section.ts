@@ -1,0 +1,2 @@
+// section: Canvas's section events (ours: Instructure emits no Caliper for them). See docs/mapping-rules.md.
+export {};

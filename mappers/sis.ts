@@ -1,0 +1,2 @@
+// sis: Canvas's sis events (ours: Instructure emits no Caliper for them). See docs/mapping-rules.md.
+export {};

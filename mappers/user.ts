@@ -1,0 +1,2 @@
+// user: Canvas's user events (ours: Instructure emits no Caliper for them). See docs/mapping-rules.md.
+export {};
