@@ -11,9 +11,15 @@ export const Id = z.union(
   ],
   { error: (issue) => (issue.input === undefined ? 'is required' : 'must be a Canvas id (a string or an integer)') },
 );
-const Text = z.string();
-const OptText = Text.nullish();
-const OptId = Id.nullish();
+const typed = (what: string) => ({ error: (issue: { input: unknown }) => (issue.input === undefined ? 'is required' : `must be ${what}`) });
+/** Optional body/metadata fields, typed as the Caliper property they feed needs them (null and absent are the same). */
+export const OptText = z.string(typed('a string')).nullish();
+export const OptId = Id.nullish();
+export const OptNumber = z.number(typed('a number')).nullish();
+export const OptInt = z.number(typed('an integer')).int('must be an integer').nullish();
+export const OptBool = z.boolean(typed('true or false')).nullish();
+/** A timestamp as Canvas sends it (a string; its format is checked where it is converted). */
+export const OptTime = z.string(typed('a timestamp string (ISO 8601)')).nullish();
 
 // Metadata fields the builders read; others are ignored here (they still count for the event id).
 export const Metadata = z.object({
