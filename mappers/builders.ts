@@ -2,7 +2,7 @@
 // session, referrer, extensions) is built here, once. A mapper only describes its object.
 import type { Metadata, RawEvent } from '../src/raw.js';
 import type { Action, CaliperEvent, Entity, EventType } from '../src/caliper/model.js';
-import { CALIPER_CONTEXT } from '../src/caliper/model.js';
+import { CALIPER_CONTEXT, INSTRUCTURE_DEPARTURES, isA, SPEC_RULES } from '../src/caliper/model.js';
 import { appUrl, courseUrn, sectionUrn, sessionUrn, urn, userUrn } from './ids.js';
 import { FieldError } from '../src/errors.js';
 import { caliperTime, describe, idString, isCredentialName, safeUrl, type RawId } from './values.js';
@@ -204,6 +204,12 @@ export function membership(ctx: Context, organization: Entity, member: Entity, c
 // ---------------------------------------------------------------------------------------------
 // The event
 
+/** Whether the event type takes this actor type: by the spec, or by Instructure's documented departure (asset_accessed). */
+function actorAllowed(type: EventType, actorType: string): boolean {
+  const allowed = [...SPEC_RULES[type].actor, ...(INSTRUCTURE_DEPARTURES.eventActors[type] ?? [])];
+  return allowed.some((a) => isA(actorType, a));
+}
+
 export function requestExtensions(m: Metadata) {
   return canvasExtensions({
     hostname: m.hostname,
@@ -224,13 +230,16 @@ export function requestExtensions(m: Metadata) {
 export function caliperEvent(raw: RawEvent, what: EventDescription, parts: EventParts, eventId: string): CaliperEvent {
   const m = raw.metadata;
   const who = parts.actor ?? actor(m, parts);
+  // A Canvas job (course copy, import, auto-grading) acts as the application. Where the event type
+  // requires a Person actor, the job's event is the generic Event with the same action (docs/mapping-rules.md).
+  const type = actorAllowed(what.type, who.type) ? what.type : 'Event';
   const byUser = who.type === 'Person' && who.id !== userUrn('0') && isUserGenerated(m);
   const ctx = parts.context ?? eventContext(raw);
   const org = ctx && group(ctx);
   return {
     '@context': CALIPER_CONTEXT,
     id: eventId,
-    type: what.type,
+    type,
     actor: who,
     action: what.action,
     object: parts.object,

@@ -40,6 +40,8 @@ export const discussionEntryCreated = mapper({
         isPartOf: topicId && { id: urn('discussion_topic', topicId), type: 'Thread' },
         body: b.text,
       },
+      // An entry made by a job (course copy) names its author in the body.
+      actorUserId: optId(b.user_id, 'body.user_id'),
     };
   },
 });
