@@ -2,20 +2,27 @@
 // Launcher: the TypeScript sources are compiled to dist/ by `npm run build` (run by `prepare` on `npm ci`).
 import { main } from '../dist/src/cli.js';
 
-// `canvas-caliper map ... | head` closes the pipe early: that is not an error.
-process.stdout.on('error', (err) => {
-  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw err;
-});
+// `canvas-caliper map ... | head` closes the pipe early: that is not an error, and nothing more can be written.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
+/** Resolves once everything written to the stream so far has been handed to the OS (pipes are asynchronous in Node). */
+const flushed = (stream) => new Promise((resolve) => (stream.writableLength === 0 ? resolve() : stream.write('', resolve)));
 
 main(process.argv.slice(2)).then(
-  (code) => {
+  async (code) => {
+    process.exitCode = code;
+    await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
     // Exit now: idle keep-alive sockets and the embedded services' timers must not hold the process.
-    // (stdout/stderr writes to files and pipes are synchronous on POSIX, so nothing is lost.)
     process.exit(code);
   },
-  (err) => {
+  async (err) => {
     process.stderr.write(`canvas-caliper: ${err instanceof Error ? err.stack : String(err)}\n`);
-    process.exitCode = 2;
+    await flushed(process.stderr);
+    process.exit(2);
   },
 );

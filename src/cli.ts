@@ -1,10 +1,26 @@
 // canvas-caliper: the command line. `map` runs the mappers on files or stdin; `events` lists them.
-import fs from 'node:fs/promises';
+import fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { mapEvent, type EventIdMode, type MapOptions } from './engine.js';
+import { mapInput, type EventIdMode, type MapOptions } from './engine.js';
 import { MappingError, UsageError } from './errors.js';
-import { MAPPERS } from '../mappers/index.js';
+import { readItems } from './input.js';
+import { processIo, readFile, type Io } from './io.js';
+import { INSTRUCTURE_EVENT_NAMES, MAPPERS } from '../mappers/index.js';
 import { caliperTime } from '../mappers/values.js';
+
+export type { Io };
+
+/** The package version, from the package.json beside dist/ (or beside src/ in tests). */
+function version(): string {
+  for (const rel of ['../../package.json', '../package.json']) {
+    try {
+      return (JSON.parse(fs.readFileSync(new URL(rel, import.meta.url), 'utf8')) as { version: string }).version;
+    } catch {
+      // try the next location
+    }
+  }
+  return 'unknown';
+}
 
 const HELP = `canvas-caliper: Canvas live events (raw Canvas format) to IMS Caliper 1.1, as Instructure emits them
 
@@ -54,30 +70,10 @@ Options:
   -h, --help   show this help
 `;
 
-type Write = (text: string) => void;
-export interface Io {
-  stdout: Write;
-  stderr: Write;
-  readStdin: () => Promise<string>;
-  env?: NodeJS.ProcessEnv;
-  /** Whether stderr is a terminal (replay-dlq draws a progress bar there). */
-  stderrIsTTY?: boolean;
-}
-
-const processIo: Io = {
-  stdout: (t) => process.stdout.write(t),
-  stderr: (t) => process.stderr.write(t),
-  readStdin: async () => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks).toString('utf8');
-  },
-  env: process.env,
-  stderrIsTTY: process.stderr.isTTY,
-};
+const COMMANDS = ['map', 'events', 'run', 'healthcheck', 'replay-dlq'];
 
 /** Runs the CLI and returns its exit code. */
-export async function main(argv: string[], io: Io = processIo): Promise<number> {
+export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
@@ -91,6 +87,11 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return await healthcheckCommand(rest, io);
       case 'replay-dlq':
         return await (await import('./replay/command.js')).replayCommand(rest, io);
+      case '-V':
+      case '--version':
+      case 'version':
+        io.stdout(`canvas-caliper ${version()}\n`);
+        return 0;
       case undefined:
       case '-h':
       case '--help':
@@ -102,7 +103,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     }
   } catch (err) {
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      io.stderr(`canvas-caliper: ${(err as Error).message}\nRun 'canvas-caliper --help' for usage.\n`);
+      const known = command !== undefined && COMMANDS.includes(command);
+      io.stderr(`canvas-caliper: ${(err as Error).message}\nRun 'canvas-caliper ${known ? `${command} ` : ''}--help' for usage.\n`);
       return 2;
     }
     throw err;
@@ -153,53 +155,24 @@ function eventsCommand(argv: string[], io: Io): number {
     io.stdout(EVENTS_HELP);
     return 0;
   }
-  const rows = [...MAPPERS.values()].map((m) => ({ event_name: m.eventName, type: m.type, action: m.action, object: m.objectType }));
+  const rows = [...MAPPERS.values()].map((m) => ({
+    event_name: m.eventName,
+    type: m.type,
+    action: m.action,
+    object: m.objectType.split(', '),
+    origin: INSTRUCTURE_EVENT_NAMES.has(m.eventName) ? 'instructure' : 'ours',
+  }));
   if (values.json) {
     for (const row of rows) io.stdout(`${JSON.stringify(row)}\n`);
     return 0;
   }
-  const header = { event_name: 'EVENT_NAME', type: 'CALIPER TYPE', action: 'ACTION', object: 'OBJECT TYPE' };
-  const all = [header, ...rows];
+  const header = { event_name: 'EVENT_NAME', type: 'CALIPER TYPE', action: 'ACTION', origin: 'ORIGIN', object: 'OBJECT TYPE' };
+  const all = [header, ...rows.map((r) => ({ ...r, object: r.object.join(', ') }))];
   const width = (k: keyof typeof header) => Math.max(...all.map((r) => r[k].length));
-  const [w1, w2, w3] = [width('event_name'), width('type'), width('action')];
-  for (const r of all) io.stdout(`${r.event_name.padEnd(w1)}  ${r.type.padEnd(w2)}  ${r.action.padEnd(w3)}  ${r.object}\n`);
+  const [w1, w2, w3, w4] = [width('event_name'), width('type'), width('action'), width('origin')];
+  for (const r of all) io.stdout(`${r.event_name.padEnd(w1)}  ${r.type.padEnd(w2)}  ${r.action.padEnd(w3)}  ${r.origin.padEnd(w4)}  ${r.object}\n`);
   return 0;
 }
-
-/** One input to map: the parsed value, or the reason it could not be parsed, with where it came from. */
-interface Item {
-  position: number;
-  line?: number;
-  value?: unknown;
-  error?: MappingError;
-}
-
-/** A JSON object, a JSON array, or NDJSON: the items of one input text, in order. */
-export function splitInput(text: string): Item[] {
-  const trimmed = text.trim();
-  if (trimmed === '') return [];
-  try {
-    const value: unknown = JSON.parse(trimmed);
-    return Array.isArray(value) ? value.map((v, i) => ({ position: i + 1, value: v })) : [{ position: 1, value }];
-  } catch (err) {
-    const lines = text.split('\n');
-    const isNdjson = trimmed.startsWith('{') && lines.filter((l) => l.trim()).every((l) => l.startsWith('{'));
-    if (!isNdjson) return [{ position: 1, error: invalidJson(err) }];
-  }
-  const items: Item[] = [];
-  lines: for (const [i, line] of text.split('\n').entries()) {
-    if (!line.trim()) continue lines;
-    const position = items.length + 1;
-    try {
-      items.push({ position, line: i + 1, value: JSON.parse(line) });
-    } catch (err) {
-      items.push({ position, line: i + 1, error: invalidJson(err) });
-    }
-  }
-  return items;
-}
-
-const invalidJson = (err: unknown) => new MappingError('INVALID_JSON', `invalid JSON: ${err instanceof Error ? err.message : String(err)}`);
 
 async function mapCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -229,32 +202,23 @@ async function mapCommand(argv: string[], io: Io): Promise<number> {
   const sources = positionals.length ? positionals : ['-'];
   let failed = 0;
   for (const source of sources) {
-    let text: string;
+    const input = source === '-' ? 'stdin' : source;
     try {
-      text = source === '-' ? await io.readStdin() : await fs.readFile(source, 'utf8');
-    } catch (err) {
-      io.stderr(`${JSON.stringify({ input: source, error_code: 'READ_ERROR', error: (err as Error).message })}\n`);
-      failed++;
-      continue;
-    }
-    for (const item of splitInput(text)) {
-      try {
-        if (item.error) throw item.error;
-        const envelope = mapEvent(item.value, options);
-        io.stdout(`${values.pretty ? JSON.stringify(envelope, null, 2) : JSON.stringify(envelope)}\n`);
-      } catch (err) {
-        failed++;
-        const e = err instanceof MappingError ? err : new MappingError('MAPPER_ERROR', String(err));
-        const report = {
-          input: source === '-' ? 'stdin' : source,
-          position: item.position,
-          line: item.line,
-          event_name: e.eventName,
-          error_code: e.code,
-          error: e.message,
-        };
-        io.stderr(`${JSON.stringify(report)}\n`);
+      for await (const item of readItems(source === '-' ? io.stdin() : readFile(source))) {
+        try {
+          if (item.error) throw item.error;
+          const { envelope } = mapInput(item.value, options);
+          await io.stdout(`${values.pretty ? JSON.stringify(envelope, null, 2) : JSON.stringify(envelope)}\n`);
+        } catch (err) {
+          failed++;
+          const e = err instanceof MappingError ? err : new MappingError('MAPPER_ERROR', String(err));
+          const report = { input, position: item.position, line: item.line, event_name: e.eventName, error_code: e.code, error: e.message };
+          await io.stderr(`${JSON.stringify(report)}\n`);
+        }
       }
+    } catch (err) {
+      failed++;
+      await io.stderr(`${JSON.stringify({ input, error_code: 'READ_ERROR', error: (err as Error).message })}\n`);
     }
   }
   return failed ? 1 : 0;

@@ -5,6 +5,7 @@ import { v4 as uuidv4 } from 'uuid';
 import { formatIssues, validateEnvelope } from './caliper/validate.js';
 import { CALIPER_CONTEXT, type Envelope } from './caliper/model.js';
 import { FieldError, MappingError } from './errors.js';
+import { parseJson } from './json.js';
 import { RawEnvelope, type RawEvent } from './raw.js';
 import { caliperEvent, edApp } from '../mappers/builders.js';
 import { prune } from '../mappers/values.js';
@@ -101,11 +102,33 @@ export function mapEvent(input: unknown, options: MapOptions = {}): Envelope {
 
 /** Parses and maps one JSON text (a raw Canvas event). */
 export function mapJson(text: string, options: MapOptions = {}): Envelope {
-  let input: unknown;
-  try {
-    input = JSON.parse(text);
-  } catch (err) {
-    throw new MappingError('INVALID_JSON', `invalid JSON: ${err instanceof Error ? err.message : String(err)}`);
+  return mapEvent(parseJson(text), options);
+}
+
+export interface Decoded {
+  envelope: Envelope;
+  /** The Canvas event_name, or for a passed-through Caliper envelope its event type and action. */
+  eventName: string;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * What a queue message or an input item may hold: a raw Canvas event; the same wrapped in an SNS
+ * notification (subscription without raw delivery); or an envelope already in Caliper (Canvas's
+ * "Caliper IMS" format), which is validated and passed through. Throws a MappingError.
+ */
+export function mapInput(input: unknown, options: MapOptions = {}): Decoded {
+  let value = input;
+  if (isObject(value) && value.Type === 'Notification' && typeof value.Message === 'string') {
+    value = parseJson(value.Message, ' in the SNS notification Message');
   }
-  return mapEvent(input, options);
+  if (isObject(value) && 'dataVersion' in value && 'data' in value && !('metadata' in value)) {
+    const valid = validateEnvelope(value);
+    const first = Array.isArray(value.data) && isObject(value.data[0]) ? value.data[0] : {};
+    const eventName = `${String(first.type)}:${String(first.action)}`;
+    if (!valid.ok) throw new MappingError('INVALID_CALIPER', `Caliper envelope ${eventName}: ${valid.error}`, eventName);
+    return { envelope: value as unknown as Envelope, eventName };
+  }
+  return { envelope: mapEvent(value, options), eventName: eventNameOf(value) ?? '' };
 }

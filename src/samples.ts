@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { splitInput } from './cli.js';
+import { splitInput } from './input.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 // src/ when run from source (tests), dist/src/ when compiled.

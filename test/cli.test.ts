@@ -1,10 +1,12 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { main, type Io } from '../src/cli.js';
+import { MAPPERS } from '../mappers/index.js';
 import { SEND_TIME, userEvent } from './helpers.js';
 
 const root = path.join(import.meta.dirname, '..');
@@ -12,7 +14,7 @@ const root = path.join(import.meta.dirname, '..');
 async function run(argv: string[], stdin = '') {
   let stdout = '';
   let stderr = '';
-  const io: Io = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), readStdin: async () => stdin };
+  const io: Io = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), stdin: () => [stdin] };
   const code = await main(argv, io);
   const parse = (text: string): any[] => text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
   return {
@@ -97,12 +99,27 @@ describe('canvas-caliper map', () => {
 });
 
 describe('canvas-caliper events and --help', () => {
-  it('lists all 32 event types with type, action and object type', async () => {
+  it('lists every event type with type, action, object types (an array) and whether it is Instructure’s or ours', async () => {
     const r = await run(['events', '--json']);
-    expect(r.lines).toHaveLength(32);
-    expect(r.lines).toContainEqual({ event_name: 'quiz_submitted', type: 'AssessmentEvent', action: 'Submitted', object: 'Attempt' });
+    expect(r.lines).toHaveLength(MAPPERS.size);
+    expect(r.lines).toContainEqual({ event_name: 'quiz_submitted', type: 'AssessmentEvent', action: 'Submitted', object: ['Attempt'], origin: 'instructure' });
+    expect(r.lines.find((l) => l.event_name === 'asset_accessed').object).toEqual(['Entity', 'AssignableDigitalResource', 'Thread', 'Page']);
+    expect(r.lines.filter((l) => l.origin === 'instructure')).toHaveLength(32);
     const table = await run(['events']);
-    expect(table.stdout).toMatch(/^grade_change\s+GradeEvent\s+Graded\s+Attempt$/m);
+    expect(table.stdout).toMatch(/^grade_change\s+GradeEvent\s+Graded\s+instructure\s+Attempt$/m);
+  });
+
+  it('--version prints the package version', async () => {
+    const r = await run(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`canvas-caliper ${JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version}\n`);
+  });
+
+  it("an unknown option points to that command's --help", async () => {
+    const r = await run(['map', '--nope']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("Run 'canvas-caliper map --help' for usage.");
+    expect((await run(['events', '--nope'])).stderr).toContain("Run 'canvas-caliper events --help' for usage.");
   });
 
   it.each([[['--help']], [['map', '--help']], [['events', '-h']]])('%j prints usage and exits 0', async (argv) => {
@@ -141,5 +158,105 @@ describe('canvas-caliper run configuration', () => {
     } finally {
       process.env = saved;
     }
+  });
+});
+
+describe('canvas-caliper map: every input line stands alone', () => {
+  const good = (id: string) => JSON.stringify(page(id));
+
+  it('maps the good NDJSON lines and reports each bad one with its line number', async () => {
+    const input = [good('1'), 'GARBAGE', 'null', '42', `[${good('9')}]`, `   ${good('2')}`, '', good('3'), good('4')].join('\n');
+    const r = await run(['map'], input);
+    expect(r.code).toBe(1);
+    expect(pageIds(r.lines)).toEqual(['1', '2', '3', '4']);
+    expect(r.errors.map((e) => [e.line, e.position, e.error_code])).toEqual([
+      [2, 2, 'INVALID_JSON'],
+      [3, 3, 'NOT_AN_OBJECT'],
+      [4, 4, 'NOT_AN_OBJECT'],
+      [5, 5, 'NOT_AN_OBJECT'],
+    ]);
+    expect(r.errors[3].error).toBe('an NDJSON line must hold one event object, not an array');
+  });
+
+  it('a UTF-8 byte order mark and CRLF line ends are read as text, not as errors', async () => {
+    const r = await run(['map'], `\uFEFF${good('1')}\r\n${good('2')}\r\n`);
+    expect(r.stderr).toBe('');
+    expect(pageIds(r.lines)).toEqual(['1', '2']);
+  });
+
+  it('invalid UTF-8 on a line is that line’s error, never a silent U+FFFD', async () => {
+    let stdout = '';
+    let stderr = '';
+    const bad = Buffer.concat([Buffer.from(good('2').slice(0, -3)), Buffer.from([0xc3, 0x28]), Buffer.from('"}}')]);
+    const io: Io = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), stdin: () => [Buffer.from(`${good('1')}\n`), bad, Buffer.from(`\n${good('3')}\n`)] };
+    expect(await main(['map'], io)).toBe(1);
+    expect(stdout.split('\n').filter(Boolean)).toHaveLength(2);
+    expect(JSON.parse(stderr)).toMatchObject({ line: 2, error_code: 'INVALID_JSON', error: 'invalid UTF-8 on line 2' });
+  });
+
+  it('concatenated pretty-printed objects (cat a.json b.json) map one by one', async () => {
+    const r = await run(['map'], `${JSON.stringify(page('1'), null, 2)}\n${JSON.stringify(page('2'), null, 2)}\n`);
+    expect(r.stderr).toBe('');
+    expect(pageIds(r.lines)).toEqual(['1', '2']);
+  });
+
+  it('a pretty-printed document that is not valid JSON gets an error that says what the input may be', async () => {
+    const r = await run(['map'], `${JSON.stringify(page('1'), null, 2)}\n{\n  "metadata": oops\n}\n`);
+    expect(pageIds(r.lines)).toEqual(['1']);
+    expect(r.errors).toEqual([
+      expect.objectContaining({ position: 2, line: expect.any(Number), error_code: 'INVALID_JSON', error: expect.stringContaining('input must be NDJSON — one event per line —, a JSON object, a JSON array, or JSON objects one after another') }),
+    ]);
+  });
+
+  it('an SNS notification is unwrapped and a Caliper envelope passed through, as the worker does', async () => {
+    const caliper = (await run(['map', '--send-time', SEND_TIME], good('1'))).lines[0];
+    const sns = { Type: 'Notification', MessageId: 'm-1', Message: good('1') };
+    const r = await run(['map', '--send-time', SEND_TIME], `${JSON.stringify(sns)}\n${JSON.stringify(caliper)}\n`);
+    expect(r.stderr).toBe('');
+    expect(r.lines).toEqual([caliper, caliper]);
+  });
+});
+
+describe('canvas-caliper map through real pipes', () => {
+  const bin = path.join(root, 'bin/canvas-caliper.js');
+  const sh = (script: string) => promisify(execFile)('bash', ['-c', `set -o pipefail; ${script}`], { maxBuffer: 1 << 20 });
+  let dir: string;
+  let many: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-pipe-'));
+    many = path.join(dir, 'many.ndjson');
+    const block = fs.readFileSync(path.join(root, 'samples/asset_accessed.ndjson'), 'utf8');
+    fs.writeFileSync(many, block.repeat(Math.ceil(20_000 / block.trim().split('\n').length)));
+  });
+
+  it('20,000 events reach a slow reader whole, and the exit code is 0', async () => {
+    const events = fs.readFileSync(many, 'utf8').trim().split('\n').length;
+    expect(events).toBeGreaterThanOrEqual(20_000);
+    const { stdout } = await sh(`node ${bin} map ${many} | (sleep 1; wc -l)`);
+    expect(Number(stdout.trim())).toBe(events);
+  }, 60_000);
+
+  it('every error line reaches a slow reader of stderr, and the exit code is 1', async () => {
+    const bad = path.join(dir, 'bad.ndjson');
+    fs.writeFileSync(bad, 'GARBAGE\n'.repeat(5_000));
+    const result = await sh(`node ${bin} map ${bad} 2>&1 >/dev/null | (sleep 1; wc -l)`).catch((err) => err);
+    expect(result.code).toBe(1);
+    expect(Number(result.stdout.trim())).toBe(5_000);
+  }, 60_000);
+
+  it('| head ends quietly with exit 0', async () => {
+    const { stdout, stderr } = await sh(`node ${bin} map ${many} | head -n 2`);
+    expect(stdout.trim().split('\n')).toHaveLength(2);
+    expect(stderr).toBe('');
+  }, 60_000);
+
+  it('output starts before the input ends (NDJSON is streamed)', async () => {
+    const child = spawn(process.execPath, [bin, 'map'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stdin.write(`${JSON.stringify(page('1'))}\n`);
+    const first = await new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(d.toString())));
+    expect(JSON.parse(first).data[0].object.extensions['com.instructure.canvas'].entity_id).toBe('1');
+    child.stdin.end(`${JSON.stringify(page('2'))}\n`);
+    const [code] = (await once(child, 'exit')) as [number];
+    expect(code).toBe(0);
   });
 });

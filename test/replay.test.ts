@@ -30,7 +30,7 @@ const str = (v: string): MessageAttributeValue => ({ DataType: 'String', StringV
 async function replay(args: string[], vars: NodeJS.ProcessEnv = {}) {
   let stdout = '';
   let stderr = '';
-  const io: Io = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), readStdin: async () => '', env: { ...process.env, ...vars }, stderrIsTTY: false };
+  const io: Io = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), stdin: () => [], env: { ...process.env, ...vars }, stderrIsTTY: false };
   const code = await main(['replay-dlq', '--receive-wait', '1', ...args], io);
   return { code, stdout, stderr };
 }

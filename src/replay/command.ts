@@ -1,7 +1,7 @@
 // `canvas-caliper replay-dlq`: options checked up front (usage and configuration errors exit 2 before
 // anything is touched), then the run, its progress, its summary and its exit code.
 import { parseArgs } from 'node:util';
-import type { Io } from '../cli.js';
+import type { Io } from '../io.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { UsageError } from '../errors.js';
 import { createClients } from '../worker/clients.js';

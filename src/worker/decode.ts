@@ -1,52 +1,25 @@
-// What an SQS message body may hold: a raw Canvas event, the same wrapped in an SNS notification
-// (subscription without raw delivery), or an envelope already in Caliper (Canvas's "Caliper IMS"
-// format), which is validated and passed through.
-import type { Envelope } from '../caliper/model.js';
-import { validateEnvelope } from '../caliper/validate.js';
-import { eventNameOf, mapEvent, type MapOptions } from '../engine.js';
+// An SQS message → skipped, or its Kinesis record. What a body may hold (raw Canvas event, SNS
+// notification, Caliper envelope) is decided by the engine's mapInput, shared with `canvas-caliper map`.
+import type { Message } from '@aws-sdk/client-sqs';
+import { eventNameOf, mapInput, type Decoded, type MapOptions } from '../engine.js';
+
+export type { Decoded };
+import { parseJson } from '../json.js';
 import { MappingError } from '../errors.js';
+import type { EventFilter } from '../filter.js';
 import { KINESIS_MAX_RECORD_BYTES } from './kinesis.js';
-
-export interface Decoded {
-  envelope: Envelope;
-  /** The Canvas event_name, or for a passed-through Caliper envelope its event type and action. */
-  eventName: string;
-}
-
-function parse(text: string, what: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new MappingError('INVALID_JSON', `invalid JSON${what}: ${(err as Error).message}`);
-  }
-}
 
 /** Turns one SQS message body into a validated Caliper envelope, or throws a MappingError (poison). */
 export function decodeMessage(body: string, options: MapOptions): Decoded {
-  let value = parse(body, '');
-  if (isObject(value) && value.Type === 'Notification' && typeof value.Message === 'string') {
-    value = parse(value.Message, ' in the SNS notification Message');
-  }
-  if (!isObject(value)) {
-    throw new MappingError('NOT_AN_OBJECT', `expected a Canvas event or a Caliper envelope, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}`);
-  }
-  if ('dataVersion' in value && 'data' in value && !('metadata' in value)) {
-    const valid = validateEnvelope(value);
-    const first = Array.isArray(value.data) && isObject(value.data[0]) ? value.data[0] : {};
-    const eventName = `${String(first.type)}:${String(first.action)}`;
-    if (!valid.ok) throw new MappingError('INVALID_CALIPER', `Caliper envelope ${eventName}: ${valid.error}`, eventName);
-    return { envelope: value as unknown as Envelope, eventName };
-  }
-  return { envelope: mapEvent(value, options), eventName: eventNameOf(value) ?? '' };
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
+  return mapInput(parseJson(body), options);
 }
 
 /** The Kinesis record of one SQS message body; a MappingError (poison) if it cannot be mapped or is too large for Kinesis. */
 export function recordFor(body: string, options: MapOptions): Decoded & { record: Buffer } {
-  const decoded = decodeMessage(body, options);
+  return withRecord(decodeMessage(body, options));
+}
+
+function withRecord(decoded: Decoded): Decoded & { record: Buffer } {
   const record = Buffer.from(JSON.stringify(decoded.envelope));
   // Leave room for the partition key (≤ 256 characters) within the 1 MiB record limit.
   if (record.byteLength > KINESIS_MAX_RECORD_BYTES - 256) {
@@ -54,3 +27,34 @@ export function recordFor(body: string, options: MapOptions): Decoded & { record
   }
   return { ...decoded, record };
 }
+
+export type Incoming = { skipped: string } | (Decoded & { record: Buffer });
+
+/**
+ * What becomes of one SQS message: skipped, when the filter leaves its event_name out, or its Kinesis
+ * record. The event_name is read before mapping: the event_name attribute Canvas sends, else the raw
+ * event's metadata (a Caliper envelope without the attribute is never skipped). Throws a MappingError
+ * (poison).
+ */
+export function readMessage(message: Message, filter: EventFilter, options: MapOptions): Incoming {
+  const skip = (name: string | undefined): name is string => name !== undefined && filter(name) === 'skip';
+  const attribute = message.MessageAttributes?.event_name?.StringValue;
+  if (skip(attribute)) return { skipped: attribute };
+  let value: unknown;
+  try {
+    value = unwrapSns(parseJson(message.Body ?? ''));
+  } catch (err) {
+    // A body refused for a number a double cannot hold names its event.
+    const eventName = attribute ?? (err instanceof MappingError ? err.eventName : undefined);
+    if (skip(eventName)) return { skipped: eventName };
+    throw err;
+  }
+  const eventName = attribute ?? eventNameOf(value);
+  if (skip(eventName)) return { skipped: eventName };
+  return withRecord(mapInput(value, options));
+}
+
+const unwrapSns = (value: unknown): unknown => {
+  const sns = value as { Type?: unknown; Message?: unknown } | null;
+  return sns?.Type === 'Notification' && typeof sns.Message === 'string' ? parseJson(sns.Message, ' in the SNS notification Message') : value;
+};

@@ -1,0 +1,206 @@
+// Reading raw events from a file or stdin, as a stream: NDJSON is read line by line (memory stays
+// flat whatever the size, output starts before input ends, each line stands alone); a JSON document
+// — an object, an array, or objects one after another (`cat a.json b.json`) — is read whole.
+import { MappingError } from './errors.js';
+import { parseJson } from './json.js';
+
+/** One input item: the parsed value, or why it could not be read, with where it came from. */
+export interface Item {
+  /** 1-based ordinal of the item in its input. */
+  position: number;
+  /** 1-based line where the item starts. */
+  line?: number;
+  value?: unknown;
+  error?: MappingError;
+}
+
+const BOM = 0xfeff;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Decodes UTF-8 strictly: invalid bytes are an error, never a silent U+FFFD. */
+function decode(bytes: Uint8Array, where: string): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw new MappingError('INVALID_JSON', `invalid UTF-8 ${where}`);
+  }
+}
+
+const stripBom = (text: string) => (text.charCodeAt(0) === BOM ? text.slice(1) : text);
+
+/**
+ * The items of one input, in order. The first non-empty line decides the form: a line that is a
+ * JSON value other than an array starts NDJSON (as does a line that is not JSON at all: it is that
+ * line's error); a line that opens a JSON text it does not close, or an array, starts a document.
+ */
+export async function* readItems(chunks: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>): AsyncGenerator<Item> {
+  let pending: Buffer = Buffer.alloc(0);
+  let lineNo = 0;
+  let position = 0;
+  let mode: 'ndjson' | 'document' | undefined;
+  const document: Buffer[] = [];
+  let documentLine = 0;
+
+  for await (const chunk of chunks) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (mode === 'document') {
+      document.push(bytes);
+      continue;
+    }
+    pending = pending.length ? Buffer.concat([pending, bytes]) : bytes;
+    let start = 0;
+    for (let nl = pending.indexOf(10, start); nl !== -1; nl = pending.indexOf(10, start)) {
+      const line = pending.subarray(start, nl);
+      start = nl + 1;
+      lineNo++;
+      if (mode === 'document') {
+        document.push(Buffer.from(line), Buffer.from('\n'));
+        continue;
+      }
+      const item = lineItem(line, lineNo, position + 1, mode === undefined);
+      if (item === 'blank') continue;
+      if (item === 'document') {
+        mode = 'document';
+        documentLine = lineNo;
+        document.push(Buffer.from(line), Buffer.from('\n'));
+        continue;
+      }
+      mode = 'ndjson';
+      position++;
+      yield item;
+    }
+    pending = Buffer.from(pending.subarray(start));
+  }
+  if (mode === 'document') {
+    document.push(pending);
+    yield* documentItems(Buffer.concat(document), documentLine);
+    return;
+  }
+  if (pending.length) {
+    lineNo++;
+    const item = lineItem(pending, lineNo, position + 1, mode === undefined);
+    if (item === 'document') yield* documentItems(pending, lineNo);
+    else if (item !== 'blank') yield item;
+  }
+}
+
+/** One NDJSON line as an item; 'blank' for an empty line; 'document' when the first line starts a JSON document instead. */
+function lineItem(bytes: Uint8Array, line: number, position: number, first: boolean): Item | 'blank' | 'document' {
+  let text: string;
+  try {
+    text = decode(bytes, `on line ${line}`);
+  } catch (err) {
+    return { position, line, error: err as MappingError };
+  }
+  if (first) text = stripBom(text);
+  const trimmed = text.trim();
+  if (!trimmed) return 'blank';
+  try {
+    const value = parseJson(trimmed);
+    if (first && Array.isArray(value)) return 'document';
+    if (Array.isArray(value)) {
+      return { position, line, error: new MappingError('NOT_AN_OBJECT', 'an NDJSON line must hold one event object, not an array') };
+    }
+    return { position, line, value };
+  } catch (err) {
+    const e = err as MappingError;
+    // A first line that opens an object or array it does not close: a pretty-printed document.
+    if (first && e.code === 'INVALID_JSON' && (trimmed.startsWith('{') || trimmed.startsWith('['))) return 'document';
+    return { position, line, error: e };
+  }
+}
+
+/**
+ * The items of a JSON document: one object, an array of objects, or several such values one after
+ * another. Reading stops at the first value that is not valid JSON (its start line is named), since
+ * where the next value starts is then unknown.
+ */
+export function* documentItems(bytes: Uint8Array, firstLine = 1): Generator<Item> {
+  let text: string;
+  try {
+    text = stripBom(decode(bytes, `in the JSON document starting on line ${firstLine}`));
+  } catch (err) {
+    yield { position: 1, line: firstLine, error: err as MappingError };
+    return;
+  }
+  let position = 0;
+  let line = firstLine;
+  let i = 0;
+  const values = splitValues(text);
+  for (const { start, end } of values) {
+    line += countLines(text, i, start);
+    i = start;
+    const slice = text.slice(start, end);
+    let value: unknown;
+    try {
+      value = parseJson(slice);
+    } catch (err) {
+      const e = err as MappingError;
+      const hint = e.code === 'INVALID_JSON' ? ' (input must be NDJSON — one event per line —, a JSON object, a JSON array, or JSON objects one after another)' : '';
+      yield { position: position + 1, line, error: new MappingError(e.code, `${e.message}${hint}`, e.eventName) };
+      return;
+    }
+    if (Array.isArray(value)) {
+      for (const element of value) yield { position: ++position, line, value: element };
+    } else yield { position: ++position, line, value };
+  }
+}
+
+/** The start/end of each top-level JSON value in a text (by brackets and strings; the values themselves are parsed later). */
+function* splitValues(text: string): Generator<{ start: number; end: number }> {
+  let i = 0;
+  const n = text.length;
+  while (i < n) {
+    while (i < n && isSpace(text.charCodeAt(i))) i++;
+    if (i >= n) return;
+    const start = i;
+    let depth = 0;
+    do {
+      const c = text.charCodeAt(i);
+      if (c === 0x22) i = stringEnd(text, i);
+      else if (c === 0x7b || c === 0x5b) depth++;
+      else if (c === 0x7d || c === 0x5d) depth--;
+      else if (depth === 0) {
+        // a scalar or garbage at the top level: up to the next space or bracket
+        while (i + 1 < n && !isSpace(text.charCodeAt(i + 1)) && !'{["'.includes(text[i + 1]!)) i++;
+      }
+      i++;
+    } while (i < n && depth > 0);
+    yield { start, end: depth > 0 ? n : i };
+  }
+}
+
+function stringEnd(text: string, open: number): number {
+  let j = open + 1;
+  for (;;) {
+    j = text.indexOf('"', j);
+    if (j === -1) return text.length - 1;
+    let backslashes = 0;
+    while (text.charCodeAt(j - 1 - backslashes) === 0x5c) backslashes++;
+    if (backslashes % 2 === 0) return j;
+    j++;
+  }
+}
+
+const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+
+function countLines(text: string, from: number, to: number): number {
+  let count = 0;
+  for (let k = text.indexOf('\n', from); k !== -1 && k < to; k = text.indexOf('\n', k + 1)) count++;
+  return count;
+}
+
+/** The items of a whole text (samples, tests): the same rules as `readItems`. */
+export function splitInput(text: string): Item[] {
+  const lines = text.split('\n');
+  const items: Item[] = [];
+  let position = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const item = lineItem(Buffer.from(lines[i]!), i + 1, position + 1, position === 0);
+    if (item === 'blank') continue;
+    if (item === 'document') return [...documentItems(Buffer.from(lines.slice(i).join('\n')), i + 1)];
+    position++;
+    items.push(item);
+  }
+  return items;
+}

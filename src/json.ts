@@ -1,0 +1,115 @@
+// Parsing a JSON text without changing a value: JSON.parse turns every number into a double, so a
+// number that a double cannot hold (21070000000000565, 1e400, 1e-400, 0.1234567890123456789) would
+// be published as another value. `parseJson` refuses such a text, naming the field.
+import { FieldError, MappingError } from './errors.js';
+
+/** Deeper than this, an input is refused (Canvas's events are a few levels deep; walks stay far from the stack limit). */
+export const MAX_DEPTH = 64;
+
+/**
+ * A quick test that a text may hold a number a double does not keep exactly: 16 or more digits in a
+ * row (ignoring one decimal point) or an exponent. False positives (such digits inside strings) only
+ * cost the exact scan below.
+ */
+const MAYBE_INEXACT = /\d(?:\.?\d){15}|\d[eE][+-]?\d/;
+
+/** Parses one JSON text; throws a MappingError (INVALID_JSON, or INVALID_RAW_EVENT naming the field of a number a double cannot hold). */
+export function parseJson(text: string, what = ''): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new MappingError('INVALID_JSON', `invalid JSON${what}: ${(err as Error).message}`);
+  }
+  if (MAYBE_INEXACT.test(text)) {
+    const problem = inexactNumber(text);
+    if (problem) throw new MappingError('INVALID_RAW_EVENT', `${problem.message}`, eventNameIn(value));
+  }
+  return value;
+}
+
+const eventNameIn = (v: unknown): string | undefined => {
+  const name = (v as { metadata?: { event_name?: unknown } } | null)?.metadata?.event_name;
+  return typeof name === 'string' ? name : undefined;
+};
+
+/** The significant digits and decimal exponent of a JSON number literal: "0012.50e1" → ["125", 0]. */
+function decimal(literal: string): [string, number] {
+  const m = /^-?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(literal)!;
+  const int = m[1] ?? '';
+  const frac = m[2] ?? '';
+  let digits = int + frac;
+  let exp = Number(m[3] ?? 0) - frac.length;
+  const lead = digits.search(/[^0]/);
+  if (lead === -1) return ['0', 0];
+  digits = digits.slice(lead);
+  const trail = digits.length - digits.replace(/0+$/, '').length;
+  digits = digits.slice(0, digits.length - trail);
+  exp += trail;
+  return [digits, exp];
+}
+
+/** Does the double JSON.parse made of `literal` write back as the same decimal number? */
+export function isExact(literal: string): boolean {
+  const n = Number(literal);
+  if (!Number.isFinite(n)) return false;
+  const [d1, e1] = decimal(literal);
+  const [d2, e2] = decimal(String(Math.abs(n)).replace(/^(\d)/, '$1'));
+  return d1 === d2 && (d1 === '0' || e1 === e2) && (n !== 0 || d1 === '0');
+}
+
+/**
+ * Scans a JSON text (already known to parse) for a number literal that a double does not hold
+ * exactly, and names its field (`body.score`, `body.items[2].points`).
+ */
+export function inexactNumber(text: string): FieldError | undefined {
+  // One frame per open object/array: the key (or index) of the value being read in it.
+  const frames: { array: boolean; key: string | number }[] = [];
+  let i = 0;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      const start = i;
+      let j = i + 1;
+      for (;;) {
+        j = text.indexOf('"', j);
+        let backslashes = 0;
+        while (text.charCodeAt(j - 1 - backslashes) === 0x5c) backslashes++;
+        if (backslashes % 2 === 0) break;
+        j++;
+      }
+      i = j + 1;
+      while (i < text.length && text.charCodeAt(i) <= 0x20) i++;
+      const top = frames[frames.length - 1];
+      if (top && !top.array && text.charCodeAt(i) === 0x3a /* : */) top.key = JSON.parse(text.slice(start, j + 1)) as string;
+      continue;
+    }
+    if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      frames.push({ array: c === 0x5b, key: c === 0x5b ? 0 : '' });
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      frames.pop();
+    } else if (c === 0x2c /* , */) {
+      const top = frames[frames.length - 1];
+      if (top?.array) top.key = (top.key as number) + 1;
+    } else if (c === 0x2d /* - */ || (c >= 0x30 && c <= 0x39)) {
+      let j = i + 1;
+      while (j < text.length && NUMBER_CHAR.test(text[j]!)) j++;
+      const literal = text.slice(i, j);
+      if (!isExact(literal)) {
+        return new FieldError(
+          formatPath(frames.map((f) => f.key)),
+          `the number ${literal.length > 40 ? `${literal.slice(0, 40)}…` : literal} cannot be kept exactly (a JSON number is a double: at most 15–17 significant digits, magnitude 5e-324 to 1.8e308); send it as a string`,
+        );
+      }
+      i = j;
+      continue;
+    }
+    i++;
+  }
+  return undefined;
+}
+const NUMBER_CHAR = /[\d.eE+-]/;
+
+function formatPath(path: (string | number)[]): string {
+  return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), '');
+}
