@@ -1,22 +1,23 @@
 // asset_accessed: a user (or an unidentified visitor) navigated to a Canvas asset.
-import { body, Id, z } from '../src/raw.js';
+import { body, Id, OptText, z } from '../src/raw.js';
+import { table } from '../src/table.js';
 import { canvasExtensions, id, optId, url } from './builders.js';
 import { urn } from './ids.js';
 import { mapper } from './mapper.js';
 
 /** Asset types Instructure maps to a specific Caliper type; every other asset is a named Entity. */
-const ASSET_TYPES: Record<string, string> = {
+const ASSET_TYPES: Record<string, string> = table({
   assignment: 'AssignableDigitalResource',
   discussion_topic: 'Thread',
   wiki_page: 'Page',
-};
+});
 
 export const assetAccessed = mapper({
   eventName: 'asset_accessed',
   type: 'NavigationEvent',
   action: 'NavigatedTo',
   objectType: `Entity, ${[...new Set(Object.values(ASSET_TYPES))].join(', ')}`,
-  body: body({ asset_type: z.string().min(1, 'must not be empty'), asset_id: Id }),
+  body: body({ asset_type: z.string().min(1, 'must not be empty'), asset_id: Id, asset_subtype: OptText }),
   map: ({ metadata: m, body: b }) => {
     const entityId = id(b.asset_id, 'body.asset_id');
     const type = ASSET_TYPES[b.asset_type];

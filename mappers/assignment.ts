@@ -1,13 +1,13 @@
-// assignment_created/updated, assignment_override_created/updated
-import { body, Id } from '../src/raw.js';
-import { canvasExtensions, id, optId, time } from './builders.js';
+// assignment_created/updated, assignment_override_created/updated; assignment_group_created/updated (ours:
+// Instructure emits no Caliper for them)
+import { body, Id, OptNumber, OptText, type Body } from '../src/raw.js';
+import { bodyFields, canvasExtensions, id, optId, time } from './builders.js';
 import { urn } from './ids.js';
-import { mapper } from './mapper.js';
+import { mapper, type Mapper } from './mapper.js';
 
-const AssignmentBody = body({ assignment_id: Id });
-type AssignmentBody = { [k: string]: unknown } & { assignment_id: string | number };
+const AssignmentBody = body({ assignment_id: Id, title: OptText, description: OptText, points_possible: OptNumber });
 
-function assignment(b: AssignmentBody, dated: 'dateCreated' | 'dateModified', withState: boolean) {
+function assignment(b: Body<typeof AssignmentBody>, dated: 'dateCreated' | 'dateModified', withState: boolean) {
   const entityId = id(b.assignment_id, 'body.assignment_id');
   return {
     id: urn('assignment', entityId),
@@ -44,10 +44,9 @@ export const assignmentUpdated = mapper({
   map: (e) => ({ object: assignment(e.body, 'dateModified', true) }),
 });
 
-const OverrideBody = body({ assignment_override_id: Id });
-type OverrideBody = { [k: string]: unknown } & { assignment_override_id: string | number };
+const OverrideBody = body({ assignment_override_id: Id, title: OptText });
 
-function assignmentOverride(b: OverrideBody) {
+function assignmentOverride(b: Body<typeof OverrideBody>) {
   const entityId = id(b.assignment_override_id, 'body.assignment_override_id');
   return {
     id: urn('assignment_override', entityId),
@@ -86,3 +85,30 @@ export const assignmentOverrideUpdated = mapper({
   body: OverrideBody,
   map: (e) => ({ object: assignmentOverride(e.body) }),
 });
+
+const AssignmentGroupBody = body({ assignment_group_id: Id, name: OptText });
+
+/** An assignment group is the collection of the assignments it weights together. */
+function assignmentGroupMapper(eventName: string, action: 'Created' | 'Modified'): Mapper<typeof AssignmentGroupBody> {
+  return mapper({
+    eventName,
+    type: 'Event',
+    action,
+    objectType: 'DigitalResourceCollection',
+    body: AssignmentGroupBody,
+    map: ({ body: b }) => {
+      const entityId = id(b.assignment_group_id, 'body.assignment_group_id');
+      return {
+        object: {
+          id: urn('assignment_group', entityId),
+          type: 'DigitalResourceCollection',
+          name: b.name,
+          extensions: canvasExtensions({ ...bodyFields(b, ['assignment_group_id', 'name']), entity_id: entityId }),
+        },
+      };
+    },
+  });
+}
+
+export const assignmentGroupCreated = assignmentGroupMapper('assignment_group_created', 'Created');
+export const assignmentGroupUpdated = assignmentGroupMapper('assignment_group_updated', 'Modified');

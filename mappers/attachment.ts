@@ -1,10 +1,10 @@
 // attachment_created/updated/deleted
-import { body, Id } from '../src/raw.js';
+import { body, Id, OptText } from '../src/raw.js';
 import { canvasExtensions, id, optId, time } from './builders.js';
 import { urn } from './ids.js';
 import { mapper, type Mapper } from './mapper.js';
 
-const AttachmentBody = body({ attachment_id: Id });
+const AttachmentBody = body({ attachment_id: Id, display_name: OptText, content_type: OptText });
 
 function attachmentMapper(eventName: string, action: 'Created' | 'Modified' | 'Deleted'): Mapper<typeof AttachmentBody> {
   return mapper({

@@ -5,7 +5,8 @@ import type { Action, CaliperEvent, Entity, EventType } from '../src/caliper/mod
 import { CALIPER_CONTEXT, INSTRUCTURE_DEPARTURES, isA, SPEC_RULES } from '../src/caliper/model.js';
 import { appUrl, courseUrn, sectionUrn, sessionUrn, urn, userUrn } from './ids.js';
 import { FieldError } from '../src/errors.js';
-import { caliperTime, describe, idString, isCredentialName, safeUrl, type RawId } from './values.js';
+import { table } from '../src/table.js';
+import { caliperTime, describe, idString, isCredentialName, ltiIdString, safeUrl, type RawId } from './values.js';
 
 export const EXT = 'com.instructure.canvas';
 /** Instructure's "Canvas implementation version of Caliper p1v1 events". */
@@ -50,6 +51,8 @@ export interface EventDescription {
 // Small field helpers used by mappers
 
 export const id = (value: unknown, field: string): string => idString(value as RawId, field);
+/** An LTI id (resource link, context): not a Canvas id, but also safe in a URN. */
+export const ltiId = (value: unknown, field: string): string => ltiIdString(value, field);
 export const optId = (value: unknown, field: string): string | undefined =>
   value === null || value === undefined ? undefined : idString(value as RawId, field);
 /** A Canvas timestamp as a Caliper date-time; absent stays absent, anything but a timestamp string is refused. */
@@ -172,7 +175,7 @@ export function group(ctx: Context): Entity | undefined {
  * Canvas enrollment roles as Caliper (LIS) role terms, and the segment Instructure puts in the
  * membership id. Teacher and Student are Instructure's; the rest are ours (docs/roles.md).
  */
-export const ROLES: Record<string, { segment: string; roles: string[] }> = {
+export const ROLES: Record<string, { segment: string; roles: string[] }> = table({
   TeacherEnrollment: { segment: 'Instructor', roles: ['Instructor'] },
   StudentEnrollment: { segment: 'Learner', roles: ['Learner'] },
   TaEnrollment: { segment: 'TeachingAssistant', roles: ['Instructor#TeachingAssistant', 'Instructor'] },
@@ -182,7 +185,7 @@ export const ROLES: Record<string, { segment: string; roles: string[] }> = {
   GroupMembership: { segment: 'Member', roles: ['Member'] },
   AccountAdmin: { segment: 'Administrator', roles: ['Administrator'] },
   AccountMembership: { segment: 'Administrator', roles: ['Administrator'] },
-};
+});
 
 export function membership(ctx: Context, organization: Entity, member: Entity, contextRole: string | null | undefined): Entity {
   const role = contextRole ? ROLES[contextRole] : undefined;
@@ -210,13 +213,18 @@ function actorAllowed(type: EventType, actorType: string): boolean {
   return allowed.some((a) => isA(actorType, a));
 }
 
-export function requestExtensions(m: Metadata) {
+/** An absolute IRI (what Caliper's referrer must be). */
+const ABSOLUTE_IRI = /^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$/;
+
+export function requestExtensions(m: Metadata, relativeReferrer?: string) {
   return canvasExtensions({
     hostname: m.hostname,
     request_id: m.request_id,
     user_agent: m.user_agent,
     client_ip: m.client_ip,
-    request_url: url(m.url),
+    request_url: url(m.url, 'metadata.url'),
+    // A referrer Caliper cannot take (relative, not a URL) is kept here rather than refusing the event.
+    referrer: relativeReferrer,
     job_id: optId(m.job_id, 'metadata.job_id'),
     job_tag: m.job_tag,
     version: CANVAS_CALIPER_VERSION,
@@ -233,6 +241,8 @@ export function caliperEvent(raw: RawEvent, what: EventDescription, parts: Event
   // A Canvas job (course copy, import, auto-grading) acts as the application. Where the event type
   // requires a Person actor, the job's event is the generic Event with the same action (docs/mapping-rules.md).
   const type = actorAllowed(what.type, who.type) ? what.type : 'Event';
+  const referrer = url(m.referrer, 'metadata.referrer');
+  const absoluteReferrer = referrer && ABSOLUTE_IRI.test(referrer) ? referrer : undefined;
   const byUser = who.type === 'Person' && who.id !== userUrn('0') && isUserGenerated(m);
   const ctx = parts.context ?? eventContext(raw);
   const org = ctx && group(ctx);
@@ -245,11 +255,11 @@ export function caliperEvent(raw: RawEvent, what: EventDescription, parts: Event
     object: parts.object,
     eventTime: caliperTime(m.event_time, 'metadata.event_time'),
     generated: parts.generated,
-    referrer: url(m.referrer),
+    referrer: absoluteReferrer,
     edApp: edApp(m),
     group: parts.omitGroup ? undefined : org,
     membership: byUser && ctx && org ? membership(ctx, org, who, m.context_role) : undefined,
     session: isUserGenerated(m) && m.session_id ? { id: sessionUrn(m.session_id), type: 'Session' } : undefined,
-    extensions: requestExtensions(m),
+    extensions: requestExtensions(m, referrer && !absoluteReferrer ? referrer : undefined),
   };
 }

@@ -1,6 +1,7 @@
-// group_category_created, group_created, group_membership_created
-import { body, Id } from '../src/raw.js';
-import { canvasExtensions, id, optId } from './builders.js';
+// group_category_created/updated, group_created/updated, group_membership_created/updated
+// (the *_updated mappers are ours: Instructure emits no Caliper for them)
+import { body, Id, OptText } from '../src/raw.js';
+import { bodyFields, canvasExtensions, id, optId } from './builders.js';
 import { urn, userUrn } from './ids.js';
 import { mapper } from './mapper.js';
 
@@ -10,18 +11,32 @@ function category(b: Record<string, unknown>) {
   return categoryId && { id: urn('group_category', categoryId), type: 'Entity', name: b.group_category_name };
 }
 
+function groupCategory(b: Record<string, unknown>, fields: Record<string, unknown> = {}) {
+  const entityId = id(b.group_category_id, 'body.group_category_id');
+  return { id: urn('group_category', entityId), type: 'Entity', name: b.group_category_name, extensions: canvasExtensions({ ...fields, entity_id: entityId }) };
+}
+
+function group(b: Record<string, unknown>, fields: Record<string, unknown> = {}) {
+  const entityId = id(b.group_id, 'body.group_id');
+  return { id: urn('group', entityId), type: 'Group', name: b.group_name, extensions: canvasExtensions({ ...fields, entity_id: entityId }) };
+}
+
 export const groupCategoryCreated = mapper({
   eventName: 'group_category_created',
   type: 'Event',
   action: 'Created',
   objectType: 'Entity',
-  body: body({ group_category_id: Id }),
-  map: ({ body: b }) => {
-    const entityId = id(b.group_category_id, 'body.group_category_id');
-    return {
-      object: { id: urn('group_category', entityId), type: 'Entity', name: b.group_category_name, extensions: canvasExtensions({ entity_id: entityId }) },
-    };
-  },
+  body: body({ group_category_id: Id, group_category_name: OptText }),
+  map: ({ body: b }) => ({ object: groupCategory(b) }),
+});
+
+export const groupCategoryUpdated = mapper({
+  eventName: 'group_category_updated',
+  type: 'Event',
+  action: 'Modified',
+  objectType: 'Entity',
+  body: body({ group_category_id: Id, group_category_name: OptText }),
+  map: ({ body: b }) => ({ object: groupCategory(b, bodyFields(b, ['group_category_id', 'group_category_name'])) }),
 });
 
 export const groupCreated = mapper({
@@ -29,19 +44,18 @@ export const groupCreated = mapper({
   type: 'Event',
   action: 'Created',
   objectType: 'Group',
-  body: body({ group_id: Id }),
-  map: ({ body: b }) => {
-    const entityId = id(b.group_id, 'body.group_id');
-    return {
-      object: {
-        id: urn('group', entityId),
-        type: 'Group',
-        name: b.group_name,
-        extensions: canvasExtensions({ entity_id: entityId }),
-        isPartOf: category(b),
-      },
-    };
-  },
+  body: body({ group_id: Id, group_name: OptText, group_category_name: OptText }),
+  map: ({ body: b }) => ({ object: { ...group(b), isPartOf: category(b) } }),
+});
+
+/** Caliper's Group has no `isPartOf`: the category stays in the extensions (group_category_id/name). */
+export const groupUpdated = mapper({
+  eventName: 'group_updated',
+  type: 'Event',
+  action: 'Modified',
+  objectType: 'Group',
+  body: body({ group_id: Id, group_name: OptText }),
+  map: ({ body: b }) => ({ object: group(b, bodyFields(b, ['group_id', 'group_name'])) }),
 });
 
 export const groupMembershipCreated = mapper({
@@ -49,7 +63,7 @@ export const groupMembershipCreated = mapper({
   type: 'Event',
   action: 'Created',
   objectType: 'Membership',
-  body: body({ group_membership_id: Id, group_id: Id, user_id: Id }),
+  body: body({ group_membership_id: Id, group_id: Id, user_id: Id, group_name: OptText, group_category_name: OptText }),
   map: ({ body: b }) => {
     const entityId = id(b.group_membership_id, 'body.group_membership_id');
     return {
@@ -65,6 +79,30 @@ export const groupMembershipCreated = mapper({
           extensions: canvasExtensions({ entity_id: entityId }),
           isPartOf: category(b),
         },
+      },
+    };
+  },
+});
+
+/** Canvas's group membership states that say whether the membership is in force (invited/requested say neither). */
+const MEMBERSHIP_STATUS = new Map([['accepted', 'Active'], ['deleted', 'Inactive'], ['rejected', 'Inactive']]);
+
+export const groupMembershipUpdated = mapper({
+  eventName: 'group_membership_updated',
+  type: 'Event',
+  action: 'Modified',
+  objectType: 'Membership',
+  body: body({ group_membership_id: Id, group_id: Id, user_id: Id, group_name: OptText, workflow_state: OptText }),
+  map: ({ body: b }) => {
+    const entityId = id(b.group_membership_id, 'body.group_membership_id');
+    return {
+      object: {
+        id: urn('group_membership', entityId),
+        type: 'Membership',
+        extensions: canvasExtensions({ ...bodyFields(b, ['group_membership_id', 'group_id', 'user_id', 'group_name']), entity_id: entityId }),
+        member: { id: userUrn(id(b.user_id, 'body.user_id')), type: 'Person' },
+        organization: { id: urn('group', id(b.group_id, 'body.group_id')), type: 'Group', name: b.group_name },
+        status: b.workflow_state ? MEMBERSHIP_STATUS.get(b.workflow_state) : undefined,
       },
     };
   },

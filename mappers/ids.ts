@@ -1,13 +1,15 @@
+import { table } from '../src/table.js';
+
 // Instructure's Caliper ids: `urn:instructure:canvas:<kind>:<id>`. Most kinds are the Canvas asset
 // type as is; a few are spelled differently in Instructure's output, and this table is the only place
 // that knows which.
-const URN_KIND: Record<string, string> = {
+const URN_KIND: Record<string, string> = table({
   discussion_topic: 'discussion',
   discussion_entry: 'discussionEntry',
   wiki_page: 'wikiPage',
   group_category: 'groupCategory',
   group_membership: 'groupMembership',
-};
+});
 
 export const URN_PREFIX = 'urn:instructure:canvas:';
 

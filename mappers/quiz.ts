@@ -1,10 +1,10 @@
 // quiz_created/updated, quiz_submitted
-import { body, Id } from '../src/raw.js';
+import { body, Id, OptNumber, OptText } from '../src/raw.js';
 import { canvasExtensions, id, optId, time } from './builders.js';
 import { urn, userUrn } from './ids.js';
 import { mapper, type Mapper } from './mapper.js';
 
-const QuizBody = body({ quiz_id: Id });
+const QuizBody = body({ quiz_id: Id, title: OptText, points_possible: OptNumber });
 
 function quizMapper(eventName: string, action: 'Created' | 'Modified'): Mapper<typeof QuizBody> {
   return mapper({

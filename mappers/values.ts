@@ -13,6 +13,14 @@ export function describe(value: unknown): string {
   return `${typeof value} ${String(value)}`;
 }
 
+/** An LTI id Canvas emits (resource_link_id, lti_context_id: 40 hex digits, or a UUID): URN-safe characters only. */
+const LTI_ID = /^[A-Za-z0-9][A-Za-z0-9._~-]{0,254}$/;
+
+export function ltiIdString(value: unknown, field: string): string {
+  if (typeof value === 'string' && LTI_ID.test(value)) return value;
+  throw new FieldError(field, `${describe(value)} is not an LTI id (letters, digits, '.', '_', '~', '-')`);
+}
+
 /** The id forms Canvas emits: a decimal id, or a global id written `<shard>~<local id>`. */
 const CANVAS_ID = /^(?:\d{1,20}|\d{1,10}~\d{1,20})$/;
 
@@ -33,30 +41,49 @@ export function idString(value: RawId, field: string): string {
 }
 
 const CALIPER_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const CANVAS_TIME =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?$/i;
+/** ISO 8601 (`T`, optional seconds fraction, `Z` or ±hh:mm / ±hhmm / ±hh, or no zone) and Ruby's `2019-11-05 07:38:00 -0800` / `… UTC`. */
+const CANVAS_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:T|\s)(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?\s?(Z|UTC|[+-]\d{2}(?::?\d{2})?)?$/;
 
 /**
- * `YYYY-MM-DDTHH:mm:ss.SSSZ` in UTC, as Caliper requires. Accepts ISO 8601 with or without
- * milliseconds and with an offset, a bare date, and Ruby's `2019-11-05 07:38:00 -0800` that Canvas also emits.
- * A time with no zone is taken as UTC (Canvas serialises UTC).
+ * `YYYY-MM-DDTHH:mm:ss.SSSZ` in UTC, as Caliper requires. Accepts exactly the forms Canvas sends:
+ * ISO 8601 with or without seconds fraction and with `Z`, an offset, or no zone (UTC, as Canvas
+ * serialises), and Ruby's `2019-11-05 07:38:00 -0800`. Offsets must lie in −12:00…+14:00; a time
+ * past year 9999 or before year 0000 in UTC is refused. Fractions beyond milliseconds are cut (Caliper has ms).
  */
 export function caliperTime(value: string, field: string): string {
-  if (CALIPER_TIME.test(value)) return value;
+  if (CALIPER_TIME.test(value) && validDate(value)) return value;
   const m = CANVAS_TIME.exec(value);
   if (!m) throw new FieldError(field, `"${value}" is not a timestamp (expected ISO 8601)`);
-  const [, y, mo, d, h = '00', mi = '00', s = '00', frac = '', zone = 'Z'] = m as unknown as string[];
-  if (+mo! < 1 || +mo! > 12 || +d! < 1 || +d! > daysInMonth(+y!, +mo!) || +h > 23 || +mi > 59 || +s > 59) {
+  const [, y, mo, d, h, mi, s = '00', frac = '', zone = 'Z'] = m as unknown as string[];
+  if (+mo! < 1 || +mo! > 12 || +d! < 1 || +d! > daysInMonth(+y!, +mo!) || +h! > 23 || +mi! > 59 || +s > 59) {
     throw new FieldError(field, `"${value}" is not a valid date-time`);
   }
   const ms = (frac + '000').slice(0, 3);
-  const z = zone.toUpperCase();
-  // UTC already (the usual case): only the milliseconds are missing or of another precision.
-  if (z === 'Z' || z === 'UTC' || z === 'GMT' || /^[+-]00:?(00)?$/.test(z)) return `${y}-${mo}-${d}T${h}:${mi}:${s}.${ms}Z`;
-  const sign = z.startsWith('-') ? -1 : 1;
-  const digits = z.slice(1).replace(':', '');
-  const offsetMinutes = sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4) || '0'));
-  return new Date(Date.UTC(+y!, +mo! - 1, +d!, +h, +mi, +s, +ms) - offsetMinutes * 60_000).toISOString();
+  let offsetMinutes = 0;
+  if (zone !== 'Z' && zone !== 'UTC') {
+    const digits = zone.slice(1).replace(':', '');
+    const hours = Number(digits.slice(0, 2));
+    const minutes = Number(digits.slice(2, 4) || '0');
+    offsetMinutes = (zone.startsWith('-') ? -1 : 1) * (hours * 60 + minutes);
+    if (minutes > 59 || offsetMinutes < -12 * 60 || offsetMinutes > 14 * 60) {
+      throw new FieldError(field, `"${value}" has an offset ${zone} outside −12:00…+14:00`);
+    }
+  }
+  if (offsetMinutes === 0) return `${y}-${mo}-${d}T${h}:${mi}:${s}.${ms}Z`;
+  const date = new Date(0);
+  // setUTCFullYear: Date.UTC would read years 0–99 as 1900–1999.
+  date.setUTCFullYear(+y!, +mo! - 1, +d!);
+  date.setUTCHours(+h!, +mi! - offsetMinutes, +s, +ms);
+  const year = date.getUTCFullYear();
+  if (year < 0 || year > 9999) throw new FieldError(field, `"${value}" is outside years 0000–9999 in UTC`);
+  return `${String(year).padStart(4, '0')}${date.toISOString().slice(-20)}`;
+}
+
+/** A `YYYY-MM-DDTHH:mm:ss.SSSZ` string that names a real instant (no 2019-02-30, no 24:00). */
+function validDate(value: string): boolean {
+  const mo = +value.slice(5, 7);
+  const d = +value.slice(8, 10);
+  return mo >= 1 && mo <= 12 && d >= 1 && d <= daysInMonth(+value.slice(0, 4), mo) && +value.slice(11, 13) <= 23 && +value.slice(14, 16) <= 59 && +value.slice(17, 19) <= 59;
 }
 
 function daysInMonth(year: number, month: number): number {
@@ -124,24 +151,29 @@ export function safeUrl(text: string): string {
 }
 
 /**
- * A copy without null, undefined or empty-object values (Instructure emits no nulls, and Caliper says
- * null or empty properties SHOULD be excluded). Arrays keep their order; their null items go too.
+ * The envelope as it is published: a copy without null, undefined or empty-object values
+ * (Instructure emits no nulls, and Caliper says null or empty properties SHOULD be excluded), with
+ * every credential a URL in any string can carry filtered (`safeUrl`: request_url, referrer, URL
+ * fields, links in HTML bodies alike). Arrays keep their order; their null items go too. Keys are
+ * defined, not assigned, so a `__proto__` field stays data.
  */
-export function prune<T>(value: T): T {
+export function finish<T>(value: T): T {
+  if (typeof value === 'string') return (value.includes('=') || value.includes('@') ? safeUrl(value) : value) as T;
   if (Array.isArray(value)) {
     const out: unknown[] = [];
-    for (const item of value) if (item !== null && item !== undefined) out.push(prune(item));
+    for (const item of value) if (item !== null && item !== undefined) out.push(finish(item));
     return out as T;
   }
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     let kept = 0;
-    for (const key in value as Record<string, unknown>) {
+    for (const key of Object.keys(value)) {
       const v = (value as Record<string, unknown>)[key];
       if (v === null || v === undefined) continue;
-      const pruned = typeof v === 'object' ? prune(v) : v;
-      if (pruned !== null && typeof pruned === 'object' && !Array.isArray(pruned) && isEmpty(pruned)) continue;
-      out[key] = pruned;
+      const done = finish(v);
+      if (done !== null && typeof done === 'object' && !Array.isArray(done) && isEmpty(done)) continue;
+      if (key === '__proto__') Object.defineProperty(out, key, { value: done, enumerable: true, writable: true, configurable: true });
+      else out[key] = done;
       kept++;
     }
     return (kept === 0 ? {} : out) as T;

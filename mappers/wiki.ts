@@ -1,10 +1,10 @@
 // wiki_page_created/updated/deleted
-import { body, Id } from '../src/raw.js';
+import { body, Id, OptText } from '../src/raw.js';
 import { canvasExtensions, id } from './builders.js';
 import { urn } from './ids.js';
 import { mapper, type Mapper } from './mapper.js';
 
-const WikiPageBody = body({ wiki_page_id: Id });
+const WikiPageBody = body({ wiki_page_id: Id, title: OptText });
 
 function wikiPageMapper(eventName: string, action: 'Created' | 'Modified' | 'Deleted'): Mapper<typeof WikiPageBody> {
   return mapper({

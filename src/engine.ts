@@ -8,7 +8,8 @@ import { FieldError, MappingError } from './errors.js';
 import { parseJson } from './json.js';
 import { RawEnvelope, type RawEvent } from './raw.js';
 import { caliperEvent, edApp } from '../mappers/builders.js';
-import { prune } from '../mappers/values.js';
+import { finish } from '../mappers/values.js';
+import { MAX_DEPTH } from './json.js';
 import { INSTRUCTURE_EVENT_NAMES, MAPPERS } from '../mappers/index.js';
 
 export type EventIdMode = 'deterministic' | 'random';
@@ -25,17 +26,39 @@ export interface MapOptions {
  * keys sorted, an array [1, item, …]. Serialised with JSON.stringify it is the input of the event id
  * hash. (Arrays rather than re-built objects: JSON.stringify writes them several times faster.)
  */
-export function orderFree(value: unknown): unknown {
+export function orderFree(value: unknown, depth = 0): unknown {
   if (value === null || typeof value !== 'object') return value;
+  if (depth >= MAX_DEPTH) throw new TooDeep();
   const out: unknown[] = [];
   if (Array.isArray(value)) {
     out.push(1);
-    for (const item of value) out.push(orderFree(item));
+    for (const item of value) out.push(orderFree(item, depth + 1));
   } else {
     out.push(0);
-    for (const k of Object.keys(value).sort()) out.push(k, orderFree((value as Record<string, unknown>)[k]));
+    for (const k of Object.keys(value).sort()) out.push(k, orderFree((value as Record<string, unknown>)[k], depth + 1));
   }
   return out;
+}
+
+/** An input nested deeper than MAX_DEPTH: refused before any other walk (mapping, pruning) can overflow the stack. */
+class TooDeep extends Error {}
+
+/** Throws TooDeep when a value is nested deeper than MAX_DEPTH (the id's walk does this check in deterministic mode). */
+function assertDepth(value: unknown, depth = 0): void {
+  if (value === null || typeof value !== 'object') return;
+  if (depth >= MAX_DEPTH) throw new TooDeep();
+  for (const v of Array.isArray(value) ? value : Object.values(value)) assertDepth(v, depth + 1);
+}
+
+/** The path of the first value nested MAX_DEPTH deep, for the error message. */
+function deepPath(value: unknown, path = ''): string | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  if (path.split(/[.[]/).length > MAX_DEPTH) return path;
+  for (const [k, v] of Object.entries(value)) {
+    const found = deepPath(v, Array.isArray(value) ? `${path}[${k}]` : path ? `${path}.${k}` : k);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 /**
@@ -82,9 +105,10 @@ export function mapEvent(input: unknown, options: MapOptions = {}): Envelope {
   const raw: RawEvent = { metadata: checked.data.metadata, body: checked.data.body };
   let envelope: Envelope;
   try {
+    if (options.eventId === 'random') assertDepth(input);
     const eventId = options.eventId === 'random' ? randomEventId() : deterministicEventId(input);
     const event = caliperEvent(raw, mapper, mapper.map(raw), eventId);
-    envelope = prune({
+    envelope = finish({
       sensor: edApp(raw.metadata).id,
       sendTime: options.sendTime ?? new Date().toISOString(),
       dataVersion: CALIPER_CONTEXT,
@@ -92,6 +116,9 @@ export function mapEvent(input: unknown, options: MapOptions = {}): Envelope {
     });
   } catch (err) {
     if (err instanceof FieldError) throw new MappingError('INVALID_RAW_EVENT', `${label}: ${err.message}`, eventName);
+    if (err instanceof TooDeep) {
+      throw new MappingError('INVALID_RAW_EVENT', `${label}: ${deepPath(input) ?? '(input)'}: nested more than ${MAX_DEPTH} levels deep (Canvas events are a few levels deep)`, eventName);
+    }
     throw new MappingError('MAPPER_ERROR', `${label}: mapper failed: ${err instanceof Error ? err.message : String(err)}`, eventName);
   }
   // Instructure's 32 types may carry its documented departures; our own types must be spec-valid.

@@ -67,4 +67,6 @@ export interface RawEvent<B = Record<string, unknown>> {
  * body as Canvas sent it, other fields included.
  */
 export const body = <S extends z.ZodRawShape>(shape: S) => z.object(shape);
+/** What a mapper receives: the body's checked fields typed by its schema, and every other field as Canvas sent it. */
+export type Body<S extends z.ZodType> = z.infer<S> & Record<string, unknown>;
 export { z };

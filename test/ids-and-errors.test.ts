@@ -60,10 +60,10 @@ describe('bad input: a clear, specific error', () => {
   });
 
   it('unknown event', () => {
-    const err = fails(() => mapEvent(userEvent('account_created', {})));
+    const err = fails(() => mapEvent(userEvent('course_teleported', {})));
     expect(err.code).toBe('UNKNOWN_EVENT');
-    expect(err.eventName).toBe('account_created');
-    expect(err.message).toBe('event account_created: unsupported event_name (run `canvas-caliper events` for the supported ones)');
+    expect(err.eventName).toBe('course_teleported');
+    expect(err.message).toBe('event course_teleported: unsupported event_name (run `canvas-caliper events` for the supported ones)');
   });
 
   it('missing event_name', () => {

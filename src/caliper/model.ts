@@ -1,6 +1,8 @@
 // The Caliper 1.1 vocabulary this project emits and checks (IMS Caliper Analytics 1.1, Appendix A–E;
 // see ../shared/reference/notes/caliper-1.1-spec.md §3–§5 for the tables these are copied from).
 
+import { table } from '../table.js';
+
 export const CALIPER_CONTEXT = 'http://purl.imsglobal.org/ctx/caliper/v1p1';
 
 export const EVENT_TYPES = [
@@ -35,7 +37,7 @@ export const ACTIONS = [
 export type Action = (typeof ACTIONS)[number];
 
 /** Entity type → its supertypes (itself included), so "object must be a DigitalResource" can be checked. */
-const PARENT: Record<string, string | string[]> = {
+const PARENT: Record<string, string | string[]> = table({
   Entity: [],
   Agent: 'Entity',
   Person: 'Agent',
@@ -80,7 +82,7 @@ const PARENT: Record<string, string | string[]> = {
   HighlightAnnotation: 'Annotation',
   SharedAnnotation: 'Annotation',
   TagAnnotation: 'Annotation',
-};
+});
 export const ENTITY_TYPES = Object.keys(PARENT);
 
 function ancestry(type: string): Set<string> {
@@ -94,7 +96,7 @@ const ANCESTRY = new Map(ENTITY_TYPES.map((t) => [t, ancestry(t)]));
 export const isA = (type: string, required: string): boolean => ANCESTRY.get(type)?.has(required) ?? false;
 
 /** Entity properties beyond Entity's own (S11 Appendix C), by the type that introduces them. */
-const OWN_PROPERTIES: Record<string, string[]> = {
+const OWN_PROPERTIES: Record<string, string[]> = table({
   Entity: ['id', 'type', 'name', 'description', 'dateCreated', 'dateModified', 'extensions'],
   SoftwareApplication: ['version'],
   Organization: ['subOrganizationOf', 'members'],
@@ -126,13 +128,13 @@ const OWN_PROPERTIES: Record<string, string[]> = {
   HighlightAnnotation: ['selection', 'selectionText'],
   SharedAnnotation: ['withAgents'],
   TagAnnotation: ['tags'],
-};
+});
 
 /** The value each Caliper 1.1 entity property takes (S11 Appendix C; CTX11's coercions for numbers). */
 export type PropertyKind =
   | 'string' | 'strings' | 'integer' | 'nonNegativeInteger' | 'decimal' | 'boolean' | 'dateTime' | 'duration'
   | 'entity' | 'entities' | 'roles' | 'status' | 'object' | 'selector' | 'iri' | 'type' | 'extensions';
-export const PROPERTY_KINDS: Record<string, PropertyKind> = {
+export const PROPERTY_KINDS: Record<string, PropertyKind> = table({
   id: 'iri', type: 'type', name: 'string', description: 'string', extensions: 'extensions',
   dateCreated: 'dateTime', dateModified: 'dateTime', datePublished: 'dateTime', dateToActivate: 'dateTime', dateToShow: 'dateTime',
   dateToStartOn: 'dateTime', dateToSubmit: 'dateTime', startedAtTime: 'dateTime', endedAtTime: 'dateTime',
@@ -146,7 +148,7 @@ export const PROPERTY_KINDS: Record<string, PropertyKind> = {
   assignee: 'entity', assignable: 'entity', attempt: 'entity', scoredBy: 'entity', annotator: 'entity', annotated: 'entity',
   members: 'entities', creators: 'entities', learningObjectives: 'entities', items: 'entities', attachments: 'entities', withAgents: 'entities',
   roles: 'roles', status: 'status', messageParameters: 'object', selection: 'selector',
-};
+});
 
 /** Membership roles (S11 Appendix E): context roles and `Context#Sub` sub-roles. */
 export const ROLE_TERMS = new Set([
