@@ -17,7 +17,7 @@ export const assetAccessed = mapper({
   type: 'NavigationEvent',
   action: 'NavigatedTo',
   objectType: `Entity, ${[...new Set(Object.values(ASSET_TYPES))].join(', ')}`,
-  body: body({ asset_type: z.string().min(1, 'must not be empty'), asset_id: Id, asset_subtype: OptText }),
+  body: body({ asset_type: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(?:[:/][A-Za-z_][A-Za-z0-9_]*)*$/, 'must be a Canvas asset type (e.g. wiki_page, quizzes:quiz, lti/tool_proxy)'), asset_id: Id, asset_subtype: OptText }),
   map: ({ metadata: m, body: b }) => {
     const entityId = id(b.asset_id, 'body.asset_id');
     const type = ASSET_TYPES[b.asset_type];
@@ -36,7 +36,7 @@ export const assetAccessed = mapper({
           developer_key_id: optId(m.developer_key_id, 'metadata.developer_key_id'),
           filename: b.filename,
           display_name: b.display_name,
-          url: url(b.url),
+          url: url(b.url, 'body.url'),
           domain: b.domain,
         }),
       },

@@ -62,7 +62,7 @@ export const time = (value: unknown, field: string): string | undefined => {
   return caliperTime(value, field);
 };
 /** A URL with its credentials filtered; absent stays absent, a non-string is refused. */
-export const url = (value: unknown, field = 'url'): string | undefined => {
+export const url = (value: unknown, field: string): string | undefined => {
   if (value === null || value === undefined) return undefined;
   if (typeof value !== 'string') throw new FieldError(field, `must be a URL string, not ${describe(value)}`);
   return safeUrl(value);

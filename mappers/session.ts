@@ -10,7 +10,7 @@ export const loggedIn = mapper({
   objectType: 'SoftwareApplication',
   body: body({}),
   map: ({ metadata: m, body: b }) => ({
-    object: { ...edApp(m), extensions: canvasExtensions({ redirect_url: url(b.redirect_url) }) },
+    object: { ...edApp(m), extensions: canvasExtensions({ redirect_url: url(b.redirect_url, 'body.redirect_url') }) },
   }),
 });
 

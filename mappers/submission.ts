@@ -14,7 +14,7 @@ function submission(b: Body<typeof SubmissionBody>, dated: 'dateCreated' | 'date
     id: urn('submission', entityId),
     type: 'Attempt',
     [dated]: time(b.updated_at, 'body.updated_at'),
-    extensions: canvasExtensions({ submission_type: b.submission_type, url: url(b.url), entity_id: entityId }),
+    extensions: canvasExtensions({ submission_type: b.submission_type, url: url(b.url, 'body.url'), entity_id: entityId }),
     assignee: student && { id: userUrn(student), type: 'Person' },
     assignable: { id: urn('assignment', id(b.assignment_id, 'body.assignment_id')), type: 'AssignableDigitalResource' },
     count: b.attempt,

@@ -21,6 +21,10 @@ export const OptBool = z.boolean(typed('true or false')).nullish();
 /** A timestamp as Canvas sends it (a string; its format is checked where it is converted). */
 export const OptTime = z.string(typed('a timestamp string (ISO 8601)')).nullish();
 
+/** Values that become part of an IRI (the edApp's host, the session's URN): only the characters they can hold. */
+const Hostname = z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?$/, 'must be a host name (letters, digits, dots, hyphens, an optional :port)').nullish();
+const SessionId = z.string().regex(/^[A-Za-z0-9._~-]{1,255}$/, 'must be a session id (letters, digits, ., _, ~, -)').nullish();
+
 // Metadata fields the builders read; others are ignored here (they still count for the event id).
 export const Metadata = z.object({
   event_name: z.string({ error: 'is required (a string)' }).min(1, 'must not be empty'),
@@ -36,9 +40,9 @@ export const Metadata = z.object({
   context_id: OptId,
   context_role: OptText,
   context_account_id: OptId,
-  hostname: OptText,
+  hostname: Hostname,
   request_id: OptText,
-  session_id: OptText,
+  session_id: SessionId,
   user_agent: OptText,
   client_ip: OptText,
   url: OptText,
