@@ -133,6 +133,8 @@ const PARAM = /([?&#;])([^=&#;?\s"'<>]+)=([^&#;\s"'<>]*)/g;
 /** `scheme://user:password@host`: the userinfo part. */
 const USERINFO = /([a-z][a-z0-9+.-]*:\/\/)([^/?#@\s"'<>]+)@/gi;
 export const FILTERED = '[FILTERED]';
+/** Whether a text can hold a credential parameter at all: one of the names or words, or an encoded name. Most URLs hold none. */
+const CREDENTIAL_HINT = new RegExp(`${[...CREDENTIAL_NAMES, ...CREDENTIAL_WORDS].map((n) => n.replace(/[-_]/g, '.?')).join('|')}|%`, 'i');
 
 /**
  * The text with every credential a URL can carry replaced by `[FILTERED]`: the value of each query or
@@ -141,7 +143,7 @@ export const FILTERED = '[FILTERED]';
  */
 export function safeUrl(text: string): string {
   let out = text;
-  if (out.includes('=')) {
+  if (out.includes('=') && CREDENTIAL_HINT.test(out)) {
     out = out.replace(PARAM, (whole, sep: string, name: string, value: string) =>
       value && isCredentialName(decodeName(name)) ? `${sep}${name}=${FILTERED}` : whole,
     );
@@ -158,7 +160,7 @@ export function safeUrl(text: string): string {
  * defined, not assigned, so a `__proto__` field stays data.
  */
 export function finish<T>(value: T): T {
-  if (typeof value === 'string') return (value.includes('=') || value.includes('@') ? safeUrl(value) : value) as T;
+  if (typeof value === 'string') return (value.includes('=') || value.includes('://') ? safeUrl(value) : value) as T;
   if (Array.isArray(value)) {
     const out: unknown[] = [];
     for (const item of value) if (item !== null && item !== undefined) out.push(finish(item));

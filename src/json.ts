@@ -7,11 +7,11 @@ import { FieldError, MappingError } from './errors.js';
 export const MAX_DEPTH = 64;
 
 /**
- * A quick test that a text may hold a number a double does not keep exactly: 16 or more digits in a
- * row (ignoring one decimal point) or an exponent. False positives (such digits inside strings) only
- * cost the exact scan below.
+ * A quick test that a text may hold a number a double does not keep exactly: a number token (after
+ * `:`, `,` or `[`) with 16 or more digits, or with an exponent. Digits inside strings (Canvas's
+ * 17-digit ids are strings) do not match; the rare false positive only costs the exact scan below.
  */
-const MAYBE_INEXACT = /\d(?:\.?\d){15}|\d[eE][+-]?\d/;
+const MAYBE_INEXACT = /[:,[]\s*-?(?:\d(?:\.?\d){15}|\d+(?:\.\d+)?[eE])/;
 
 /** Parses one JSON text; throws a MappingError (INVALID_JSON, or INVALID_RAW_EVENT naming the field of a number a double cannot hold). */
 export function parseJson(text: string, what = ''): unknown {
