@@ -115,9 +115,11 @@ const RUN_HELP = `Usage: canvas-caliper run
 
 Runs the worker until SIGTERM or SIGINT: receives Canvas live events from SQS_QUEUE_URL, maps them
 to Caliper, publishes them to KINESIS_STREAM_NAME (or KINESIS_STREAM_ARN), deletes each message once
-Kinesis accepted it, and parks messages that can never be mapped in DLQ_URL. All configuration comes
-from environment variables (see README). On the first signal it stops receiving, finishes what is in
-flight and exits 0 within SHUTDOWN_TIMEOUT_MS; a second signal exits at once.
+Kinesis accepted it, and parks messages that can never be mapped in DLQ_URL. Messages whose event
+type is filtered out (EVENT_TYPES, EXCLUDE_EVENT_TYPES, UNKNOWN_EVENTS=skip) are deleted unpublished.
+All configuration comes from environment variables (see README); every bad one is reported at once
+(exit 2). On the first signal it stops receiving, finishes what is in flight and exits 0 within
+SHUTDOWN_TIMEOUT_MS; a second signal exits at once.
 
 With no SQS_QUEUE_URL (and NODE_ENV not production) it starts local SQS and Kinesis services,
 enqueues the samples, runs until the queue is drained, and prints what arrived in the stream.
@@ -126,7 +128,8 @@ enqueues the samples, runs until the queue is drained, and prints what arrived i
 const HEALTHCHECK_HELP = `Usage: canvas-caliper healthcheck
 
 Exits 0 if the worker on this host answers 200 on http://127.0.0.1:$HEALTH_PORT/healthz (default
-port 8080), else 1. For the ECS container health check.
+port 8080). Otherwise it says why on stderr (connection refused, the worker's unhealthy reason, or no
+answer within 3 s) and exits 1. For the ECS container health check.
 `;
 
 async function runCommand(argv: string[], io: Io): Promise<number> {
@@ -136,7 +139,7 @@ async function runCommand(argv: string[], io: Io): Promise<number> {
   }
   if (argv.length) throw new UsageError(`run takes no arguments (configure it with environment variables)`);
   const { runWorker } = await import('./worker/run.js');
-  return runWorker({ env: process.env, stdout: io.stdout, stderr: io.stderr });
+  return runWorker({ env: io.env ?? process.env, stdout: io.stdout, stderr: io.stderr });
 }
 
 async function healthcheckCommand(argv: string[], io: Io): Promise<number> {
@@ -145,8 +148,15 @@ async function healthcheckCommand(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   const { healthcheck } = await import('./worker/observe.js');
-  const port = Number(process.env.HEALTH_PORT || 8080);
-  return (await healthcheck(port)) ? 0 : 1;
+  const setting = (io.env ?? process.env).HEALTH_PORT || '8080';
+  const port = Number(setting);
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+    io.stderr(`canvas-caliper healthcheck: HEALTH_PORT is '${setting}': the worker serves /healthz only on a port from 1 to 65535\n`);
+    return 1;
+  }
+  const { ok, problem } = await healthcheck(port);
+  if (!ok) io.stderr(`canvas-caliper healthcheck: ${problem}\n`);
+  return ok ? 0 : 1;
 }
 
 function eventsCommand(argv: string[], io: Io): number {

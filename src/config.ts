@@ -1,6 +1,7 @@
 // Worker configuration from the environment (12-factor), checked once at start: a bad or missing
-// value stops the worker with one line per problem, naming the variable.
+// value stops the worker with one line per problem, naming the variable, every problem at once.
 import { z } from 'zod';
+import { eventNameList, unknownEventNames } from './filter.js';
 
 const int = (name: string, def: number, min: number, max: number) =>
   z.coerce
@@ -9,6 +10,24 @@ const int = (name: string, def: number, min: number, max: number) =>
     .min(min, `${name} must be at least ${min}`)
     .max(max, `${name} must be at most ${max}`)
     .default(def);
+
+const eventTypes = (name: string) =>
+  z
+    .string()
+    .transform(eventNameList)
+    .refine((names) => names.length > 0, `${name} lists no event type`)
+    .refine((names) => !unknownEventNames(names).length, {
+      error: (issue) => `${name}: no such event type: ${unknownEventNames(issue.input as string[]).join(', ')} (\`canvas-caliper events\` lists them)`,
+    })
+    .optional();
+
+/** A cross-field check runs once its own variables are valid, whatever else is wrong. */
+const whenValid =
+  (...names: string[]) =>
+  (payload: { issues: { path?: PropertyKey[] }[] }) =>
+    !payload.issues.some((issue) => names.includes(String(issue.path?.[0])));
+
+const numbers = (input: unknown) => input as Record<string, number>;
 
 const url = (name: string) => z.string().url(`${name} must be a URL (https://sqs.<region>.amazonaws.com/<account>/<queue>)`);
 
@@ -34,17 +53,32 @@ export const ConfigSchema = z
     LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], { error: 'LOG_LEVEL must be trace, debug, info, warn, error, fatal or silent' }).default('info'),
     HEALTH_PORT: int('HEALTH_PORT', 8080, 0, 65_535),
     STATS_INTERVAL_S: int('STATS_INTERVAL_S', 60, 1, 86_400),
+    UNHEALTHY_AFTER_S: int('UNHEALTHY_AFTER_S', 60, 1, 86_400),
+    EVENT_TYPES: eventTypes('EVENT_TYPES'),
+    EXCLUDE_EVENT_TYPES: eventTypes('EXCLUDE_EVENT_TYPES'),
+    UNKNOWN_EVENTS: z.enum(['dlq', 'skip'], { error: 'UNKNOWN_EVENTS must be dlq or skip' }).default('dlq'),
   })
-  .superRefine((c, ctx) => {
-    if (!c.KINESIS_STREAM_NAME && !c.KINESIS_STREAM_ARN) ctx.addIssue({ code: 'custom', path: ['KINESIS_STREAM_NAME'], message: 'KINESIS_STREAM_NAME or KINESIS_STREAM_ARN is required' });
-    // The retry budget must end well before SQS makes the message visible again (ours to extend,
-    // but a crash must not leave a message invisible for longer than the budget).
-    if (c.HEARTBEAT_INTERVAL_S * 4 > c.VISIBILITY_TIMEOUT_S) {
-      ctx.addIssue({ code: 'custom', path: ['HEARTBEAT_INTERVAL_S'], message: `HEARTBEAT_INTERVAL_S (${c.HEARTBEAT_INTERVAL_S}) must be at most 1/4 of VISIBILITY_TIMEOUT_S (${c.VISIBILITY_TIMEOUT_S} s)` });
-    }
-    if (c.RETRY_BUDGET_MS >= c.VISIBILITY_TIMEOUT_S * 1000 * 0.75) {
-      ctx.addIssue({ code: 'custom', path: ['RETRY_BUDGET_MS'], message: `RETRY_BUDGET_MS (${c.RETRY_BUDGET_MS}) must be below 3/4 of VISIBILITY_TIMEOUT_S (${c.VISIBILITY_TIMEOUT_S} s)` });
-    }
+  .refine((c) => c.KINESIS_STREAM_NAME || c.KINESIS_STREAM_ARN, {
+    path: ['KINESIS_STREAM_NAME'],
+    message: 'KINESIS_STREAM_NAME or KINESIS_STREAM_ARN is required',
+    when: whenValid('KINESIS_STREAM_NAME', 'KINESIS_STREAM_ARN'),
+  })
+  // The retry budget must end well before SQS makes the message visible again (ours to extend,
+  // but a crash must not leave a message invisible for longer than the budget).
+  .refine((c) => c.HEARTBEAT_INTERVAL_S * 4 <= c.VISIBILITY_TIMEOUT_S, {
+    path: ['HEARTBEAT_INTERVAL_S'],
+    error: ({ input }) => `HEARTBEAT_INTERVAL_S (${numbers(input).HEARTBEAT_INTERVAL_S}) must be at most 1/4 of VISIBILITY_TIMEOUT_S (${numbers(input).VISIBILITY_TIMEOUT_S} s)`,
+    when: whenValid('HEARTBEAT_INTERVAL_S', 'VISIBILITY_TIMEOUT_S'),
+  })
+  .refine((c) => c.RETRY_BUDGET_MS < c.VISIBILITY_TIMEOUT_S * 1000 * 0.75, {
+    path: ['RETRY_BUDGET_MS'],
+    error: ({ input }) => `RETRY_BUDGET_MS (${numbers(input).RETRY_BUDGET_MS}) must be below 3/4 of VISIBILITY_TIMEOUT_S (${numbers(input).VISIBILITY_TIMEOUT_S} s)`,
+    when: whenValid('RETRY_BUDGET_MS', 'VISIBILITY_TIMEOUT_S'),
+  })
+  .refine((c) => !c.EVENT_TYPES || c.EVENT_TYPES.some((name) => !c.EXCLUDE_EVENT_TYPES?.includes(name)), {
+    path: ['EVENT_TYPES'],
+    message: 'EVENT_TYPES and EXCLUDE_EVENT_TYPES together leave no event type to publish',
+    when: whenValid('EVENT_TYPES', 'EXCLUDE_EVENT_TYPES'),
   });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -140,16 +140,20 @@ export interface Decoded {
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
+/** The event an SNS notification (subscription without raw delivery) wraps; any other value as it is. */
+export function unwrapSns(value: unknown): unknown {
+  return isObject(value) && value.Type === 'Notification' && typeof value.Message === 'string'
+    ? parseJson(value.Message, ' in the SNS notification Message')
+    : value;
+}
+
 /**
  * What a queue message or an input item may hold: a raw Canvas event; the same wrapped in an SNS
  * notification (subscription without raw delivery); or an envelope already in Caliper (Canvas's
  * "Caliper IMS" format), which is validated and passed through. Throws a MappingError.
  */
 export function mapInput(input: unknown, options: MapOptions = {}): Decoded {
-  let value = input;
-  if (isObject(value) && value.Type === 'Notification' && typeof value.Message === 'string') {
-    value = parseJson(value.Message, ' in the SNS notification Message');
-  }
+  const value = unwrapSns(input);
   if (isObject(value) && 'dataVersion' in value && 'data' in value && !('metadata' in value)) {
     const valid = validateEnvelope(value);
     const first = Array.isArray(value.data) && isObject(value.data[0]) ? value.data[0] : {};

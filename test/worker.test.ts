@@ -1,5 +1,5 @@
 // The worker against mocked AWS clients (aws-sdk-client-mock): retries, acknowledgement, heartbeat,
-// poison messages, shutdown.
+// poison messages, event type filters, shutdown, configuration.
 import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import {
   ChangeMessageVisibilityBatchCommand,
@@ -12,8 +12,11 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadConfig, type Config } from '../src/config.js';
+import { ConfigError, loadConfig, type Config } from '../src/config.js';
+import { mapJson } from '../src/engine.js';
 import { KinesisPublisher } from '../src/worker/kinesis.js';
+import { startStats } from '../src/worker/observe.js';
+import { runWorker } from '../src/worker/run.js';
 import { Acknowledger } from '../src/worker/sqs.js';
 import { Worker } from '../src/worker/worker.js';
 import { userEvent } from './helpers.js';
@@ -29,7 +32,7 @@ function config(env: Record<string, string> = {}): Config {
   return loadConfig({ SQS_QUEUE_URL: QUEUE, DLQ_URL: DLQ, KINESIS_STREAM_NAME: 'caliper', AWS_REGION: 'us-east-1', BATCH_LINGER_MS: '5', RETRY_BUDGET_MS: '2000', POLLERS: '1', ...env });
 }
 
-const page = (id: string) => JSON.stringify(userEvent('wiki_page_created', { wiki_page_id: id, title: `Page ${id}` }));
+const page = (id: string, eventName = 'wiki_page_created') => JSON.stringify(userEvent(eventName, { wiki_page_id: id, title: `Page ${id}` }));
 const message = (id: string, body = page(id)): Message => ({ MessageId: `m-${id}`, ReceiptHandle: `rh-${id}`, Body: body, Attributes: { ApproximateReceiveCount: '1' } });
 
 /** SQS that hands out `messages` once, then long-polls empty (briefly, so that tests stay fast). */
@@ -135,7 +138,7 @@ describe('Acknowledger', () => {
       if (call === 1) return { Successful: entries.slice(1).map((e) => ({ Id: e.Id })), Failed: [{ Id: entries[0]!.Id, Code: 'InternalError', SenderFault: false }] };
       return { Successful: entries.map((e) => ({ Id: e.Id })), Failed: [] };
     });
-    const acker = new Acknowledger(new SQSClient({ region: 'us-east-1' }), QUEUE, 5);
+    const acker = new Acknowledger(new SQSClient({ region: 'us-east-1' }), QUEUE, { lingerMs: 5 });
     await Promise.all([message('1'), message('2'), message('3')].map((m) => acker.delete(m)));
     expect(deleted()).toEqual(['rh-1', 'rh-2', 'rh-3', 'rh-1']);
   });
@@ -247,17 +250,164 @@ describe('Worker', () => {
   });
 });
 
-describe('configuration', () => {
-  it('names every bad or missing variable', () => {
-    expect(() => loadConfig({ MAX_IN_FLIGHT: 'lots', PARTITION_KEY: 'shard' })).toThrow(
-      /SQS_QUEUE_URL: is required\n {2}AWS_REGION is required \(e\.g\. us-east-1\)\n {2}MAX_IN_FLIGHT must be a number\n {2}PARTITION_KEY must be actor or object/,
+/** The problems loadConfig reports for `env`, in order. */
+function problems(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+/** runWorker's exit code and output. */
+async function run(env: NodeJS.ProcessEnv) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runWorker({ env, stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
+  return { code, stdout, stderr };
+}
+
+describe('event type filters', () => {
+  const attributed = (id: string, eventName: string, body: string): Message => ({ ...message(id, body), MessageAttributes: { event_name: { DataType: 'String', StringValue: eventName } } });
+  const sns = (body: string) => JSON.stringify({ Type: 'Notification', MessageId: 'x', TopicArn: 'arn:aws:sns:us-east-1:123456789012:canvas', Message: body });
+  const publishedNames = () => kinesisMock.commandCalls(PutRecordsCommand).flatMap((c) => c.args[0].input.Records!.map((r) => JSON.parse(Buffer.from(r.Data!).toString()).data[0].object.name)).sort();
+
+  async function runOn(messages: Message[], env: Record<string, string>, beforeStart = (_worker: Worker) => {}): Promise<Worker> {
+    allAccepted();
+    deletesSucceed();
+    queueOf(messages);
+    const worker = new Worker({ sqs: new SQSClient({ region: 'us-east-1' }), kinesis: new KinesisClient({ region: 'us-east-1' }), config: config(env), logger });
+    beforeStart(worker);
+    worker.start();
+    await until(() => worker.counters.acknowledged === messages.length);
+    await worker.stop();
+    return worker;
+  }
+
+  it('deletes an excluded type and an unknown one (UNKNOWN_EVENTS=skip) unpublished, counted as skipped, never parked', async () => {
+    const worker = await runOn(
+      [
+        message('1'),
+        message('2', page('2', 'wiki_page_updated')),
+        message('3', JSON.stringify(userEvent('no_such_event', {}))),
+        attributed('4', 'wiki_page_updated', '{"metadata": not even JSON'), // the attribute decides before the body is parsed
+        message('5', sns(page('5', 'wiki_page_updated'))),
+        message('6', JSON.stringify(mapJson(page('6')))), // a Caliper envelope passes through
+        message('7', sns(page('7'))),
+      ],
+      { EXCLUDE_EVENT_TYPES: 'wiki_page_updated', UNKNOWN_EVENTS: 'skip' },
     );
+    expect(publishedNames()).toEqual(['Page 1', 'Page 6', 'Page 7']);
+    expect(deleted().sort()).toEqual(['rh-1', 'rh-2', 'rh-3', 'rh-4', 'rh-5', 'rh-6', 'rh-7']);
+    expect(sqsMock.commandCalls(SendMessageCommand)).toHaveLength(0);
+    expect(sqsMock.commandCalls(ChangeMessageVisibilityBatchCommand)).toHaveLength(0);
+    expect(worker.counters).toEqual({ received: 7, published: 3, acknowledged: 7, sentToDlq: 0, retries: 0, released: 0, skipped: 4 });
+  });
+
+  it('with an allow-list (EVENT_TYPES) skips every other type, unknown ones too; poison still goes to the DLQ', async () => {
+    const worker = await runOn([message('1'), message('2', page('2', 'wiki_page_updated')), message('3', JSON.stringify(userEvent('no_such_event', {}))), message('bad', '{"metadata": nope')], {
+      EVENT_TYPES: 'wiki_page_created',
+    });
+    expect(publishedNames()).toEqual(['Page 1']);
+    const parked = sqsMock.commandCalls(SendMessageCommand).map((c) => [c.args[0].input.MessageBody, c.args[0].input.MessageAttributes!.error_code!.StringValue]);
+    expect(parked).toEqual([['{"metadata": nope', 'INVALID_JSON']]);
+    expect(deleted().sort()).toEqual(['rh-1', 'rh-2', 'rh-3', 'rh-bad']);
+    expect(worker.counters).toEqual({ received: 4, published: 1, acknowledged: 4, sentToDlq: 1, retries: 0, released: 0, skipped: 2 });
+  });
+
+  it('with UNKNOWN_EVENTS=dlq (the default) parks an unknown type with UNKNOWN_EVENT; an excluded one is still skipped', async () => {
+    const worker = await runOn([message('1'), message('2', page('2', 'wiki_page_updated')), message('3', JSON.stringify(userEvent('no_such_event', {})))], { EXCLUDE_EVENT_TYPES: 'wiki_page_updated' });
+    expect(publishedNames()).toEqual(['Page 1']);
+    const parked = sqsMock.commandCalls(SendMessageCommand).map((c) => c.args[0].input);
+    expect(parked.map((p) => [p.QueueUrl, p.MessageAttributes!.error_code!.StringValue, p.MessageAttributes!.event_name!.StringValue])).toEqual([[DLQ, 'UNKNOWN_EVENT', 'no_such_event']]);
+    expect(worker.counters).toEqual({ received: 3, published: 1, acknowledged: 3, sentToDlq: 1, retries: 0, released: 0, skipped: 1 });
+  });
+
+  it('counts skipped messages in the stats line, as an EMF metric, and in /metrics', async () => {
+    const lines: any[] = [];
+    let stopStats = () => {};
+    const worker = await runOn([message('1'), message('2', page('2', 'wiki_page_updated')), message('3', page('3', 'wiki_page_updated'))], { EXCLUDE_EVENT_TYPES: 'wiki_page_updated' }, (w) => {
+      stopStats = startStats(w, pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) }), 3600, 'caliper');
+    });
+    stopStats();
+    expect(lines).toHaveLength(1);
+    expect(lines[0].stats).toMatchObject({ received: 3, published: 1, acknowledged: 3, skipped: 2, errors: { credentials: 0, network: 0, throttled: 0, other: 0 } });
+    expect(lines[0]).toMatchObject({ Stream: 'caliper', Received: 3, Published: 1, Skipped: 2 });
+    expect(lines[0]._aws.CloudWatchMetrics[0].Metrics.map((m: { Name: string }) => m.Name)).toEqual(['Received', 'Published', 'Acknowledged', 'SentToDlq', 'Retries', 'Released', 'Skipped', 'InFlight', 'LagMs']);
+    const { prometheus } = await import('../src/worker/observe.js');
+    expect(prometheus(worker)).toContain('# TYPE canvas_caliper_skipped_total counter\ncanvas_caliper_skipped_total 2\n');
+  });
+});
+
+describe('configuration', () => {
+  it('names every bad or missing variable, the cross-field checks with the rest', () => {
+    expect(problems({ MAX_IN_FLIGHT: 'lots', PARTITION_KEY: 'shard' })).toEqual([
+      'SQS_QUEUE_URL: is required',
+      'AWS_REGION is required (e.g. us-east-1)',
+      'MAX_IN_FLIGHT must be a number',
+      'PARTITION_KEY must be actor or object',
+      'KINESIS_STREAM_NAME or KINESIS_STREAM_ARN is required',
+    ]);
     expect(() => loadConfig({ SQS_QUEUE_URL: QUEUE, AWS_REGION: 'us-east-1' })).toThrow('KINESIS_STREAM_NAME or KINESIS_STREAM_ARN is required');
     expect(() => loadConfig({ SQS_QUEUE_URL: 'not a url', AWS_REGION: 'us-east-1', KINESIS_STREAM_NAME: 's' })).toThrow('SQS_QUEUE_URL must be a URL');
   });
 
+  it('reports a cross-field problem in the same round as the others (issue 12)', () => {
+    expect(problems({ SQS_QUEUE_URL: QUEUE, AWS_REGION: 'us-east-1', KINESIS_STREAM_NAME: 's', MAX_IN_FLIGHT: 'abc', VISIBILITY_TIMEOUT_S: '30', HEARTBEAT_INTERVAL_S: '10', RETRY_BUDGET_MS: '60000' })).toEqual([
+      'MAX_IN_FLIGHT must be a number',
+      'HEARTBEAT_INTERVAL_S (10) must be at most 1/4 of VISIBILITY_TIMEOUT_S (30 s)',
+      'RETRY_BUDGET_MS (60000) must be below 3/4 of VISIBILITY_TIMEOUT_S (30 s)',
+    ]);
+    // A check whose own variable is bad is left out: its message would be about a value that is not there.
+    expect(problems({ SQS_QUEUE_URL: QUEUE, AWS_REGION: 'us-east-1', KINESIS_STREAM_NAME: 's', VISIBILITY_TIMEOUT_S: 'soon', HEARTBEAT_INTERVAL_S: '10' })).toEqual(['VISIBILITY_TIMEOUT_S must be a number']);
+  });
+
+  it('run in production reports every problem at once, not only the missing queue (issue 12)', async () => {
+    const r = await run({ NODE_ENV: 'production', MAX_IN_FLIGHT: 'abc' });
+    expect(r).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: [
+        'canvas-caliper run: invalid configuration:',
+        '  SQS_QUEUE_URL: is required (NODE_ENV=production: no embedded local services)',
+        '  AWS_REGION is required (e.g. us-east-1)',
+        '  MAX_IN_FLIGHT must be a number',
+        '  KINESIS_STREAM_NAME or KINESIS_STREAM_ARN is required',
+        '',
+      ].join('\n'),
+    });
+  });
+
+  it('run in embedded local mode (no SQS_QUEUE_URL) refuses a bad variable before starting anything (issue 12)', async () => {
+    const r = await run({ MAX_IN_FLIGHT: 'abc', EVENT_TYPES: 'logged_in,no_such_event' });
+    expect(r).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'canvas-caliper run: invalid configuration:\n  MAX_IN_FLIGHT must be a number\n  EVENT_TYPES: no such event type: no_such_event (`canvas-caliper events` lists them)\n',
+    });
+  }, 60_000);
+
+  it('checks the event type filters: known names only, something left to publish, dlq or skip', () => {
+    const base = { SQS_QUEUE_URL: QUEUE, AWS_REGION: 'us-east-1', KINESIS_STREAM_NAME: 's' };
+    expect(problems({ ...base, EVENT_TYPES: 'logged_in, no_such_event,wiki_page_created, nope', EXCLUDE_EVENT_TYPES: 'logged_out,bogus', UNKNOWN_EVENTS: 'drop' })).toEqual([
+      'EVENT_TYPES: no such event type: no_such_event, nope (`canvas-caliper events` lists them)',
+      'EXCLUDE_EVENT_TYPES: no such event type: bogus (`canvas-caliper events` lists them)',
+      'UNKNOWN_EVENTS must be dlq or skip',
+    ]);
+    expect(problems({ ...base, EVENT_TYPES: ' , ' })).toEqual(['EVENT_TYPES lists no event type']);
+    expect(problems({ ...base, EVENT_TYPES: 'logged_in,logged_out', EXCLUDE_EVENT_TYPES: 'logged_out, logged_in' })).toEqual(['EVENT_TYPES and EXCLUDE_EVENT_TYPES together leave no event type to publish']);
+    expect(loadConfig({ ...base, EVENT_TYPES: ' logged_in ,,wiki_page_created', EXCLUDE_EVENT_TYPES: 'wiki_page_created', UNKNOWN_EVENTS: 'skip' })).toMatchObject({
+      EVENT_TYPES: ['logged_in', 'wiki_page_created'],
+      EXCLUDE_EVENT_TYPES: ['wiki_page_created'],
+      UNKNOWN_EVENTS: 'skip',
+    });
+  });
+
   it('has sane defaults', () => {
-    expect(config({ BATCH_LINGER_MS: '', RETRY_BUDGET_MS: '', POLLERS: '' })).toMatchObject({ MAX_IN_FLIGHT: 500, POLLERS: 4, BATCH_MAX_RECORDS: 500, BATCH_LINGER_MS: 50, VISIBILITY_TIMEOUT_S: 120, SHUTDOWN_TIMEOUT_MS: 25_000, PARTITION_KEY: 'actor', EVENT_ID: 'deterministic' });
+    expect(config({ BATCH_LINGER_MS: '', RETRY_BUDGET_MS: '', POLLERS: '' })).toMatchObject({ MAX_IN_FLIGHT: 500, POLLERS: 4, BATCH_MAX_RECORDS: 500, BATCH_LINGER_MS: 50, VISIBILITY_TIMEOUT_S: 120, SHUTDOWN_TIMEOUT_MS: 25_000, PARTITION_KEY: 'actor', EVENT_ID: 'deterministic', UNHEALTHY_AFTER_S: 60, UNKNOWN_EVENTS: 'dlq' });
+    expect(config()).toMatchObject({ EVENT_TYPES: undefined, EXCLUDE_EVENT_TYPES: undefined });
   });
 
   it('keeps the heartbeat well inside the visibility timeout', () => {
@@ -298,14 +448,15 @@ describe('health and metrics', () => {
     await until(() => worker.counters.acknowledged === 1);
     const server = await startHealthServer(worker, 0, logger);
     const port = (server.address() as { port: number }).port;
-    expect(await healthcheck(port)).toBe(true);
+    expect(await healthcheck(port)).toEqual({ ok: true });
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(metrics).toContain('canvas_caliper_published_total 1');
     expect(metrics).toContain('canvas_caliper_sent_to_dlq_total 0');
+    expect(metrics).toContain('canvas_caliper_skipped_total 0');
     await worker.stop();
     worker.lastPollAt = Date.now() - 120_000; // the poll loop has not completed a receive for 2 minutes
-    expect(await healthcheck(port)).toBe(false);
+    expect(await healthcheck(port)).toEqual({ ok: false, problem: 'unhealthy (HTTP 503): no receive has finished for 120 s' });
     server.close();
-    expect(await healthcheck(port)).toBe(false);
+    expect(await healthcheck(port)).toEqual({ ok: false, problem: `connection refused on port ${port}: no worker is listening there (is it running, with HEALTH_PORT=${port}?)` });
   });
 });

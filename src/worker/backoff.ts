@@ -3,11 +3,15 @@ export function backoffMs(attempt: number, baseMs = 100, capMs = 5_000, random =
   return Math.floor(random() * Math.min(capMs, baseMs * 2 ** attempt));
 }
 
+/** Resolves after `ms`, or as soon as `signal` aborts; either way it leaves no listener on the signal. */
 export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
       resolve();
-    }, { once: true });
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
   });

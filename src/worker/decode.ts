@@ -1,13 +1,13 @@
 // An SQS message → skipped, or its Kinesis record. What a body may hold (raw Canvas event, SNS
 // notification, Caliper envelope) is decided by the engine's mapInput, shared with `canvas-caliper map`.
 import type { Message } from '@aws-sdk/client-sqs';
-import { eventNameOf, mapInput, type Decoded, type MapOptions } from '../engine.js';
-
-export type { Decoded };
+import { eventNameOf, mapInput, unwrapSns, type Decoded, type MapOptions } from '../engine.js';
 import { parseJson } from '../json.js';
 import { MappingError } from '../errors.js';
 import type { EventFilter } from '../filter.js';
 import { KINESIS_MAX_RECORD_BYTES } from './kinesis.js';
+
+export type { Decoded };
 
 /** Turns one SQS message body into a validated Caliper envelope, or throws a MappingError (poison). */
 export function decodeMessage(body: string, options: MapOptions): Decoded {
@@ -53,8 +53,3 @@ export function readMessage(message: Message, filter: EventFilter, options: MapO
   if (skip(eventName)) return { skipped: eventName };
   return withRecord(mapInput(value, options));
 }
-
-const unwrapSns = (value: unknown): unknown => {
-  const sns = value as { Type?: unknown; Message?: unknown } | null;
-  return sns?.Type === 'Notification' && typeof sns.Message === 'string' ? parseJson(sns.Message, ' in the SNS notification Message') : value;
-};

@@ -4,6 +4,7 @@
 // accepted the record, and rejects once its deadline has passed.
 import { KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import { backoffMs } from './backoff.js';
+import type { CallReport } from './faults.js';
 
 /** Kinesis's own limits (PutRecords): 500 records, 5 MiB per call, 1 MiB per record incl. its key. */
 export const KINESIS_MAX_RECORDS = 500;
@@ -18,6 +19,7 @@ export interface PublisherOptions {
   /** Calls in flight at once. */
   concurrency?: number;
   onRetry?: (reason: string) => void;
+  faults?: CallReport;
 }
 
 interface Pending {
@@ -108,6 +110,7 @@ export class KinesisPublisher {
     let failed: { p: Pending; reason: string }[];
     try {
       const out = await this.client.send(new PutRecordsCommand({ ...this.options.stream, Records: batch.map((p) => p.entry) }));
+      this.options.faults?.succeeded('PutRecords');
       failed = [];
       (out.Records ?? []).forEach((r, i) => {
         const p = batch[i]!;
@@ -117,6 +120,7 @@ export class KinesisPublisher {
       // A response with fewer results than records should not happen; never count a record as sent without its result.
       for (let i = out.Records?.length ?? 0; i < batch.length; i++) failed.push({ p: batch[i]!, reason: 'no result for this record' });
     } catch (err) {
+      this.options.faults?.failed('PutRecords', err);
       const reason = `PutRecords failed: ${(err as Error).name}: ${(err as Error).message}`;
       failed = batch.map((p) => ({ p, reason }));
     }

@@ -2,6 +2,7 @@
 // the same JSON log line), and an HTTP port with /healthz and /metrics (Prometheus text).
 import http from 'node:http';
 import type { Logger } from 'pino';
+import { FAULT_KINDS, type Operation } from './faults.js';
 import type { Counters, Worker } from './worker.js';
 
 const METRICS: [keyof Counters, string][] = [
@@ -11,6 +12,7 @@ const METRICS: [keyof Counters, string][] = [
   ['sentToDlq', 'SentToDlq'],
   ['retries', 'Retries'],
   ['released', 'Released'],
+  ['skipped', 'Skipped'],
 ];
 
 /** Logs the counters every `intervalS` seconds: totals, deltas as EMF metrics, in flight and lag. */
@@ -22,7 +24,7 @@ export function startStats(worker: Worker, logger: Logger, intervalS: number, st
     last = now;
     logger.info(
       {
-        stats: { ...now, inFlight: worker.inFlightCount, lagMs: worker.lagMs },
+        stats: { ...now, inFlight: worker.inFlightCount, lagMs: worker.lagMs, errors: { ...worker.faults.counts } },
         // CloudWatch Embedded Metric Format: CloudWatch Logs turns this line into metrics.
         _aws: {
           Timestamp: Date.now(),
@@ -50,8 +52,26 @@ export function startStats(worker: Worker, logger: Logger, intervalS: number, st
   };
 }
 
-/** The poll loop is alive if a receive finished within a long poll (20 s) plus a margin. */
-export const isAlive = (worker: Worker, now = Date.now()): boolean => now - worker.lastPollAt < 60_000;
+/** The calls every message needs: failing for longer than UNHEALTHY_AFTER_S makes the task unhealthy. */
+const DATA_PATH: readonly Operation[] = ['ReceiveMessage', 'PutRecords', 'DeleteMessageBatch'];
+
+export interface Health {
+  healthy: boolean;
+  reason?: string;
+}
+
+/**
+ * Unhealthy when a call of the data path has failed with no success for longer than UNHEALTHY_AFTER_S,
+ * or when no receive has finished for that long (at least a long poll plus a margin): the poll loop is stuck.
+ */
+export function health(worker: Worker, now = Date.now()): Health {
+  const c = worker.config;
+  const failing = worker.faults.failingLongerThan(c.UNHEALTHY_AFTER_S * 1000, DATA_PATH, now);
+  if (failing) return { healthy: false, reason: `${failing.operation} has failed for ${Math.round((now - failing.since) / 1000)} s (${failing.kind}: ${failing.error})` };
+  const idleMs = now - worker.lastPollAt;
+  if (idleMs > Math.max(c.UNHEALTHY_AFTER_S, c.RECEIVE_WAIT_TIME_S + 40) * 1000) return { healthy: false, reason: `no receive has finished for ${Math.round(idleMs / 1000)} s` };
+  return { healthy: true };
+}
 
 export function prometheus(worker: Worker): string {
   const lines: string[] = [];
@@ -59,6 +79,7 @@ export function prometheus(worker: Worker): string {
     const metric = `canvas_caliper_${name.replace(/[A-Z]/g, (c, i) => (i ? '_' : '') + c.toLowerCase())}_total`;
     lines.push(`# TYPE ${metric} counter`, `${metric} ${worker.counters[k]}`);
   }
+  lines.push('# TYPE canvas_caliper_errors_total counter', ...FAULT_KINDS.map((kind) => `canvas_caliper_errors_total{kind="${kind}"} ${worker.faults.counts[kind]}`));
   lines.push('# TYPE canvas_caliper_in_flight gauge', `canvas_caliper_in_flight ${worker.inFlightCount}`);
   lines.push('# TYPE canvas_caliper_lag_milliseconds gauge', `canvas_caliper_lag_milliseconds ${worker.lagMs}`);
   return `${lines.join('\n')}\n`;
@@ -67,8 +88,8 @@ export function prometheus(worker: Worker): string {
 export function startHealthServer(worker: Worker, port: number, logger: Logger): Promise<http.Server> {
   const server = http.createServer((req, res) => {
     if (req.url === '/healthz') {
-      const alive = isAlive(worker);
-      res.writeHead(alive ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ alive, lastPollAt: new Date(worker.lastPollAt).toISOString() }));
+      const h = health(worker);
+      res.writeHead(h.healthy ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ ...h, lastPollAt: new Date(worker.lastPollAt).toISOString() }));
     } else if (req.url === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(prometheus(worker));
     } else res.writeHead(404).end();
@@ -83,14 +104,33 @@ export function startHealthServer(worker: Worker, port: number, logger: Logger):
   });
 }
 
-/** `canvas-caliper healthcheck`: exit 0 when /healthz answers 200, else 1 (the ECS container health check). */
-export function healthcheck(port: number, timeoutMs = 3_000): Promise<boolean> {
+/**
+ * `canvas-caliper healthcheck` (the ECS container health check): ok when /healthz answers 200, else
+ * why not: nothing listening, the unhealthy reason, or no answer in time.
+ */
+export function healthcheck(port: number, timeoutMs = 3_000): Promise<{ ok: boolean; problem?: string }> {
   return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/healthz', timeout: timeoutMs }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
+    const req = http.get({ host: '127.0.0.1', port, path: '/healthz', timeout: timeoutMs, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => (res.statusCode === 200 ? resolve({ ok: true }) : resolve({ ok: false, problem: `unhealthy (HTTP ${res.statusCode}): ${reasonIn(body)}` })));
     });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(false));
+    req.on('timeout', () => {
+      resolve({ ok: false, problem: `no answer on port ${port} within ${timeoutMs / 1000} s` });
+      req.destroy();
+    });
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ECONNREFUSED') resolve({ ok: false, problem: `connection refused on port ${port}: no worker is listening there (is it running, with HEALTH_PORT=${port}?)` });
+      else resolve({ ok: false, problem: `${err.code ?? err.message} on port ${port}` });
+    });
   });
 }
+
+const reasonIn = (body: string): string => {
+  try {
+    return String((JSON.parse(body) as Health).reason ?? body);
+  } catch {
+    return body.trim() || '(no body)';
+  }
+};

@@ -10,6 +10,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { backoffMs, sleep } from './backoff.js';
+import type { CallReport } from './faults.js';
 
 export async function queueArn(client: SQSClient, queueUrl: string): Promise<string> {
   const out = await client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
@@ -24,6 +25,12 @@ const chunks = <T>(items: T[], size: number): T[][] => {
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
 };
+
+export interface AcknowledgerOptions {
+  lingerMs?: number;
+  maxAttempts?: number;
+  faults?: CallReport;
+}
 
 interface PendingDelete {
   message: Message;
@@ -42,12 +49,17 @@ export class Acknowledger {
   private timer: NodeJS.Timeout | undefined;
   private inFlight = new Set<Promise<void>>();
 
+  private readonly lingerMs: number;
+  private readonly maxAttempts: number;
+
   constructor(
     private readonly client: SQSClient,
     private readonly queueUrl: string,
-    private readonly lingerMs = 10,
-    private readonly maxAttempts = 4,
-  ) {}
+    private readonly options: AcknowledgerOptions = {},
+  ) {
+    this.lingerMs = options.lingerMs ?? 10;
+    this.maxAttempts = options.maxAttempts ?? 4;
+  }
 
   delete(message: Message): Promise<void> {
     return new Promise((resolve, reject) => this.add({ message, attempt: 0, resolve, reject }));
@@ -83,9 +95,11 @@ export class Acknowledger {
       const out = await this.client.send(
         new DeleteMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: batch.map((p, i) => ({ Id: String(i), ReceiptHandle: p.message.ReceiptHandle })) }),
       );
+      this.options.faults?.succeeded('DeleteMessageBatch');
       for (const ok of out.Successful ?? []) byId.get(ok.Id!)?.resolve();
       failed = (out.Failed ?? []).map((f) => [byId.get(f.Id!)!, `${f.Code}: ${f.Message ?? ''}`]);
     } catch (err) {
+      this.options.faults?.failed('DeleteMessageBatch', err);
       failed = batch.map((p) => [p, `DeleteMessageBatch failed: ${(err as Error).message}`]);
     }
     for (const [p, reason] of failed) {
@@ -100,7 +114,7 @@ export class Acknowledger {
 }
 
 /** Sets the visibility timeout of messages (≤ 10 per call); returns the ids SQS refused. */
-export async function changeVisibility(client: SQSClient, queueUrl: string, messages: Message[], seconds: number): Promise<string[]> {
+export async function changeVisibility(client: SQSClient, queueUrl: string, messages: Message[], seconds: number, faults?: CallReport): Promise<string[]> {
   const refused: string[] = [];
   for (const batch of chunks(messages, SQS_BATCH)) {
     try {
@@ -110,8 +124,10 @@ export async function changeVisibility(client: SQSClient, queueUrl: string, mess
           Entries: batch.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: seconds })),
         }),
       );
+      faults?.succeeded('ChangeMessageVisibilityBatch');
       for (const f of out.Failed ?? []) refused.push(batch[Number(f.Id)]?.MessageId ?? f.Id!);
-    } catch {
+    } catch (err) {
+      faults?.failed('ChangeMessageVisibilityBatch', err);
       refused.push(...batch.map((m) => m.MessageId ?? ''));
     }
   }

@@ -1,5 +1,5 @@
 /** A readable summary of the Caliper records read back from the stream, per Canvas event type. */
-export function summarise(records: string[], dlqDepth: number, outputFile: string): string {
+export function summarise(records: string[], dlqDepth: number, outputFile: string, skipped = 0): string {
   const rows = new Map<string, { type: string; action: string; object: string; count: number }>();
   for (const r of records) {
     const e = JSON.parse(r).data[0];
@@ -14,6 +14,7 @@ export function summarise(records: string[], dlqDepth: number, outputFile: strin
     `Read back ${records.length} Caliper envelopes from the stream:`,
     '  count  type             action       object',
     ...lines,
+    ...(skipped ? [`Skipped (EVENT_TYPES, EXCLUDE_EVENT_TYPES, UNKNOWN_EVENTS): ${skipped} message(s).`] : []),
     `Dead-letter queue: ${dlqDepth} message(s).`,
     `Full Caliper output (one envelope per line): ${outputFile}`,
     '',

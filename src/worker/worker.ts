@@ -1,15 +1,18 @@
 // The worker: SQS → decode → map → validate → batch → PutRecords → acknowledge, with no loss.
 // Each message is handled on its own (no head-of-line blocking); a message is deleted only after
 // Kinesis accepted its record; a message that can never be mapped goes to the DLQ; a message whose
-// record could not be put within the retry budget stays in SQS and comes back later.
+// record could not be put within the retry budget stays in SQS and comes back later; a message whose
+// event type is filtered out (EVENT_TYPES, EXCLUDE_EVENT_TYPES, UNKNOWN_EVENTS=skip) is deleted unpublished.
 import { ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { Logger } from 'pino';
 import type { Envelope } from '../caliper/model.js';
 import type { Config } from '../config.js';
 import { MappingError } from '../errors.js';
+import { eventFilter, type EventFilter } from '../filter.js';
 import { backoffMs, sleep } from './backoff.js';
-import { recordFor } from './decode.js';
+import { readMessage, type Incoming } from './decode.js';
+import { Faults } from './faults.js';
 import { KinesisPublisher } from './kinesis.js';
 import { Acknowledger, changeVisibility, sendToDlq } from './sqs.js';
 
@@ -21,6 +24,8 @@ export interface Counters {
   retries: number;
   /** Messages left in SQS to come back (publish budget exhausted, or poison with no DLQ). */
   released: number;
+  /** Messages deleted unpublished: their event type is filtered out. */
+  skipped: number;
 }
 
 interface InFlight {
@@ -43,7 +48,9 @@ export function partitionKey(envelope: Envelope, mode: Config['PARTITION_KEY']):
 }
 
 export class Worker {
-  readonly counters: Counters = { received: 0, published: 0, acknowledged: 0, sentToDlq: 0, retries: 0, released: 0 };
+  readonly counters: Counters = { received: 0, published: 0, acknowledged: 0, sentToDlq: 0, retries: 0, released: 0, skipped: 0 };
+  /** Failed AWS calls: counted by kind, logged concisely, and what /healthz reports. */
+  readonly faults: Faults;
   /** Newest event lag (now − eventTime) in ms, for the stats line. */
   lagMs = 0;
   /** When a poller last completed a receive (or started): what /healthz checks. */
@@ -51,7 +58,9 @@ export class Worker {
 
   private readonly inFlight = new Map<Promise<void>, InFlight>();
   private readonly capacityWaiters: (() => void)[] = [];
-  private readonly abort = new AbortController();
+  /** One per poller, so that a signal carries at most the listeners of one receive or one back-off. */
+  private aborts: AbortController[] = [];
+  private readonly filter: EventFilter;
   private readonly publisher: KinesisPublisher;
   private readonly acker: Acknowledger;
   private stopping = false;
@@ -60,14 +69,21 @@ export class Worker {
 
   constructor(private readonly deps: WorkerDeps) {
     const c = deps.config;
+    this.faults = new Faults(deps.logger);
+    this.filter = eventFilter({ only: c.EVENT_TYPES, exclude: c.EXCLUDE_EVENT_TYPES, unknown: c.UNKNOWN_EVENTS === 'skip' ? 'skip' : 'report' });
     this.publisher = new KinesisPublisher(deps.kinesis, {
       stream: c.KINESIS_STREAM_ARN ? { StreamARN: c.KINESIS_STREAM_ARN } : { StreamName: c.KINESIS_STREAM_NAME },
       maxRecords: c.BATCH_MAX_RECORDS,
       maxBytes: c.BATCH_MAX_BYTES,
       lingerMs: c.BATCH_LINGER_MS,
       onRetry: () => this.counters.retries++,
+      faults: this.faults,
     });
-    this.acker = new Acknowledger(deps.sqs, c.SQS_QUEUE_URL);
+    this.acker = new Acknowledger(deps.sqs, c.SQS_QUEUE_URL, { faults: this.faults });
+  }
+
+  get config(): Config {
+    return this.deps.config;
   }
 
   get inFlightCount(): number {
@@ -76,7 +92,8 @@ export class Worker {
 
   start(): void {
     const c = this.deps.config;
-    this.pollers = Array.from({ length: c.POLLERS }, () => this.poll());
+    this.aborts = Array.from({ length: c.POLLERS }, () => new AbortController());
+    this.pollers = this.aborts.map((abort) => this.poll(abort.signal));
     // Extend the visibility of messages still in flight before it runs out.
     this.heartbeat = setInterval(() => void this.extendVisibility(), c.HEARTBEAT_INTERVAL_S * 1000);
     this.heartbeat.unref();
@@ -88,7 +105,7 @@ export class Worker {
    */
   async stop(): Promise<{ unfinished: number }> {
     this.stopping = true;
-    this.abort.abort();
+    for (const abort of this.aborts) abort.abort();
     for (const wake of this.capacityWaiters.splice(0)) wake();
     clearInterval(this.heartbeat);
     const timeout = new AbortController();
@@ -97,11 +114,11 @@ export class Worker {
     await Promise.race([finished, deadline]);
     timeout.abort();
     const left = [...this.inFlight.values()].map((f) => f.message);
-    if (left.length) await changeVisibility(this.deps.sqs, this.deps.config.SQS_QUEUE_URL, left, 0);
+    if (left.length) await changeVisibility(this.deps.sqs, this.deps.config.SQS_QUEUE_URL, left, 0, this.faults);
     return { unfinished: left.length };
   }
 
-  private async poll(): Promise<void> {
+  private async poll(signal: AbortSignal): Promise<void> {
     const c = this.deps.config;
     let failures = 0;
     while (!this.stopping) {
@@ -118,14 +135,15 @@ export class Worker {
             MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
             MessageAttributeNames: ['All'],
           }),
-          { abortSignal: this.abort.signal },
+          { abortSignal: signal },
         );
         messages = out.Messages ?? [];
         failures = 0;
+        this.faults.succeeded('ReceiveMessage');
       } catch (err) {
         if (this.stopping) break;
-        this.deps.logger.warn({ err }, 'ReceiveMessage failed; retrying');
-        await sleep(backoffMs(++failures, 200, 10_000), this.abort.signal);
+        this.faults.failed('ReceiveMessage', err);
+        await sleep(backoffMs(++failures, 200, 10_000), signal);
         continue;
       } finally {
         this.lastPollAt = Date.now();
@@ -148,13 +166,14 @@ export class Worker {
   /** The data path of one message, in order. */
   private async handle(message: Message): Promise<void> {
     const deadline = Date.now() + this.deps.config.RETRY_BUDGET_MS;
-    let envelope: Envelope;
-    let record: Buffer;
+    let incoming: Incoming;
     try {
-      ({ envelope, record } = recordFor(message.Body ?? '', { eventId: this.deps.config.EVENT_ID }));
+      incoming = readMessage(message, this.filter, { eventId: this.deps.config.EVENT_ID });
     } catch (err) {
       return this.poison(message, err);
     }
+    if ('skipped' in incoming) return this.skip(message, incoming.skipped);
+    const { envelope, record } = incoming;
     try {
       await this.publisher.put(record, partitionKey(envelope, this.deps.config.PARTITION_KEY), deadline);
     } catch (err) {
@@ -163,7 +182,25 @@ export class Worker {
     }
     this.counters.published++;
     this.lagMs = Date.now() - Date.parse(envelope.data[0].eventTime);
-    await this.acker.delete(message);
+    await this.acknowledge(message);
+  }
+
+  /** A message whose event type is filtered out: deleted, never published, never parked. */
+  private async skip(message: Message, eventName: string): Promise<void> {
+    this.deps.logger.debug({ messageId: message.MessageId, event_name: eventName }, 'skipped: event type filtered out');
+    this.counters.skipped++;
+    await this.acknowledge(message);
+  }
+
+  /** Deletes a message; one that cannot be deleted comes back later, and its event id makes the duplicate harmless. */
+  private async acknowledge(message: Message): Promise<void> {
+    try {
+      await this.acker.delete(message);
+    } catch (err) {
+      // Failed calls are logged by `faults`; an entry SQS refused is worth a line of its own.
+      if (!this.faults.isFailing('DeleteMessageBatch')) this.deps.logger.warn({ messageId: message.MessageId, error: (err as Error).message }, 'not deleted; it comes back');
+      return;
+    }
     this.counters.acknowledged++;
   }
 
@@ -175,20 +212,20 @@ export class Worker {
     if (!dlq) return this.release(message);
     try {
       await sendToDlq(this.deps.sqs, dlq, message, { code: e.code, message: e.message, eventName: e.eventName });
+      this.faults.succeeded('SendMessage');
     } catch (sendErr) {
-      this.deps.logger.error({ err: sendErr, messageId: message.MessageId }, 'could not send to the DLQ; left in SQS');
+      this.faults.failed('SendMessage', sendErr);
       return this.release(message);
     }
     this.counters.sentToDlq++;
-    await this.acker.delete(message);
-    this.counters.acknowledged++;
+    await this.acknowledge(message);
   }
 
   /** Leaves a message in SQS, visible again after a back-off that grows with its receive count. */
   private async release(message: Message): Promise<void> {
     this.counters.released++;
     const receives = Number(message.Attributes?.ApproximateReceiveCount ?? 1);
-    await changeVisibility(this.deps.sqs, this.deps.config.SQS_QUEUE_URL, [message], Math.min(900, 10 * 2 ** Math.min(receives, 7)));
+    await changeVisibility(this.deps.sqs, this.deps.config.SQS_QUEUE_URL, [message], Math.min(900, 10 * 2 ** Math.min(receives, 7)), this.faults);
   }
 
   private async extendVisibility(): Promise<void> {
@@ -196,7 +233,7 @@ export class Worker {
     const now = Date.now();
     const due = [...this.inFlight.values()].filter((f) => f.visibleUntil - now < c.VISIBILITY_TIMEOUT_S * 1000 * 0.6);
     if (!due.length) return;
-    const refused = new Set(await changeVisibility(this.deps.sqs, c.SQS_QUEUE_URL, due.map((f) => f.message), c.VISIBILITY_TIMEOUT_S));
+    const refused = new Set(await changeVisibility(this.deps.sqs, c.SQS_QUEUE_URL, due.map((f) => f.message), c.VISIBILITY_TIMEOUT_S, this.faults));
     for (const f of due) if (!refused.has(f.message.MessageId ?? '')) f.visibleUntil = now + c.VISIBILITY_TIMEOUT_S * 1000;
   }
 
