@@ -1,8 +1,9 @@
 // canvas-caliper: the command line. `map` runs the mappers on files or stdin; `events` lists them.
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { mapInput, type EventIdMode, type MapOptions } from './engine.js';
+import { eventNameOf, mapInput, unwrapSns, type EventIdMode, type MapOptions } from './engine.js';
 import { MappingError, UsageError } from './errors.js';
+import { eventFilter, eventNameList, unknownEventNames } from './filter.js';
 import { readItems } from './input.js';
 import { processIo, readFile, type Io } from './io.js';
 import { INSTRUCTURE_EVENT_NAMES, MAPPERS } from '../mappers/index.js';
@@ -41,12 +42,14 @@ Run 'canvas-caliper <command> --help' for a command's options.
 const MAP_HELP = `Usage: canvas-caliper map [options] [FILE...]
 
 Reads raw Canvas live events from each FILE, or from stdin when there is no FILE or FILE is '-'.
-An input is a JSON object, a JSON array of objects, or NDJSON (one object per line).
-Writes one Caliper 1.1 envelope per event to stdout, one per line (NDJSON), in input order.
+An input is NDJSON (one event per line, streamed: each line stands alone), a JSON object, a JSON
+array of objects, or JSON objects one after another. An SNS notification is unwrapped; a Caliper
+envelope is validated and passed through. Writes one Caliper 1.1 envelope per event to stdout, one
+per line (NDJSON), in input order.
 
-An event that cannot be mapped (invalid JSON, unknown event_name, invalid fields) writes nothing to
-stdout; a JSON line on stderr names it (input, position, line, event_name, error_code, error), the
-other events still map, and the exit code is 1.
+An event that cannot be mapped (invalid JSON, unknown event_name, invalid fields, a value it cannot
+keep exactly) writes nothing to stdout; a JSON line on stderr names it (input, position, line,
+event_name, error_code, error), the other events still map, and the exit code is 1.
 
 Options:
   --pretty                      indent each envelope (output is then no longer one line per envelope)
@@ -56,6 +59,10 @@ Options:
                                 random: a fresh v4 UUID per event
   --send-time ISO               use this envelope sendTime (any ISO 8601 time; written in UTC with ms)
                                 instead of the current time, for reproducible output
+  --only NAME[,NAME...]         map only these event types (repeatable); the others are skipped
+  --exclude NAME[,NAME...]      skip these event types (repeatable; wins over --only)
+  --unknown error|skip          an event_name no mapper handles: error (default: reported on stderr,
+                                exit 1) or skip
   -h, --help                    show this help
 
 Exit codes: 0 every event mapped, 1 some events could not be mapped, 2 usage error.
@@ -192,6 +199,9 @@ async function mapCommand(argv: string[], io: Io): Promise<number> {
       pretty: { type: 'boolean' },
       'event-id': { type: 'string', default: 'deterministic' },
       'send-time': { type: 'string' },
+      only: { type: 'string', multiple: true },
+      exclude: { type: 'string', multiple: true },
+      unknown: { type: 'string', default: 'error' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -199,6 +209,14 @@ async function mapCommand(argv: string[], io: Io): Promise<number> {
     io.stdout(MAP_HELP);
     return 0;
   }
+  const only = values.only && values.only.flatMap(eventNameList);
+  const exclude = values.exclude?.flatMap(eventNameList);
+  for (const [flag, names] of [['--only', only], ['--exclude', exclude]] as const) {
+    const unknownNames = unknownEventNames(names ?? []);
+    if (unknownNames.length) throw new UsageError(`${flag}: not an event type we map: ${unknownNames.join(', ')} (run 'canvas-caliper events')`);
+  }
+  if (values.unknown !== 'error' && values.unknown !== 'skip') throw new UsageError(`--unknown must be error or skip, not '${values.unknown}'`);
+  const filter = eventFilter({ only, exclude, unknown: values.unknown === 'skip' ? 'skip' : 'report' });
   const eventId = values['event-id'];
   if (eventId !== 'deterministic' && eventId !== 'random') throw new UsageError(`--event-id must be deterministic or random, not '${eventId}'`);
   const options: MapOptions = { eventId: eventId as EventIdMode };
@@ -217,7 +235,10 @@ async function mapCommand(argv: string[], io: Io): Promise<number> {
       for await (const item of readItems(source === '-' ? io.stdin() : readFile(source))) {
         try {
           if (item.error) throw item.error;
-          const { envelope } = mapInput(item.value, options);
+          const value = unwrapSns(item.value);
+          const eventName = eventNameOf(value);
+          if (eventName !== undefined && filter(eventName) === 'skip') continue;
+          const { envelope } = mapInput(value, options);
           await io.stdout(`${values.pretty ? JSON.stringify(envelope, null, 2) : JSON.stringify(envelope)}\n`);
         } catch (err) {
           failed++;

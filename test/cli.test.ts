@@ -260,3 +260,33 @@ describe('canvas-caliper map through real pipes', () => {
     expect(code).toBe(0);
   });
 });
+
+describe('canvas-caliper map: which event types flow', () => {
+  const lines = [page('1'), userEvent('module_created', { module_id: '5', name: 'Week 1' }), userEvent('course_archived', {})].map((e) => JSON.stringify(e)).join('\n');
+  const names = (r: Awaited<ReturnType<typeof run>>) => r.lines.map((l) => l.data[0].object.id);
+
+  it('--only maps only the named types; --exclude skips the named ones; skipped events are no error', async () => {
+    const only = await run(['map', '--only', 'module_created'], lines);
+    expect(names(only)).toEqual(['urn:instructure:canvas:context_module:5']);
+    expect(only.code).toBe(0);
+    const exclude = await run(['map', '--exclude', 'wiki_page_created,module_created'], lines);
+    expect(names(exclude)).toEqual([]);
+    expect(exclude.errors.map((e) => e.error_code)).toEqual(['UNKNOWN_EVENT']);
+  });
+
+  it('--unknown skip leaves out an event_name no mapper handles; the default reports it', async () => {
+    const skip = await run(['map', '--unknown', 'skip'], lines);
+    expect(skip.code).toBe(0);
+    expect(skip.stderr).toBe('');
+    expect(names(skip)).toHaveLength(2);
+    const report = await run(['map'], lines);
+    expect(report.code).toBe(1);
+    expect(report.errors).toEqual([expect.objectContaining({ line: 3, event_name: 'course_archived', error_code: 'UNKNOWN_EVENT' })]);
+  });
+
+  it('an event type we do not map in --only or --exclude is a usage error', async () => {
+    const r = await run(['map', '--only', 'wiki_page_created,no_such_type'], lines);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--only: not an event type we map: no_such_type (run 'canvas-caliper events')");
+  });
+});
