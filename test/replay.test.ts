@@ -7,7 +7,7 @@ import { main, type Io } from '../src/cli.js';
 import { loadConfig } from '../src/config.js';
 import { deterministicEventId } from '../src/engine.js';
 import { MappingError } from '../src/errors.js';
-import { distinctEvents } from '../src/samples.js';
+import { distinctEvents, loadSamples } from '../src/samples.js';
 import { recordFor } from '../src/worker/decode.js';
 import { createQueues, createStream, LOCAL_REGION, queueDepth, startLocalServices, type LocalServices } from '../src/worker/local.js';
 import { changeVisibility, sendToDlq } from '../src/worker/sqs.js';
@@ -53,6 +53,9 @@ function reasonFor(body: string): MappingError {
 
 const POISON = ['{"metadata": {', '[1,2]', JSON.stringify({ metadata: { event_name: 'no_such_event', event_time: '2019-11-01T00:00:00Z' }, body: {} })];
 
+/** One sample of each event type, so that the incident's 10 valid events have 10 different event_names. */
+const ONE_PER_TYPE = [...new Map(loadSamples().map((raw) => [raw.metadata.event_name, raw])).values()];
+
 /**
  * A DLQ as an incident leaves it, next to its source queue and a stream:
  * - 6 valid events moved there by the redrive policy (no error attributes; Canvas's own event_name and event_time attributes),
@@ -62,7 +65,7 @@ const POISON = ['{"metadata": {', '[1,2]', JSON.stringify({ metadata: { event_na
 async function incident(name: string) {
   const { queueUrl, dlqUrl } = await createQueues(services.sqs, name);
   await createStream(services.kinesis, name);
-  const raws = distinctEvents(10, name, undefined, 40);
+  const raws = distinctEvents(10, name, ONE_PER_TYPE);
   const valid = raws.map((r) => JSON.stringify(r));
   for (const [i, body] of valid.entries()) {
     const raw = raws[i]!;
