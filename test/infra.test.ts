@@ -1,7 +1,13 @@
 // The CDK app's CloudFormation (aws-cdk-lib assertions): what is created or imported, the task role's
-// exact permissions, redrive and retention, scaling on backlog per task, alarms, and the context parser.
-import { App } from 'aws-cdk-lib';
+// exact permissions, redrive and retention, scaling on backlog per task, alarms, the context parser, and
+// cdk-nag's AwsSolutions checks (every stack synthesised here is synthesised under them).
+import fs from 'node:fs';
+import path from 'node:path';
+import { App, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { CanvasCaliperStack, INSTRUCTURE_ACCOUNT_ID, type CanvasCaliperProps } from '../infra/stack.js';
 
@@ -20,9 +26,11 @@ const IMPORTED: CanvasCaliperProps = {
   availabilityZones: ['us-east-1a', 'us-east-1b'],
 };
 
+/** Synthesises the stack under cdk-nag's AwsSolutions checks, as infra/app.ts does: an unacknowledged finding throws. */
 function synth(props: CanvasCaliperProps = {}) {
   const app = new App();
   const stack = new CanvasCaliperStack(app, 'Test', { env: { account: ACCOUNT, region: 'us-east-1' }, ...props });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { stack, template: Template.fromStack(stack) };
 }
 
@@ -44,13 +52,15 @@ describe('default (create queue, DLQ, stream, cluster)', () => {
       'AWS::ECS::Cluster': 1,
       'AWS::ECS::Service': 1,
       'AWS::ECS::TaskDefinition': 1,
-      'AWS::Logs::LogGroup': 1,
+      'AWS::Logs::LogGroup': 2, // the worker's, the VPC flow log's
+      'AWS::EC2::FlowLog': 1,
       'AWS::ApplicationAutoScaling::ScalableTarget': 1,
       'AWS::ApplicationAutoScaling::ScalingPolicy': 1,
       'AWS::CloudWatch::Alarm': 3,
       'AWS::CloudWatch::Dashboard': 1,
       'AWS::SNS::Topic': 1,
-      'AWS::IAM::Role': 2, // task role, execution role
+      'AWS::SNS::TopicPolicy': 1,
+      'AWS::IAM::Role': 3, // task role, execution role, flow log delivery
       'AWS::KMS::Key': 0,
       'AWS::Lambda::Function': 0,
     };
@@ -145,6 +155,36 @@ describe('default (create queue, DLQ, stream, cluster)', () => {
     });
   });
 
+  it('logs all the VPC\'s traffic to a log group with retention', () => {
+    const flowLogs = template.findResources('AWS::EC2::FlowLog');
+    const [flowLog] = Object.values(flowLogs);
+    expect(flowLog!.Properties).toMatchObject({ ResourceType: 'VPC', ResourceId: { Ref: stack.getLogicalId(stack.node.findChild('Vpc').node.defaultChild as never) }, TrafficType: 'ALL', LogDestinationType: 'cloud-watch-logs' });
+    const groupId = (flowLog!.Properties.LogGroupName as { Ref: string }).Ref;
+    expect(template.toJSON().Resources[groupId]).toMatchObject({ Type: 'AWS::Logs::LogGroup', Properties: { RetentionInDays: 30 } });
+  });
+
+  it('the alarm topic refuses publishing without TLS, and lets CloudWatch publish for these three alarms only', () => {
+    const topicId = stack.getLogicalId(stack.node.findChild('AlarmTopic').node.defaultChild as never);
+    const alarmArn = (id: string) => ({ 'Fn::GetAtt': [stack.getLogicalId(stack.node.findChild(id).node.defaultChild as never), 'Arn'] });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: topicId }],
+      PolicyDocument: {
+        Statement: [
+          { Sid: 'AllowPublishThroughSSLOnly', Effect: 'Deny', Principal: '*', Action: 'sns:Publish', Resource: { Ref: topicId }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } },
+          {
+            Sid: 'AlarmsPublish',
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: 'sns:Publish',
+            Resource: { Ref: topicId },
+            Condition: { ArnEquals: { 'aws:SourceArn': [alarmArn('DlqNotEmpty'), alarmArn('OldestMessageAge'), alarmArn('NotPublishing')] }, StringEquals: { 'aws:SourceAccount': ACCOUNT } },
+          },
+        ],
+        Version: '2012-10-17',
+      },
+    });
+  });
+
   it('puts backlog, age, published/s, DLQ depth, retries and lag on the dashboard', () => {
     const body = JSON.stringify(Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0]!.Properties.DashboardBody);
     for (const title of ['Backlog', 'Age of oldest message', 'Published / s', 'DLQ depth', 'Kinesis retries', 'Lag']) expect(body).toContain(title);
@@ -159,6 +199,8 @@ describe('importing what exists (the usual case: Canvas already delivers to a qu
     template.resourceCountIs('AWS::Kinesis::Stream', 0);
     template.resourceCountIs('AWS::ECS::Cluster', 0);
     template.resourceCountIs('AWS::EC2::VPC', 0);
+    template.resourceCountIs('AWS::EC2::FlowLog', 0); // the VPC is the operator's
+    template.resourceCountIs('AWS::Logs::LogGroup', 1);
     template.resourceCountIs('AWS::ECS::Service', 1);
     template.hasResourceProperties('AWS::ECS::TaskDefinition', {
       ContainerDefinitions: [Match.objectLike({ Environment: Match.arrayWith([{ Name: 'SQS_QUEUE_URL', Value: Match.anyValue() }, { Name: 'DLQ_URL', Value: Match.anyValue() }, { Name: 'KINESIS_STREAM_ARN', Value: STREAM_ARN }]) })],
@@ -232,6 +274,68 @@ describe('options', () => {
   });
 });
 
+/** What cdk-nag's AwsSolutions checks leave on a synthesised stack: the findings nobody acknowledged (from the
+ * validation report), and the acknowledgements in the stack, each with the construct it is on and its reason. */
+function nag(props: CanvasCaliperProps, change?: (stack: CanvasCaliperStack) => void) {
+  const app = new App();
+  const stack = new CanvasCaliperStack(app, 'Test', { env: { account: ACCOUNT, region: 'us-east-1' }, ...props });
+  change?.(stack);
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  let error: Error | undefined;
+  try {
+    app.synth();
+  } catch (e) {
+    error = e as Error;
+  }
+  type Report = { pluginReports: { pluginName: string; violations: { ruleName: string; violatingConstructs: { constructPath: string }[] }[] }[] };
+  const report = JSON.parse(fs.readFileSync(path.join(app.outdir, 'validation-report.json'), 'utf8')) as Report;
+  fs.rmSync(app.outdir, { recursive: true, force: true });
+  const findings = report.pluginReports
+    .filter((r) => r.pluginName === 'AwsSolutions')
+    .flatMap((r) => r.violations.flatMap((v) => v.violatingConstructs.map((c) => `${v.ruleName} ${c.constructPath}`)));
+  const acknowledged = stack.node.findAll().flatMap((c) =>
+    c.node.metadata
+      .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((m) => Object.entries(m.data as Record<string, string>))
+      .map(([id, reason]) => ({ rule: id.replace(/^(annotation|AwsSolutions)::/i, ''), at: c.node.path, reason }))
+      .filter((a) => a.rule.startsWith('AwsSolutions-')),
+  );
+  return { error, findings, acknowledged };
+}
+
+describe('cdk-nag AwsSolutions: no unacknowledged finding, and each acknowledgement on its one resource with a reason', () => {
+  const ECS2 = 'AwsSolutions-ECS2 Test/Task/Resource';
+  const IAM5 = 'AwsSolutions-IAM5[Resource::*] Test/Task/ExecutionRole/DefaultPolicy/Resource';
+  const SQS3 = 'AwsSolutions-SQS3 Test/Dlq/Resource';
+  const variants: [string, CanvasCaliperProps, string[]][] = [
+    ['default: creates queue, DLQ, stream, VPC and cluster', {}, [ECS2, IAM5]],
+    ['imports queue, DLQ, stream and cluster', IMPORTED, [ECS2, IAM5]],
+    ['imports them with customer keys', { ...IMPORTED, sourceQueueKeyArn: KEY_ARN, dlqKeyArn: KEY_ARN, streamKeyArn: KEY_ARN }, [ECS2, IAM5]],
+    ['imports the queue and creates its DLQ', { ...IMPORTED, dlqArn: undefined }, [SQS3, ECS2, IAM5]],
+    ['creates KMS-encrypted queues with Canvas\'s queue policy, a provisioned stream, an alarm subscription', { queueEncryption: 'kms', allowCanvasToSend: true, shardCount: 4, alarmEmail: 'data-oncall@example.edu' }, [ECS2, IAM5]],
+  ];
+  for (const [name, props, expected] of variants) {
+    it(name, () => {
+      const { error, findings, acknowledged } = nag(props);
+      expect(findings).toEqual([]);
+      expect(error).toBeUndefined();
+      expect(acknowledged.map((a) => `${a.rule} ${a.at}`)).toEqual(expected);
+      for (const a of acknowledged) expect(a.reason.length, `${a.rule}: a reason a reviewer can check`).toBeGreaterThan(80);
+    });
+  }
+
+  it('fails synthesis on a finding nobody acknowledged', () => {
+    const { error, findings } = nag({}, (stack) => new Topic(stack, 'Unchecked'));
+    expect(findings).toEqual(['AwsSolutions-SNS3 Test/Unchecked/Resource']);
+    expect(error?.message).toMatch(/AwsSolutions-SNS3/);
+  });
+
+  it('acknowledges only the one wildcard of the execution role: another one is still a finding', () => {
+    const { findings } = nag({}, (stack) => stack.service.taskDefinition.addToExecutionRolePolicy(new PolicyStatement({ actions: ['ecr:*'], resources: ['*'] })));
+    expect(findings).toEqual(['AwsSolutions-IAM5[Action::ecr:*] Test/Task/ExecutionRole/DefaultPolicy/Resource']);
+  });
+});
+
 describe('context', () => {
   it('parses numbers, lists and booleans, and refuses bad values', async () => {
     const { propsFromContext } = await import('../infra/context.js');
@@ -243,19 +347,19 @@ describe('context', () => {
 });
 
 describe('npm run synth', () => {
-  it('writes the default template (queue, DLQ, stream) under infra/cdk.out/ with no AWS account', async () => {
+  it('writes the default template (queue, DLQ, stream) under infra/cdk.out/ with no AWS account, passing cdk-nag', async () => {
     const { execFileSync } = await import('node:child_process');
-    const fs = await import('node:fs');
-    const path = await import('node:path');
     const root = path.join(import.meta.dirname, '..');
     const out = path.join(root, 'infra', 'cdk.out', 'CanvasCaliper.template.json');
     fs.rmSync(out, { force: true });
     const env = { ...process.env };
     for (const k of Object.keys(env)) if (k.startsWith('AWS_') || k.startsWith('CDK_')) delete env[k];
-    execFileSync('npm', ['run', '-s', 'synth'], { cwd: root, env, stdio: 'ignore' });
+    execFileSync('npm', ['run', '-s', 'synth'], { cwd: root, env, stdio: 'ignore' }); // throws if cdk-nag fails the synthesis
+    const report = JSON.parse(fs.readFileSync(path.join(root, 'infra', 'cdk.out', 'validation-report.json'), 'utf8')) as { pluginReports: { pluginName: string; violations: unknown[] }[] };
+    expect(report.pluginReports.filter((r) => r.pluginName === 'AwsSolutions').flatMap((r) => r.violations)).toEqual([]);
     const template = Template.fromJSON(JSON.parse(fs.readFileSync(out, 'utf8')));
     template.resourceCountIs('AWS::SQS::Queue', 2);
     template.resourceCountIs('AWS::Kinesis::Stream', 1);
     template.resourceCountIs('AWS::ECS::Service', 1);
-  }, 60_000);
+  }, 120_000); // compiles infra/ with tsc first
 });
