@@ -134,3 +134,14 @@ describe('worker on local SQS and Kinesis', () => {
     }
   }, 180_000);
 });
+
+describe('npm start (run with no SQS_QUEUE_URL: embedded local services and the samples)', () => {
+  it('publishes every one of the 82 sample event types, and the DLQ stays empty', async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'warn' };
+    delete env.SQS_QUEUE_URL;
+    const cli = startCli(['run'], env);
+    expect(await exited(cli)).toBe(0);
+    expect(cli.out.stdout).toContain('Canvas event types published: 82 of the 82 enqueued.');
+    expect(cli.out.stdout).toContain('Dead-letter queue: 0 message(s).');
+  }, 60_000);
+});

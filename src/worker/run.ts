@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { ConfigError, loadConfig, type Config } from '../config.js';
+import { deterministicEventId } from '../engine.js';
 import { createClients } from './clients.js';
 import { LOCAL_REGION } from './local.js';
 import { startHealthServer, startStats } from './observe.js';
@@ -115,7 +116,8 @@ async function runEmbedded(io: RunIo): Promise<number> {
     const { queueUrl, dlqUrl } = await local.createQueues(services.sqs, 'canvas-live-events');
     await local.createStream(services.kinesis, 'canvas-caliper');
     const { loadSamples } = await import('../samples.js');
-    const bodies = loadSamples().map((raw) => JSON.stringify(raw));
+    const samples = loadSamples();
+    const bodies = samples.map((raw) => JSON.stringify(raw));
     await local.enqueue(services.sqs, queueUrl, bodies);
     io.stdout(`Enqueued ${bodies.length} sample events on ${queueUrl}\n`);
     const config = loadConfig(embeddedEnv(io.env, { SQS_QUEUE_URL: queueUrl, DLQ_URL: dlqUrl }));
@@ -129,7 +131,8 @@ async function runEmbedded(io: RunIo): Promise<number> {
     const records = await local.readStream(services.kinesis, 'canvas-caliper');
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'canvas-caliper-')), 'caliper.ndjson');
     fs.writeFileSync(out, records.map((r) => `${r}\n`).join(''));
-    io.stdout(summarise(records, await local.queueDepth(services.sqs, dlqUrl), out, worker.counters.skipped));
+    const sent = config.EVENT_ID === 'deterministic' ? new Map(samples.map((raw) => [deterministicEventId(raw), String(raw.metadata.event_name)])) : undefined;
+    io.stdout(summarise(records, await local.queueDepth(services.sqs, dlqUrl), out, worker.counters.skipped, sent));
     return 0;
   } finally {
     await services.stop();
