@@ -1,6 +1,8 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { validateEnvelope } from '../src/caliper/validate.js';
-import { mapEvent, mapJson } from '../src/engine.js';
+import { deterministicEventId, mapEvent, mapJson } from '../src/engine.js';
 import { MappingError } from '../src/errors.js';
 import { event, SEND_TIME, userEvent } from './helpers.js';
 
@@ -150,5 +152,17 @@ describe('Caliper validator', () => {
     expect(invalid((e) => (e.data[0].membership.roles = ['Teacher']))).toContain('data[0].membership.roles[0]: "Teacher" is not a Caliper role term');
     expect(invalid((e) => (e.extra = 1))).toContain('Unrecognized key');
     expect(invalid((e) => (e.dataVersion = 'http://purl.imsglobal.org/ctx/caliper/v1p2'))).toContain('dataVersion');
+  });
+});
+
+describe('deterministic ids are pinned', () => {
+  // Ids computed once (test/fixtures/event-ids.json) from every fixture's raw event: a change to the
+  // id's encoding, hashing or layout would re-key every event already published downstream.
+  const dir = path.join(import.meta.dirname, 'fixtures');
+  const pinned = JSON.parse(fs.readFileSync(path.join(dir, 'event-ids.json'), 'utf8')) as Record<string, string>;
+  it.each(Object.entries(pinned))('%s', (file, id) => {
+    const raw = JSON.parse(fs.readFileSync(path.join(dir, 'events', file), 'utf8')).raw;
+    expect(deterministicEventId(raw)).toBe(id);
+    expect(mapJson(JSON.stringify(raw), { sendTime: SEND_TIME }).data[0].id).toBe(id);
   });
 });
