@@ -1,7 +1,6 @@
 // The per-event path: raw input → checked raw event → mapper → Caliper envelope → checked envelope.
 // Every failure is a MappingError with a stable code and a message that names the event and field.
 import crypto from 'node:crypto';
-import { v4 as uuidv4 } from 'uuid';
 import { formatIssues, validateEnvelope } from './caliper/validate.js';
 import { CALIPER_CONTEXT, type Envelope } from './caliper/model.js';
 import { FieldError, MappingError } from './errors.js';
@@ -35,9 +34,16 @@ export function orderFree(value: unknown, depth = 0): unknown {
     for (const item of value) out.push(orderFree(item, depth + 1));
   } else {
     out.push(0);
-    for (const k of Object.keys(value).sort()) out.push(k, orderFree((value as Record<string, unknown>)[k], depth + 1));
+    for (const k of sortedKeys(value)) out.push(k, orderFree((value as Record<string, unknown>)[k], depth + 1));
   }
   return out;
+}
+
+/** An object's keys in sorted order; Canvas writes most objects' keys sorted already, which a check finds without sorting. */
+function sortedKeys(value: object): string[] {
+  const keys = Object.keys(value);
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1]! > keys[i]!) return keys.sort();
+  return keys;
 }
 
 /** An input nested deeper than MAX_DEPTH: refused before any other walk (mapping, pruning) can overflow the stack. */
@@ -67,8 +73,10 @@ function deepPath(value: unknown, path = ''): string | undefined {
  * share an id, however they were re-serialised.
  */
 export function deterministicEventId(raw: unknown): string {
-  const digest = sha256(JSON.stringify(orderFree(raw)));
-  return `urn:uuid:${uuidv4({ random: digest.subarray(0, 16) })}`;
+  const hex = sha256(JSON.stringify(orderFree(raw))).toString('hex', 0, 16);
+  // The v4 layout: version nibble 4 (hex digit 12), RFC 4122 variant 10xx (hex digit 16).
+  const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `urn:uuid:${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 // crypto.hash (Node ≥ 20.12) skips the Hash object; older Node 20 releases fall back to createHash.
@@ -77,7 +85,7 @@ const sha256: (text: string) => Buffer =
     ? (text) => (crypto as unknown as { hash: (alg: string, data: string, enc: 'buffer') => Buffer }).hash('sha256', text, 'buffer')
     : (text) => crypto.createHash('sha256').update(text).digest();
 
-export const randomEventId = (): string => `urn:uuid:${uuidv4()}`;
+export const randomEventId = (): string => `urn:uuid:${crypto.randomUUID()}`;
 
 /** The event_name of an input, if it has one, for error reports. */
 export function eventNameOf(input: unknown): string | undefined {
