@@ -1,6 +1,7 @@
 // Value normalisers shared by every builder: Canvas sends ids as strings or numbers, timestamps in
 // several shapes, and URLs that may carry credentials. Caliper wants one shape for each.
 import { FieldError } from '../src/errors.js';
+import { CANVAS_ID } from '../src/raw.js';
 
 export type RawId = string | number;
 
@@ -21,8 +22,6 @@ export function ltiIdString(value: unknown, field: string): string {
   throw new FieldError(field, `${describe(value)} is not an LTI id (letters, digits, '.', '_', '~', '-')`);
 }
 
-/** The id forms Canvas emits: a decimal id, or a global id written `<shard>~<local id>`. */
-const CANVAS_ID = /^(?:\d{1,20}|\d{1,10}~\d{1,20})$/;
 
 /**
  * A Canvas id as a string. Numbers past 2^53 have already lost digits in JSON.parse, so they are

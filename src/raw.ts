@@ -2,12 +2,18 @@
 // required here; each mapper adds the body fields it needs (see mappers/*.ts).
 import { z } from 'zod';
 
+/** The id forms Canvas emits: a decimal id, or a global id written `<shard>~<local id>`. */
+export const CANVAS_ID = /^(?:\d{1,20}|\d{1,10}~\d{1,20})$/;
+
 /** A Canvas id: Canvas sends strings, some producers send numbers. */
 export const Id = z.union(
   [
-    z.string().min(1, 'must not be empty'),
+    z.string().regex(CANVAS_ID, 'must be a Canvas id (decimal digits, or a global id such as 2107~565)'),
     // Ids past 2^53 have already lost digits in JSON.parse: refuse them rather than emit a wrong id.
-    z.number().refine(Number.isSafeInteger, 'numeric id must be an integer below 2^53 (larger ids lose digits in JSON: send them as strings)'),
+    z
+      .number()
+      .int('numeric id must be an integer below 2^53 (larger ids lose digits in JSON: send them as strings)')
+      .nonnegative('numeric id must not be negative'),
   ],
   { error: (issue) => (issue.input === undefined ? 'is required' : 'must be a Canvas id (a string or an integer)') },
 );
@@ -54,11 +60,9 @@ export const Metadata = z.object({
 });
 export type Metadata = z.infer<typeof Metadata>;
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-
 export const RawEnvelope = z.object({
   metadata: Metadata,
-  body: z.custom<Record<string, unknown>>(isObject, { error: 'must be an object' }),
+  body: z.looseObject({}, { error: 'must be an object' }),
 });
 
 export interface RawEvent<B = Record<string, unknown>> {

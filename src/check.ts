@@ -1,0 +1,107 @@
+// A fast yes/no check compiled from a zod schema, for the per-event path: zod stays the single source
+// of the rules and of the wording of errors, and is asked only when the fast check says no. The
+// compiled check is never more lenient than zod: what it does not understand it asks zod about, and
+// where it is stricter (e.g. non-finite numbers) zod has the last word on the slow path.
+import type { z } from 'zod';
+
+export type Check = (value: unknown) => boolean;
+
+interface Def {
+  type: string;
+  checks?: { _zod: { def: { check: string; format?: string; minimum?: number; maximum?: number; value?: number; inclusive?: boolean; pattern?: RegExp } } }[];
+  innerType?: z.ZodType;
+  element?: z.ZodType;
+  options?: z.ZodType[];
+  shape?: Record<string, z.ZodType>;
+  catchall?: z.ZodType;
+  entries?: Record<string, unknown>;
+  values?: unknown[];
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+const compiled = new WeakMap<z.ZodType, Check>();
+
+/** The fast check of a schema (compiled once per schema). */
+export function fastCheck(schema: z.ZodType): Check {
+  let check = compiled.get(schema);
+  if (!check) {
+    check = compile(schema);
+    compiled.set(schema, check);
+  }
+  return check;
+}
+
+function compile(schema: z.ZodType): Check {
+  const def = (schema as unknown as { _zod: { def: Def } })._zod.def;
+  const slow: Check = (v) => schema.safeParse(v).success;
+  const refinements = compileChecks(def);
+  if (refinements === undefined) return slow;
+  switch (def.type) {
+    case 'string':
+      return (v) => typeof v === 'string' && refinements(v);
+    case 'number':
+      return (v) => typeof v === 'number' && Number.isFinite(v) && refinements(v);
+    case 'boolean':
+      return (v) => typeof v === 'boolean';
+    case 'unknown':
+    case 'any':
+      return () => true;
+    case 'optional': {
+      const inner = compile(def.innerType!);
+      return (v) => v === undefined || inner(v);
+    }
+    case 'nullable': {
+      const inner = compile(def.innerType!);
+      return (v) => v === null || inner(v);
+    }
+    case 'union': {
+      const options = def.options!.map(compile);
+      return (v) => options.some((o) => o(v));
+    }
+    case 'enum': {
+      const entries = new Set(Object.values(def.entries!));
+      return (v) => entries.has(v);
+    }
+    case 'literal': {
+      const values = def.values!;
+      return (v) => values.includes(v);
+    }
+    case 'array': {
+      const element = compile(def.element!);
+      return (v) => Array.isArray(v) && v.every(element) && refinements(v);
+    }
+    case 'object': {
+      // z.object and z.looseObject accept unknown keys (the catchall is unknown); a strict object does not.
+      const catchall = def.catchall && (def.catchall as unknown as { _zod: { def: Def } })._zod.def.type;
+      if (catchall !== undefined && catchall !== 'unknown') return slow;
+      const fields = Object.entries(def.shape!).map(([key, s]) => [key, compile(s)] as const);
+      return (v) => {
+        if (!isPlainObject(v)) return false;
+        for (const [key, check] of fields) if (!check(v[key])) return false;
+        return true;
+      };
+    }
+    default:
+      return slow;
+  }
+}
+
+/** The schema's own checks (length, regex, integer, bounds) as one function; undefined when one of them is not understood. */
+function compileChecks(def: Def): ((v: any) => boolean) | undefined {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each part reads the value its check is for
+  const parts: ((v: any) => boolean)[] = [];
+  for (const c of def.checks ?? []) {
+    const d = c._zod.def;
+    if (d.check === 'min_length') parts.push((v: { length: number }) => v.length >= d.minimum!);
+    else if (d.check === 'max_length') parts.push((v: { length: number }) => v.length <= d.maximum!);
+    else if (d.check === 'string_format' && d.format === 'regex') {
+      const pattern = new RegExp(d.pattern!.source, d.pattern!.flags.replace('g', ''));
+      parts.push((v: string) => pattern.test(v));
+    } else if (d.check === 'number_format' && d.format === 'safeint') parts.push((v: number) => Number.isSafeInteger(v));
+    else if (d.check === 'greater_than') parts.push((v: number) => (d.inclusive ? v >= d.value! : v > d.value!));
+    else if (d.check === 'less_than') parts.push((v: number) => (d.inclusive ? v <= d.value! : v < d.value!));
+    else return undefined;
+  }
+  return (v) => parts.every((p) => p(v));
+}
