@@ -8,13 +8,15 @@ export type Check = (value: unknown) => boolean;
 
 interface Def {
   type: string;
-  checks?: { _zod: { def: { check: string; format?: string; minimum?: number; maximum?: number; value?: number; inclusive?: boolean; pattern?: RegExp } } }[];
+  checks?: { _zod: { def: { check: string; format?: string; minimum?: number; maximum?: number; length?: number; value?: number; inclusive?: boolean; pattern?: RegExp } } }[];
   innerType?: z.ZodType;
   element?: z.ZodType;
   options?: z.ZodType[];
   shape?: Record<string, z.ZodType>;
   catchall?: z.ZodType;
   entries?: Record<string, unknown>;
+  keyType?: z.ZodType;
+  valueType?: z.ZodType;
   values?: unknown[];
 }
 
@@ -72,15 +74,23 @@ function compile(schema: z.ZodType): Check {
       return (v) => Array.isArray(v) && v.every(element) && refinements(v);
     }
     case 'object': {
-      // z.object and z.looseObject accept unknown keys (the catchall is unknown); a strict object does not.
+      // z.object and z.looseObject accept unknown keys (the catchall is unknown); z.strictObject none (never).
       const catchall = def.catchall && (def.catchall as unknown as { _zod: { def: Def } })._zod.def.type;
-      if (catchall !== undefined && catchall !== 'unknown') return slow;
+      if (catchall !== undefined && catchall !== 'unknown' && catchall !== 'never') return slow;
       const fields = Object.entries(def.shape!).map(([key, s]) => [key, compile(s)] as const);
+      const known = catchall === 'never' ? new Set(Object.keys(def.shape!)) : undefined;
       return (v) => {
         if (!isPlainObject(v)) return false;
         for (const [key, check] of fields) if (!check(v[key])) return false;
+        if (known) for (const key in v) if (!known.has(key)) return false;
         return true;
       };
+    }
+    case 'record': {
+      const keyType = (def.keyType as unknown as { _zod: { def: Def } })._zod.def;
+      if (keyType.type !== 'string' || keyType.checks?.length) return slow;
+      const value = compile(def.valueType!);
+      return (v) => isPlainObject(v) && Object.values(v).every(value);
     }
     default:
       return slow;
@@ -95,6 +105,7 @@ function compileChecks(def: Def): ((v: any) => boolean) | undefined {
     const d = c._zod.def;
     if (d.check === 'min_length') parts.push((v: { length: number }) => v.length >= d.minimum!);
     else if (d.check === 'max_length') parts.push((v: { length: number }) => v.length <= d.maximum!);
+    else if (d.check === 'length_equals') parts.push((v: { length: number }) => v.length === d.length!);
     else if (d.check === 'string_format' && d.format === 'regex') {
       const pattern = new RegExp(d.pattern!.source, d.pattern!.flags.replace('g', ''));
       parts.push((v: string) => pattern.test(v));

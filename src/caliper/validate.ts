@@ -2,6 +2,10 @@
 // express as a shape — the event type × action × entity type table, entity properties per type,
 // role terms, and no nulls anywhere.
 import { z } from 'zod';
+import { fastCheck } from '../check.js';
+import type { Format } from '../formats/index.js';
+import { lengthIssues } from './strict11.js';
+import { validateEnvelope12 } from './validate12.js';
 import {
   ACTIONS,
   allowedProperties,
@@ -61,8 +65,13 @@ const EVENT_ENTITY_PROPS: Record<string, string | undefined> = {
   federatedSession: 'LtiSession',
 };
 
-/** A problem found by the rule checks; `at` is the path as written in messages, e.g. `data[0].object.type`. */
+/**
+ * A problem found by the rule checks; `at` is the path as written in messages, e.g.
+ * `data[0].object.type`. On the fast path (only "is it valid?") `at` is '' and no path is built.
+ */
 type Issue = { at: string; message: string };
+const sub = (at: string, key: string) => (at ? `${at}.${key}` : '');
+const item = (at: string, i: number) => (at ? `${at}[${i}]` : '');
 
 function typeOf(ref: unknown): string | undefined {
   return ref !== null && typeof ref === 'object' ? String((ref as { type: unknown }).type) : undefined;
@@ -75,31 +84,45 @@ interface Mode {
 
 /** The event type × action × actor/object/generated/target/referrer table, with Instructure's departures when allowed. */
 function checkEventRules(event: z.infer<typeof EventShape>, at: string, issues: Issue[], mode: Mode): void {
-  const rule = SPEC_RULES[event.type];
   const type: EventType = event.type;
-  const d = mode.departures ? INSTRUCTURE_DEPARTURES : undefined;
-  const actions: readonly string[] = [...rule.actions, ...(d?.eventActions[type] ?? [])];
+  const { actions, roles } = eventRule(type, mode.departures);
   if (!actions.includes(event.action)) {
-    issues.push({ at: `${at}.action`, message: `${type} does not allow action "${event.action}" (allowed: ${actions.join(', ')})` });
+    issues.push({ at: sub(at, 'action'), message: `${type} does not allow action "${event.action}" (allowed: ${actions.join(', ')})` });
   }
-  const roles: [string, readonly string[] | undefined][] = [
-    ['actor', [...rule.actor, ...(d?.eventActors[type] ?? [])]],
-    ['object', [...rule.object, ...(d?.eventObjects[type] ?? [])]],
-    ['generated', rule.generated],
-    ['target', rule.target],
-    ['referrer', rule.referrer],
-  ];
   for (const [prop, allowed] of roles) {
     const t = typeOf((event as Record<string, unknown>)[prop]);
     if (t === undefined || allowed === undefined) continue;
     if (!allowed.some((a) => isA(t, a))) {
       issues.push({
-        at: `${at}.${prop}`,
+        at: sub(at, prop),
         message: allowed.length ? `${type} does not allow ${prop} of type "${t}" (allowed: ${allowed.join(', ')})` : `${type} has no ${prop}`,
       });
     }
   }
 }
+
+/** An event type's allowed actions and entity types per role, with or without Instructure's departures (built once). */
+function eventRule(type: EventType, departures: boolean) {
+  const key = `${type} ${departures}`;
+  let rule = EVENT_RULES.get(key);
+  if (!rule) {
+    const spec = SPEC_RULES[type];
+    const d = departures ? INSTRUCTURE_DEPARTURES : undefined;
+    rule = {
+      actions: [...spec.actions, ...(d?.eventActions[type] ?? [])] as readonly string[],
+      roles: [
+        ['actor', [...spec.actor, ...(d?.eventActors[type] ?? [])]],
+        ['object', [...spec.object, ...(d?.eventObjects[type] ?? [])]],
+        ['generated', spec.generated],
+        ['target', spec.target],
+        ['referrer', spec.referrer],
+      ] as [string, readonly string[] | undefined][],
+    };
+    EVENT_RULES.set(key, rule);
+  }
+  return rule;
+}
+const EVENT_RULES = new Map<string, { actions: readonly string[]; roles: [string, readonly string[] | undefined][] }>();
 
 const DURATION = /^P(?!$)(\d+(?:\.\d+)?Y)?(\d+(?:\.\d+)?M)?(\d+(?:\.\d+)?W)?(\d+(?:\.\d+)?D)?(T(?=\d)(\d+(?:\.\d+)?H)?(\d+(?:\.\d+)?M)?(\d+(?:\.\d+)?S)?)?$/;
 const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -132,11 +155,11 @@ function checkValue(kind: PropertyKind, v: unknown, at: string, issues: Issue[],
       return undefined;
     case 'entities':
       if (!Array.isArray(v)) return 'must be an array of entities or IRIs';
-      v.forEach((item, i) => checkEntityValue(item, `${at}[${i}]`, issues, mode));
+      v.forEach((entity, i) => checkEntityValue(entity, item(at, i), issues, mode));
       return undefined;
     case 'roles':
       if (!Array.isArray(v) || v.length === 0) return 'must be a non-empty array of role terms';
-      v.forEach((r, i) => ROLE_TERMS.has(r as string) || issues.push({ at: `${at}[${i}]`, message: `"${String(r)}" is not a Caliper role term` }));
+      v.forEach((r, i) => ROLE_TERMS.has(r as string) || issues.push({ at: item(at, i), message: `"${String(r)}" is not a Caliper role term` }));
       return undefined;
     case 'status':
       return v === 'Active' || v === 'Inactive' ? undefined : 'must be Active or Inactive';
@@ -156,21 +179,21 @@ function checkValue(kind: PropertyKind, v: unknown, at: string, issues: Issue[],
 function checkEntity(value: Record<string, unknown>, expected: string, at: string, issues: Issue[], mode: Mode): void {
   const type = value.type;
   if (typeof type !== 'string' || !ENTITY_TYPES.includes(type)) {
-    issues.push({ at: `${at}.type`, message: `${JSON.stringify(type)} is not a Caliper 1.1 entity type` });
+    issues.push({ at: sub(at, 'type'), message: `${JSON.stringify(type)} is not a Caliper 1.1 entity type` });
     return;
   }
-  if (!isA(type, expected)) issues.push({ at: `${at}.type`, message: `must be a ${expected}, not "${type}"` });
-  if (typeof value.id !== 'string') issues.push({ at: `${at}.id`, message: 'is required (an absolute IRI)' });
+  if (!isA(type, expected)) issues.push({ at: sub(at, 'type'), message: `must be a ${expected}, not "${type}"` });
+  if (typeof value.id !== 'string') issues.push({ at: sub(at, 'id'), message: 'is required (an absolute IRI)' });
   const allowed = allowedProperties(type, mode.departures);
   for (const key of Object.keys(value)) {
     const v = value[key];
     if (v === null || v === undefined) {
-      issues.push({ at: `${at}.${key}`, message: 'is null (null and empty values must be left out)' });
+      issues.push({ at: sub(at, key), message: 'is null (null and empty values must be left out)' });
     } else if (!allowed.has(key)) {
-      issues.push({ at: `${at}.${key}`, message: `"${key}" is not a property of ${type}` });
+      issues.push({ at: sub(at, key), message: `"${key}" is not a property of ${type}` });
     } else {
-      const problem = checkValue(PROPERTY_KINDS[key] ?? 'object', v, `${at}.${key}`, issues, mode);
-      if (problem) issues.push({ at: `${at}.${key}`, message: problem });
+      const problem = checkValue(PROPERTY_KINDS[key] ?? 'object', v, sub(at, key), issues, mode);
+      if (problem) issues.push({ at: sub(at, key), message: problem });
     }
   }
 }
@@ -188,33 +211,42 @@ function checkJson(value: unknown, at: string, issues: Issue[]): void {
   if (value === null || value === undefined) issues.push({ at, message: 'is null (null and empty values must be left out)' });
   else if (typeof value === 'number') {
     if (!Number.isFinite(value)) issues.push({ at, message: 'must be a finite number' });
-  } else if (Array.isArray(value)) value.forEach((v, i) => checkJson(v, `${at}[${i}]`, issues));
-  else if (typeof value === 'object') for (const k of Object.keys(value)) checkJson((value as Record<string, unknown>)[k], `${at}.${k}`, issues);
+  } else if (Array.isArray(value)) value.forEach((v, i) => checkJson(v, item(at, i), issues));
+  else if (typeof value === 'object') for (const k of Object.keys(value)) checkJson((value as Record<string, unknown>)[k], sub(at, k), issues);
+}
+
+/** The envelope's shape (zod); the rules zod cannot express are checked by `ruleIssues`. */
+const EnvelopeShape = z.strictObject({
+  sensor: Iri,
+  sendTime: DateTime,
+  dataVersion: z.literal(CALIPER_CONTEXT),
+  data: z.array(EventShape).length(1, 'must hold exactly one event (Instructure sends one event per envelope)'),
+});
+
+/** The rule checks of an envelope of the right shape; `paths: false` (the fast path) builds no path. */
+function ruleIssues(envelope: z.infer<typeof EnvelopeShape>, mode: Mode, paths: boolean): Issue[] {
+  const issues: Issue[] = [];
+  envelope.data.forEach((event, i) => {
+    const at = paths ? `data[${i}]` : '';
+    checkEventRules(event, at, issues, mode);
+    const record = event as Record<string, unknown>;
+    for (const prop in EVENT_ENTITY_PROPS) {
+      const v = record[prop];
+      if (isPlainObject(v)) checkEntity(v, EVENT_ENTITY_PROPS[prop]!, sub(at, prop), issues, mode);
+    }
+    if (event.extensions) checkJson(event.extensions, sub(at, 'extensions'), issues);
+  });
+  return issues;
 }
 
 function envelopeSchema(mode: Mode) {
-  return z
-    .strictObject({
-      sensor: Iri,
-      sendTime: DateTime,
-      dataVersion: z.literal(CALIPER_CONTEXT),
-      data: z.array(EventShape).length(1, 'must hold exactly one event (Instructure sends one event per envelope)'),
-    })
-    .superRefine((envelope, ctx) => {
-      const issues: Issue[] = [];
-      envelope.data.forEach((event, i) => {
-        const at = `data[${i}]`;
-        checkEventRules(event, at, issues, mode);
-        const record = event as Record<string, unknown>;
-        for (const prop in EVENT_ENTITY_PROPS) {
-          const v = record[prop];
-          if (isPlainObject(v)) checkEntity(v, EVENT_ENTITY_PROPS[prop]!, `${at}.${prop}`, issues, mode);
-        }
-        if (event.extensions) checkJson(event.extensions, `${at}.extensions`, issues);
-      });
-      for (const issue of issues) ctx.addIssue({ code: 'custom', path: [], message: `${issue.at}: ${issue.message}` });
-    });
+  return EnvelopeShape.superRefine((envelope, ctx) => {
+    for (const issue of ruleIssues(envelope, mode, true)) ctx.addIssue({ code: 'custom', path: [], message: `${issue.at}: ${issue.message}` });
+  });
 }
+
+/** The fast check of the envelope's shape, compiled from the same zod schema (src/check.ts). */
+const isEnvelopeShape = fastCheck(EnvelopeShape);
 
 /** Caliper 1.1 as Instructure emits it: the spec plus exactly the departures in docs/caliper-departures.md. */
 export const EnvelopeSchema = envelopeSchema({ departures: true });
@@ -232,14 +264,38 @@ export function formatIssues(issues: readonly { path: readonly PropertyKey[]; me
 }
 
 export type ValidationResult = { ok: true } | { ok: false; error: string };
+const VALID: ValidationResult = { ok: true };
 
 /**
  * Checks a Caliper 1.1 envelope as we emit it (and as Canvas does when set to "Caliper IMS"). With
  * `departures: false`, Instructure's departures are refused too (our own event types).
  */
-export function validateEnvelope(envelope: unknown, options: { departures?: boolean } = {}): ValidationResult {
-  const result = (options.departures === false ? StrictEnvelopeSchema : EnvelopeSchema).safeParse(envelope);
+export function validateEnvelope(envelope: unknown, options: ValidateOptions = {}): ValidationResult {
+  // The strict output formats (src/formats): caliper-1.2 has its own vocabulary (validate12.ts);
+  // caliper-1.1 is the spec with no departure plus the string lengths of IMS's 1.1 schemas.
+  if (options.format === 'caliper-1.2') return validateEnvelope12(envelope);
+  if (options.format === 'caliper-1.1') return validateStrict11(envelope);
+  const mode = { departures: options.departures !== false };
+  // The fast path: the compiled shape check and the rules without paths; zod only to word a failure.
+  if (isEnvelopeShape(envelope) && ruleIssues(envelope as z.infer<typeof EnvelopeShape>, mode, false).length === 0) return VALID;
+  const result = (mode.departures ? EnvelopeSchema : StrictEnvelopeSchema).safeParse(envelope);
   return result.success ? { ok: true } : { ok: false, error: formatIssues(result.error.issues) };
+}
+
+/**
+ * `departures` (format instructure): whether Instructure's documented departures are allowed (its 32
+ * types) or not (ours). `format`: a strict output format, which allows no departure at all.
+ */
+export interface ValidateOptions {
+  departures?: boolean;
+  format?: Format;
+}
+
+function validateStrict11(envelope: unknown): ValidationResult {
+  const spec = validateEnvelope(envelope, { departures: false });
+  if (!spec.ok) return spec;
+  const long = lengthIssues(envelope);
+  return long.length ? { ok: false, error: long.join('; ') } : spec;
 }
 
 export type { Envelope };
