@@ -1,24 +1,109 @@
-// npm run bench:e2e [-- --json]: events/s through the local services (local-aws-sqs, kinesis-local)
-// for our worker and, in the same run, for a naive worker (sqs-consumer + one PutRecord per message),
-// and the worker's resident memory after 10k and after 100k events.
-import { spawn, type ChildProcess } from 'node:child_process';
+// npm run bench:e2e [-- --json]: the worker's own cost end to end. The worker (`canvas-caliper run`)
+// runs as a child process against an SQS endpoint and a Kinesis endpoint, each in a process of its own,
+// fed with distinct events made from samples/; the bench reads the CPU time of every process from
+// /proc/<pid>/stat over the measured window, so the worker's CPU per event is its own, and each
+// endpoint's share of a core says whether it, rather than the worker, set the pace (a run where one
+// used more than half a core is marked invalid). A naive worker (sqs-consumer, one PutRecord per
+// message, bench/naive-worker.ts) runs in the same run on the same endpoints.
+//
+// Endpoints (bench/lean-sqs.ts, bench/lean-kinesis.ts) are lean in-memory implementations of the calls
+// the workers make: the emulators the tests use cost more CPU per message than the worker does
+// (BENCH_E2E_SQS=local-aws-sqs, BENCH_E2E_KINESIS=kinesis-local run them here instead, to see it).
+//
+// BENCH_E2E_EVENTS (100000), BENCH_E2E_NAIVE_EVENTS (2000), BENCH_PROFILE=<dir> (a CPU profile of the
+// worker), POLLERS (8) and MAX_IN_FLIGHT (2000) for the worker.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { CreateQueueCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { distinctEvents, loadSamples } from '../src/samples.js';
-import { DeleteStreamCommand } from '@aws-sdk/client-kinesis';
-import { createQueues, createStream, enqueue, freePort, LOCAL_CREDENTIALS, LOCAL_REGION, queueDepth, startLocalServices, type LocalServices } from '../src/worker/local.js';
+import { createClients } from '../src/worker/clients.js';
+import { createStream, freePort, LOCAL_CREDENTIALS, LOCAL_REGION, queueDepth } from '../src/worker/local.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.join(here, '..', '..');
 const json = process.argv.includes('--json');
 const TOTAL = Number(process.env.BENCH_E2E_EVENTS ?? 100_000);
-/** Events over which the rate is measured (the first ones, on a fresh stream, as for the naive worker). */
-const RATE_EVENTS = Math.min(TOTAL, 10_000);
-/** kinesis-local slows down as a stream grows (it keeps every record), so the stream is re-created this often. */
-const RECYCLE_EVERY = 10_000;
 const NAIVE = Number(process.env.BENCH_E2E_NAIVE_EVENTS ?? 2_000);
+/** The first events (start-up, JIT warm-up) are left out of the measured window. */
+const WARMUP = Math.min(2_000, Math.floor(TOTAL / 10));
+const SQS_KIND = process.env.BENCH_E2E_SQS ?? 'lean';
+const KINESIS_KIND = process.env.BENCH_E2E_KINESIS ?? 'lean';
+const POLLERS = process.env.POLLERS ?? '8';
+const MAX_IN_FLIGHT = process.env.MAX_IN_FLIGHT ?? '2000';
+/** An endpoint that uses more than this share of a core is (close to) the bottleneck: the run is invalid. */
+const ENDPOINT_LIMIT = 0.5;
 const log = (m: string) => (json ? undefined : console.log(m));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// --- Processes and what they cost ---------------------------------------------------------------
+
+const TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU time (user + system, all threads) of a process so far, in ms. */
+function cpuMs(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').pop()!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS;
+}
+
+const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+const children: ChildProcess[] = [];
+
+/** Starts an endpoint process; resolves with it and its URL once it accepts connections. */
+async function endpoint(kind: string): Promise<{ child: ChildProcess; url: string }> {
+  if (kind === 'kinesis-local') {
+    const port = await freePort();
+    const dir = path.dirname(createRequire(import.meta.url).resolve('kinesis-local/package.json'));
+    const env = { ...process.env, KINESIS_MOCK_PLAIN_PORT: String(port), KINESIS_MOCK_TLS_PORT: String(await freePort()), LOG_LEVEL: 'WARN', CREATE_STREAM_DURATION: '0ms', AWS_REGION: LOCAL_REGION };
+    const child = spawn(process.execPath, ['main.js'], { cwd: dir, env, stdio: ['ignore', 'ignore', 'inherit'] });
+    children.push(child);
+    for (let i = 0; i < 300; i++) {
+      const up = await new Promise<boolean>((r) => net.connect(port, '127.0.0.1').once('connect', function (this: net.Socket) { this.destroy(); r(true); }).once('error', () => r(false)));
+      if (up) return { child, url: `http://127.0.0.1:${port}` };
+      await sleep(100);
+    }
+    throw new Error('kinesis-local did not start');
+  }
+  const child = spawn(process.execPath, [path.join(here, 'e2e-endpoint.js'), kind], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /PORT (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`endpoint ${kind} exited (${code})`)));
+  });
+  return { child, url: `http://127.0.0.1:${port}` };
+}
+
+async function stats(url: string): Promise<Record<string, number> | undefined> {
+  try {
+    return (await (await fetch(`${url}/stats`)).json()) as Record<string, number>;
+  } catch {
+    return undefined;
+  }
+}
+
+// --- Events ---------------------------------------------------------------------------------------
 
 const samples = loadSamples();
 let serial = 0;
@@ -28,110 +113,185 @@ const nextBodies = (n: number) => {
   return bodies;
 };
 
-function env(s: LocalServices, queueUrl: string, stream: string, healthPort: number): NodeJS.ProcessEnv {
+/** Sends `bodies` in SendMessageBatch calls of 10, a few at a time. */
+async function enqueue(sqs: SQSClient, queueUrl: string, bodies: string[]): Promise<void> {
+  const calls: string[][] = [];
+  for (let i = 0; i < bodies.length; i += 10) calls.push(bodies.slice(i, i + 10));
+  for (let i = 0; i < calls.length; i += 8) {
+    await Promise.all(
+      calls.slice(i, i + 8).map(async (batch) => {
+        const out = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: batch.map((b, j) => ({ Id: String(j), MessageBody: b })) }));
+        if (out.Failed?.length) throw new Error(`SendMessageBatch failed: ${JSON.stringify(out.Failed)}`);
+      }),
+    );
+  }
+}
+
+function workerEnv(sqsUrl: string, kinesisUrl: string, queueUrl: string, stream: string, healthPort: number): NodeJS.ProcessEnv {
   return {
     ...process.env,
     NODE_ENV: 'production',
     SQS_QUEUE_URL: queueUrl,
     KINESIS_STREAM_NAME: stream,
     AWS_REGION: LOCAL_REGION,
-    AWS_ENDPOINT_URL_SQS: s.sqsEndpoint,
-    AWS_ENDPOINT_URL_KINESIS: s.kinesisEndpoint,
+    AWS_ENDPOINT_URL_SQS: sqsUrl,
+    AWS_ENDPOINT_URL_KINESIS: kinesisUrl,
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
     HEALTH_PORT: String(healthPort),
-    // Throughput settings: kinesis-local spends ~2 ms per record, so what counts is keeping full
-    // 500-record PutRecords calls going, which needs more than 500 messages in flight.
-    POLLERS: process.env.POLLERS ?? '8',
-    MAX_IN_FLIGHT: process.env.MAX_IN_FLIGHT ?? '2000',
+    POLLERS,
+    MAX_IN_FLIGHT,
     RECEIVE_WAIT_TIME_S: '1',
     LOG_LEVEL: 'warn',
   };
 }
 
-const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function acknowledged(port: number): Promise<number> {
+/** The worker's counters, from its /metrics. */
+async function workerMetrics(port: number): Promise<{ acked: number; inFlight: number }> {
   try {
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    return Number(/canvas_caliper_acknowledged_total (\d+)/.exec(text)?.[1] ?? 0);
+    return { acked: Number(/canvas_caliper_acknowledged_total (\d+)/.exec(text)?.[1] ?? 0), inFlight: Number(/canvas_caliper_in_flight (\d+)/.exec(text)?.[1] ?? 0) };
   } catch {
-    return 0;
+    return { acked: 0, inFlight: 0 };
   }
 }
 
-async function stop(child: ChildProcess): Promise<void> {
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
-}
+// --- The run ----------------------------------------------------------------------------------------
 
-const services = await startLocalServices();
+const sqsEndpoint = await endpoint(SQS_KIND === 'lean' ? 'lean-sqs' : SQS_KIND);
+const kinesisEndpoint = await endpoint(KINESIS_KIND === 'lean' ? 'lean-kinesis' : KINESIS_KIND);
+const { sqs, kinesis } = createClients({ region: LOCAL_REGION, sqsEndpoint: sqsEndpoint.url, kinesisEndpoint: kinesisEndpoint.url, credentials: LOCAL_CREDENTIALS });
 try {
-  // Ours: keep the queue topped up (local-aws-sqs scans its whole queue on every receive), count
-  // acknowledgements from the worker's /metrics, sample its RSS at 10k and 100k.
-  const ours = await createQueues(services.sqs, 'bench-ours');
-  await createStream(services.kinesis, 'bench-ours', 4);
+  // Ours: the queue is kept topped up ahead of what the worker acknowledged (it never waits for
+  // messages); acknowledgements are read from the worker's /metrics.
+  const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'bench-ours' }))).QueueUrl!;
+  await createStream(kinesis, 'bench-ours', 4);
+  const ahead = Number(MAX_IN_FLIGHT) + 3_000;
+  let enqueued = Math.min(TOTAL, ahead);
+  await enqueue(sqs, queueUrl, nextBodies(enqueued));
   const port = await freePort();
-  await enqueue(services.sqs, ours.queueUrl, nextBodies(2_000));
-  let enqueued = 2_000;
-  const worker = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROFILE] : []), path.join(root, 'bin/canvas-caliper.js'), 'run'], { env: env(services, ours.queueUrl, 'bench-ours', port), stdio: ['ignore', 'ignore', 'inherit'] });
-  const start = Date.now();
-  let rss10k = 0;
+  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  const worker = spawn(process.execPath, [...profile, path.join(root, 'bin/canvas-caliper.js'), 'run'], {
+    env: workerEnv(sqsEndpoint.url, kinesisEndpoint.url, queueUrl, 'bench-ours', port),
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  children.push(worker);
+  const pids = { worker: worker.pid!, sqs: sqsEndpoint.child.pid!, kinesis: kinesisEndpoint.child.pid!, bench: process.pid };
+  const cpuOf = () => Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMs(pid)])) as Record<keyof typeof pids, number>;
+
+  const started = Date.now();
   let acked = 0;
-  let rateSeconds = 0;
-  let recycled = 0;
+  let window: { at: number; acked: number; cpu: Record<keyof typeof pids, number> } | undefined;
+  let rss10k = 0;
+  let rssMax = 0;
+  let inFlightMax = 0;
+  let lastRssAt = 0;
+  const feeding = (async () => {
+    while (enqueued < TOTAL) {
+      if (enqueued - acked < ahead) {
+        const n = Math.min(1_000, TOTAL - enqueued);
+        await enqueue(sqs, queueUrl, nextBodies(n));
+        enqueued += n;
+      } else await sleep(20);
+    }
+  })();
   while (acked < TOTAL) {
-    if (enqueued < TOTAL && enqueued - acked < 3_000) {
-      const n = Math.min(1_000, TOTAL - enqueued);
-      await enqueue(services.sqs, ours.queueUrl, nextBodies(n));
-      enqueued += n;
-    } else await sleep(50);
-    acked = await acknowledged(port);
-    if (!rateSeconds && acked >= RATE_EVENTS) rateSeconds = (Date.now() - start) / 1000;
-    if (!rss10k && acked >= 10_000) rss10k = rssMiB(worker.pid!);
-    if (acked >= (recycled + 1) * RECYCLE_EVERY && acked < TOTAL) {
-      // The worker's PutRecords fail while the stream is gone, and are retried within its budget.
-      recycled++;
-      await services.kinesis.send(new DeleteStreamCommand({ StreamName: 'bench-ours', EnforceConsumerDeletion: true }));
-      await sleep(700);
-      await createStream(services.kinesis, 'bench-ours', 4);
+    await sleep(100);
+    if (worker.exitCode !== null) throw new Error(`the worker exited (${worker.exitCode})`);
+    const m = await workerMetrics(port);
+    acked = m.acked;
+    inFlightMax = Math.max(inFlightMax, m.inFlight);
+    if (!window && acked >= WARMUP) window = { at: Date.now(), acked, cpu: cpuOf() };
+    if (!rss10k && acked >= Math.min(10_000, TOTAL)) rss10k = rssMiB(pids.worker);
+    if (rss10k && Date.now() - lastRssAt >= 1_000) {
+      rssMax = Math.max(rssMax, rssMiB(pids.worker));
+      lastRssAt = Date.now();
     }
   }
-  const oursSeconds = (Date.now() - start) / 1000;
-  const rss100k = rssMiB(worker.pid!);
+  const end = { at: Date.now(), acked, cpu: cpuOf() };
+  const rssEnd = rssMiB(pids.worker);
+  rssMax = Math.max(rssMax, rssEnd);
+  await feeding;
   await stop(worker);
-  const oursRate = RATE_EVENTS / rateSeconds;
-  log(`ours:  first ${RATE_EVENTS} events in ${rateSeconds.toFixed(1)} s = ${oursRate.toFixed(0)} events/s; all ${TOTAL} in ${oursSeconds.toFixed(1)} s; RSS ${rss10k.toFixed(0)} MiB after 10k, ${rss100k.toFixed(0)} MiB after ${TOTAL / 1000}k`);
+  const totalSeconds = (end.at - started) / 1000;
+  const seconds = (end.at - window!.at) / 1000;
+  const events = end.acked - window!.acked;
+  const share = (k: keyof typeof pids) => +((end.cpu[k] - window!.cpu[k]) / 1000 / seconds).toFixed(3);
+  const eventsPerSecond = events / seconds;
+  const workerCpuMicrosPerEvent = ((end.cpu.worker - window!.cpu.worker) * 1000) / events;
+  const endpointCpu = { sqs: share('sqs'), kinesis: share('kinesis') };
+  const sink = KINESIS_KIND === 'lean' ? await stats(kinesisEndpoint.url) : undefined;
+  log(
+    `ours:  ${events} events (after the first ${window!.acked}) in ${seconds.toFixed(1)} s = ${eventsPerSecond.toFixed(0)} events/s; ` +
+      `worker CPU ${workerCpuMicrosPerEvent.toFixed(0)} µs/event (${share('worker')} of a core); ` +
+      `SQS endpoint ${endpointCpu.sqs}, Kinesis endpoint ${endpointCpu.kinesis}, bench ${share('bench')} of a core`,
+  );
+  log(`       all ${TOTAL} in ${totalSeconds.toFixed(1)} s; worker RSS ${rss10k.toFixed(0)} MiB after 10k, ${rssEnd.toFixed(0)} MiB after ${Math.round(end.acked / 1000)}k (max ${rssMax.toFixed(0)}); in flight up to ${inFlightMax}`);
 
-  // Naive: the same kind of events, fewer of them (it is slow), timed from start to an empty queue.
-  const naive = await createQueues(services.sqs, 'bench-naive');
-  await createStream(services.kinesis, 'bench-naive', 4);
-  await enqueue(services.sqs, naive.queueUrl, nextBodies(NAIVE));
-  const naiveStart = Date.now();
-  const naiveWorker = spawn(process.execPath, [path.join(here, 'naive-worker.js')], { env: env(services, naive.queueUrl, 'bench-naive', 0), stdio: ['ignore', 'ignore', 'inherit'] });
-  while ((await queueDepth(services.sqs, naive.queueUrl)) > 0) await sleep(100);
-  const naiveSeconds = (Date.now() - naiveStart) / 1000;
+  // Naive: the same kind of events, fewer of them (it is slower), on a fresh queue and stream of the
+  // same endpoints; timed from its first deletion to an empty queue (its start-up left out, as ours).
+  const naiveQueue = (await sqs.send(new CreateQueueCommand({ QueueName: 'bench-naive' }))).QueueUrl!;
+  await createStream(kinesis, 'bench-naive', 4);
+  await enqueue(sqs, naiveQueue, nextBodies(NAIVE));
+  const naiveWorker = spawn(process.execPath, [path.join(here, 'naive-worker.js')], { env: workerEnv(sqsEndpoint.url, kinesisEndpoint.url, naiveQueue, 'bench-naive', 0), stdio: ['ignore', 'ignore', 'inherit'] });
+  children.push(naiveWorker);
+  let naiveStart: { at: number; depth: number; cpu: number } | undefined;
+  for (;;) {
+    const depth = await queueDepth(sqs, naiveQueue);
+    if (!naiveStart && depth < NAIVE) naiveStart = { at: Date.now(), depth, cpu: cpuMs(naiveWorker.pid!) };
+    if (depth === 0) break;
+    if (naiveWorker.exitCode !== null) throw new Error(`the naive worker exited (${naiveWorker.exitCode})`);
+    await sleep(50);
+  }
+  const naiveSeconds = (Date.now() - naiveStart!.at) / 1000;
+  const naiveCpu = cpuMs(naiveWorker.pid!) - naiveStart!.cpu;
   await stop(naiveWorker);
-  const naiveRate = NAIVE / naiveSeconds;
-  log(`naive: ${NAIVE} events in ${naiveSeconds.toFixed(1)} s = ${naiveRate.toFixed(0)} events/s`);
+  const naiveRate = naiveStart!.depth / naiveSeconds;
+  log(`naive: ${naiveStart!.depth} events in ${naiveSeconds.toFixed(1)} s = ${naiveRate.toFixed(0)} events/s; ${((naiveCpu * 1000) / naiveStart!.depth).toFixed(0)} µs of CPU per event`);
 
+  const problems = [
+    ...Object.entries(endpointCpu)
+      .filter(([, s]) => s > ENDPOINT_LIMIT)
+      .map(([k, s]) => `the ${k} endpoint used ${s} of a core (over ${ENDPOINT_LIMIT}): it, not the worker, may have set the pace`),
+    ...(sink && sink.malformed ? [`${sink.malformed} records the Kinesis endpoint checked were not Caliper envelopes`] : []),
+    ...(sink && sink.records! < end.acked ? [`the Kinesis endpoint holds ${sink.records} records, fewer than the ${end.acked} acknowledged`] : []),
+  ];
   const result = {
-    ratioToNaive: +(oursRate / naiveRate).toFixed(2),
-    eventsPerSecond: Math.round(oursRate),
-    naiveEventsPerSecond: Math.round(naiveRate),
+    eventsPerSecond: Math.round(eventsPerSecond),
+    workerCpuMicrosPerEvent: Math.round(workerCpuMicrosPerEvent),
+    ratioToNaive: +(eventsPerSecond / naiveRate).toFixed(2),
     rssMiB10k: +rss10k.toFixed(1),
-    rssMiB100k: +rss100k.toFixed(1),
+    rssMiB100k: +rssEnd.toFixed(1),
+    endpointCpuShare: Math.max(endpointCpu.sqs, endpointCpu.kinesis),
+    valid: problems.length === 0,
+    problems,
+    endpointCpu,
+    endpoints: { sqs: SQS_KIND, kinesis: KINESIS_KIND },
+    workerCpuShare: share('worker'),
+    benchCpuShare: share('bench'),
+    rssFlat: Math.abs(rssEnd / rss10k - 1) <= 0.1,
+    rssMiBMax: +rssMax.toFixed(1),
+    rssMiB100kAtEvents: end.acked,
+    inFlightMax,
+    naiveEventsPerSecond: Math.round(naiveRate),
+    naiveCpuMicrosPerEvent: Math.round((naiveCpu * 1000) / naiveStart!.depth),
     events: TOTAL,
-    rateEvents: RATE_EVENTS,
-    totalSeconds: +oursSeconds.toFixed(1),
-    naiveEvents: NAIVE,
+    measuredEvents: events,
+    measuredSeconds: +seconds.toFixed(2),
+    totalSeconds: +totalSeconds.toFixed(1),
+    naiveEvents: naiveStart!.depth,
+    kinesisRecords: sink?.records,
+    worker: { POLLERS: Number(POLLERS), MAX_IN_FLIGHT: Number(MAX_IN_FLIGHT) },
     node: process.version,
   };
   if (json) console.log(JSON.stringify(result));
-  else log(`ratio to naive: ${result.ratioToNaive} (goal ≥ 10)`);
+  else {
+    log(`ratio to naive: ${result.ratioToNaive} (goal ≥ 10); worker CPU per event ${result.workerCpuMicrosPerEvent} µs (goal ≤ 200); RSS flat: ${result.rssFlat}`);
+    log(result.valid ? 'valid run' : `INVALID run: ${problems.join('; ')}`);
+  }
 } finally {
-  await services.stop();
+  for (const child of children.reverse()) await stop(child);
+  sqs.destroy();
+  kinesis.destroy();
   process.exit(0);
 }

@@ -159,30 +159,41 @@ export function safeUrl(text: string): string {
  * defined, not assigned, so a `__proto__` field stays data.
  */
 export function finish<T>(value: T): T {
-  if (typeof value === 'string') return (value.includes('=') || value.includes('://') ? safeUrl(value) : value) as T;
-  if (Array.isArray(value)) {
-    const out: unknown[] = [];
-    for (const item of value) if (item !== null && item !== undefined) out.push(finish(item));
-    return out as T;
-  }
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    let kept = 0;
-    for (const key of Object.keys(value)) {
-      const v = (value as Record<string, unknown>)[key];
-      if (v === null || v === undefined) continue;
-      const done = finish(v);
-      if (done !== null && typeof done === 'object' && !Array.isArray(done) && isEmpty(done)) continue;
-      if (key === '__proto__') Object.defineProperty(out, key, { value: done, enumerable: true, writable: true, configurable: true });
-      else out[key] = done;
-      kept++;
-    }
-    return (kept === 0 ? {} : out) as T;
-  }
-  return value;
+  const out = clean(value);
+  return (out === undefined ? {} : out) as T;
 }
 
-function isEmpty(o: object): boolean {
-  for (const _ in o) return false;
-  return true;
+/** `finish` of one value; undefined for null, undefined and an object left empty (its parent drops it). */
+function clean(value: unknown): unknown {
+  switch (typeof value) {
+    case 'string':
+      return value.length > 4 && (value.indexOf('=') !== -1 || value.indexOf('://') !== -1) ? safeUrl(value) : value;
+    case 'object':
+      break;
+    default:
+      return value;
+  }
+  if (value === null) return undefined;
+  if (Array.isArray(value)) {
+    const out: unknown[] = [];
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (item === null || item === undefined) continue;
+      const done = clean(item);
+      out.push(done === undefined ? {} : done);
+    }
+    return out;
+  }
+  const out: Record<string, unknown> = {};
+  let kept = 0;
+  for (const key in value) {
+    const v = (value as Record<string, unknown>)[key];
+    if (v === null || v === undefined) continue;
+    const done = clean(v);
+    if (done === undefined) continue;
+    if (key === '__proto__') Object.defineProperty(out, key, { value: done, enumerable: true, writable: true, configurable: true });
+    else out[key] = done;
+    kept++;
+  }
+  return kept === 0 ? undefined : out;
 }

@@ -41,7 +41,7 @@ function compile(schema: z.ZodType): Check {
   if (refinements === undefined) return slow;
   switch (def.type) {
     case 'string':
-      return (v) => typeof v === 'string' && refinements(v);
+      return refinements === NONE ? (v) => typeof v === 'string' : (v) => typeof v === 'string' && refinements(v);
     case 'number':
       return (v) => typeof v === 'number' && Number.isFinite(v) && refinements(v);
     case 'boolean':
@@ -50,6 +50,12 @@ function compile(schema: z.ZodType): Check {
     case 'any':
       return () => true;
     case 'optional': {
+      // .nullish() is optional(nullable(…)): one test for both.
+      const innerDef = (def.innerType as unknown as { _zod: { def: Def } })._zod.def;
+      if (innerDef.type === 'nullable') {
+        const inner = compile(innerDef.innerType!);
+        return (v) => v == null || inner(v);
+      }
       const inner = compile(def.innerType!);
       return (v) => v === undefined || inner(v);
     }
@@ -77,11 +83,12 @@ function compile(schema: z.ZodType): Check {
       // z.object and z.looseObject accept unknown keys (the catchall is unknown); z.strictObject none (never).
       const catchall = def.catchall && (def.catchall as unknown as { _zod: { def: Def } })._zod.def.type;
       if (catchall !== undefined && catchall !== 'unknown' && catchall !== 'never') return slow;
-      const fields = Object.entries(def.shape!).map(([key, s]) => [key, compile(s)] as const);
-      const known = catchall === 'never' ? new Set(Object.keys(def.shape!)) : undefined;
+      const keys = Object.keys(def.shape!);
+      const checks = keys.map((key) => compile(def.shape![key]!));
+      const known = catchall === 'never' ? new Set(keys) : undefined;
       return (v) => {
         if (!isPlainObject(v)) return false;
-        for (const [key, check] of fields) if (!check(v[key])) return false;
+        for (let i = 0; i < keys.length; i++) if (!checks[i]!(v[keys[i]!])) return false;
         if (known) for (const key in v) if (!known.has(key)) return false;
         return true;
       };
@@ -114,5 +121,9 @@ function compileChecks(def: Def): ((v: any) => boolean) | undefined {
     else if (d.check === 'less_than') parts.push((v: number) => (d.inclusive ? v <= d.value! : v < d.value!));
     else return undefined;
   }
+  if (parts.length === 0) return NONE;
+  if (parts.length === 1) return parts[0];
   return (v) => parts.every((p) => p(v));
 }
+/** No checks of its own. */
+const NONE = (): boolean => true;

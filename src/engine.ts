@@ -11,6 +11,7 @@ import { finish } from '../mappers/values.js';
 import { MAX_DEPTH } from './json.js';
 import { fastCheck } from './check.js';
 import { INSTRUCTURE_EVENT_NAMES, MAPPERS } from '../mappers/index.js';
+import { dataVersionOf, toFormat, type Format, type FormatOptions } from './formats/index.js';
 
 export type EventIdMode = 'deterministic' | 'random';
 
@@ -19,6 +20,10 @@ export interface MapOptions {
   eventId?: EventIdMode;
   /** A fixed envelope sendTime (already `YYYY-MM-DDTHH:mm:ss.SSSZ`); default: now. */
   sendTime?: string;
+  /** The output format (src/formats): instructure (default, Instructure's Caliper 1.1), caliper-1.1 or caliper-1.2 (strict). */
+  format?: Format;
+  /** caliper-1.2's edApp id and session (CALIPER_EDAPP_ID, CALIPER_SESSION). */
+  formatOptions?: FormatOptions;
 }
 
 /**
@@ -124,11 +129,13 @@ export function mapEvent(input: unknown, options: MapOptions = {}): Envelope {
     if (options.eventId === 'random') assertDepth(input);
     const eventId = options.eventId === 'random' ? randomEventId() : deterministicEventId(input);
     const event = caliperEvent(raw, mapper, mapper.map(raw), eventId);
+    const format = options.format ?? 'instructure';
     envelope = finish({
       sensor: edApp(raw.metadata).id,
       sendTime: options.sendTime ?? new Date().toISOString(),
-      dataVersion: CALIPER_CONTEXT,
-      data: [event],
+      // A strict format transforms the pruned Instructure event (src/formats); instructure takes it as it is.
+      dataVersion: format === 'instructure' ? CALIPER_CONTEXT : dataVersionOf(format),
+      data: [format === 'instructure' ? event : toFormat(format, finish(event), raw, options.formatOptions)],
     });
   } catch (err) {
     if (err instanceof FieldError) throw new MappingError('INVALID_RAW_EVENT', `${label}: ${err.message}`, eventName);
@@ -137,8 +144,12 @@ export function mapEvent(input: unknown, options: MapOptions = {}): Envelope {
     }
     throw new MappingError('MAPPER_ERROR', `${label}: mapper failed: ${err instanceof Error ? err.message : String(err)}`, eventName);
   }
-  // Instructure's 32 types may carry its documented departures; our own types must be spec-valid.
-  const valid = validateEnvelope(envelope, { departures: INSTRUCTURE_EVENT_NAMES.has(mapper.eventName) });
+  // Instructure's 32 types may carry its documented departures; our own types must be spec-valid; the
+  // strict formats allow no departure.
+  const valid =
+    options.format && options.format !== 'instructure'
+      ? validateEnvelope(envelope, { format: options.format })
+      : validateEnvelope(envelope, { departures: INSTRUCTURE_EVENT_NAMES.has(mapper.eventName) });
   if (!valid.ok) throw new MappingError('INVALID_CALIPER', `${label}: the Caliper output is invalid: ${valid.error}`, eventName);
   return envelope;
 }
@@ -171,7 +182,8 @@ export function unwrapSns(value: unknown): unknown {
 export function mapInput(input: unknown, options: MapOptions = {}): Decoded {
   const value = unwrapSns(input);
   if (isObject(value) && 'dataVersion' in value && 'data' in value && !('metadata' in value)) {
-    const valid = validateEnvelope(value);
+    // Validated in the format the caller publishes (a strict format refuses Instructure's departures).
+    const valid = validateEnvelope(value, options.format ? { format: options.format } : {});
     const first = Array.isArray(value.data) && isObject(value.data[0]) ? value.data[0] : {};
     const eventName = `${String(first.type)}:${String(first.action)}`;
     if (!valid.ok) throw new MappingError('INVALID_CALIPER', `Caliper envelope ${eventName}: ${valid.error}`, eventName);
