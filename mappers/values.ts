@@ -104,13 +104,12 @@ const CREDENTIAL_NAME_SET = new Set(CREDENTIAL_NAMES);
 /** Is this (decoded) parameter or field name one whose value is a credential? */
 export function isCredentialName(name: string): boolean {
   const lower = name.toLowerCase();
-  for (const part of lower.split(/[[\]]+/)) {
-    if (!part) continue;
-    if (CREDENTIAL_NAME_SET.has(part)) return true;
-    for (const word of CREDENTIAL_WORDS) if (part.includes(word)) return true;
-  }
+  if (CREDENTIAL_WORD.test(lower)) return true;
+  if (!lower.includes('[')) return CREDENTIAL_NAME_SET.has(lower);
+  for (const part of lower.split(/[[\]]+/)) if (CREDENTIAL_NAME_SET.has(part)) return true;
   return false;
 }
+const CREDENTIAL_WORD = new RegExp(CREDENTIAL_WORDS.join('|'));
 
 /** Percent-decodes a parameter name (repeatedly: `%255F` is `_` twice encoded); an undecodable name stays as is. */
 function decodeName(name: string): string {
