@@ -152,23 +152,22 @@ export function eventContext(raw: RawEvent): Context | undefined {
 
 /** CourseOffering, CourseSection or Group; other Canvas contexts (Account, User, …) have no Caliper group. */
 export function group(ctx: Context): Entity | undefined {
-  let entity: Pick<Entity, 'id' | 'type'>;
+  let id: string;
+  let type: string;
   switch (ctx.type) {
     case 'Course':
-      entity = ctx.sectionId
-        ? { id: sectionUrn(ctx.id, ctx.sectionId), type: 'CourseSection' }
-        : { id: courseUrn(ctx.id), type: 'CourseOffering' };
+      [id, type] = ctx.sectionId ? [sectionUrn(ctx.id, ctx.sectionId), 'CourseSection'] : [courseUrn(ctx.id), 'CourseOffering'];
       break;
     case 'CourseSection':
-      entity = { id: urn('course_section', ctx.id), type: 'CourseSection' };
+      [id, type] = [urn('course_section', ctx.id), 'CourseSection'];
       break;
     case 'Group':
-      entity = { id: urn('group', ctx.id), type: 'Group' };
+      [id, type] = [urn('group', ctx.id), 'Group'];
       break;
     default:
       return undefined;
   }
-  return { ...entity, extensions: canvasExtensions({ context_type: ctx.type, entity_id: ctx.id }) };
+  return { id, type, extensions: canvasExtensions({ context_type: ctx.type, entity_id: ctx.id }) };
 }
 
 /**
@@ -207,11 +206,15 @@ export function membership(ctx: Context, organization: Entity, member: Entity, c
 // ---------------------------------------------------------------------------------------------
 // The event
 
+const UNKNOWN_USER = userUrn('0');
+
 /** Whether the event type takes this actor type: by the spec, or by Instructure's documented departure (asset_accessed). */
 function actorAllowed(type: EventType, actorType: string): boolean {
-  const allowed = [...SPEC_RULES[type].actor, ...(INSTRUCTURE_DEPARTURES.eventActors[type] ?? [])];
-  return allowed.some((a) => isA(actorType, a));
+  return ACTORS[type].some((a) => isA(actorType, a));
 }
+const ACTORS = Object.fromEntries(
+  Object.entries(SPEC_RULES).map(([type, rule]) => [type, [...rule.actor, ...(INSTRUCTURE_DEPARTURES.eventActors[type as EventType] ?? [])]]),
+) as Record<EventType, string[]>;
 
 /** An absolute IRI (what Caliper's referrer must be). */
 const ABSOLUTE_IRI = /^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$/;
@@ -243,7 +246,8 @@ export function caliperEvent(raw: RawEvent, what: EventDescription, parts: Event
   const type = actorAllowed(what.type, who.type) ? what.type : 'Event';
   const referrer = url(m.referrer, 'metadata.referrer');
   const absoluteReferrer = referrer && ABSOLUTE_IRI.test(referrer) ? referrer : undefined;
-  const byUser = who.type === 'Person' && who.id !== userUrn('0') && isUserGenerated(m);
+  const fromRequest = isUserGenerated(m);
+  const byUser = who.type === 'Person' && who.id !== UNKNOWN_USER && fromRequest;
   const ctx = parts.context ?? eventContext(raw);
   const org = ctx && group(ctx);
   return {
@@ -259,7 +263,7 @@ export function caliperEvent(raw: RawEvent, what: EventDescription, parts: Event
     edApp: edApp(m),
     group: parts.omitGroup ? undefined : org,
     membership: byUser && ctx && org ? membership(ctx, org, who, m.context_role) : undefined,
-    session: isUserGenerated(m) && m.session_id ? { id: sessionUrn(m.session_id), type: 'Session' } : undefined,
+    session: fromRequest && m.session_id ? { id: sessionUrn(m.session_id), type: 'Session' } : undefined,
     extensions: requestExtensions(m, referrer && !absoluteReferrer ? referrer : undefined),
   };
 }
