@@ -8,6 +8,7 @@ import { readItems } from './input.js';
 import { processIo, readFile, type Io } from './io.js';
 import { INSTRUCTURE_EVENT_NAMES, MAPPERS } from '../mappers/index.js';
 import { caliperTime } from '../mappers/values.js';
+import { FORMATS, isFormat, serializeEnvelope } from './formats/index.js';
 
 export type { Io };
 
@@ -24,6 +25,7 @@ function version(): string {
 }
 
 const HELP = `canvas-caliper: Canvas live events (raw Canvas format) to IMS Caliper 1.1, as Instructure emits them
+(or, with --format / CALIPER_FORMAT, strict IMS Caliper 1.1 or Caliper 1.2)
 
 Usage: canvas-caliper <command> [options]
 
@@ -44,8 +46,8 @@ const MAP_HELP = `Usage: canvas-caliper map [options] [FILE...]
 Reads raw Canvas live events from each FILE, or from stdin when there is no FILE or FILE is '-'.
 An input is NDJSON (one event per line, streamed: each line stands alone), a JSON object, a JSON
 array of objects, or JSON objects one after another. An SNS notification is unwrapped; a Caliper
-envelope is validated and passed through. Writes one Caliper 1.1 envelope per event to stdout, one
-per line (NDJSON), in input order.
+envelope is validated and passed through. Writes one Caliper envelope per event (in --format) to
+stdout, one per line (NDJSON), in input order.
 
 An event that cannot be mapped (invalid JSON, unknown event_name, invalid fields, a value it cannot
 keep exactly) writes nothing to stdout; a JSON line on stderr names it (input, position, line,
@@ -59,6 +61,14 @@ Options:
                                 random: a fresh v4 UUID per event
   --send-time ISO               use this envelope sendTime (any ISO 8601 time; written in UTC with ms)
                                 instead of the current time, for reproducible output
+  --format instructure|caliper-1.1|caliper-1.2
+                                instructure (default): Caliper 1.1 exactly as Instructure emits it;
+                                caliper-1.1: strict IMS Caliper 1.1; caliper-1.2: IMS Caliper 1.2
+                                (docs/format-*.md). A Caliper envelope passed through must be valid
+                                in this format
+  --edapp-id IRI                caliper-1.2: the edApp's id (e.g. the id a platform assigned to the
+                                Canvas integration; the worker's CALIPER_EDAPP_ID)
+  --session auto-attach         caliper-1.2: session urn:tag:auto-attach (the worker's CALIPER_SESSION)
   --only NAME[,NAME...]         map only these event types (repeatable); the others are skipped
   --exclude NAME[,NAME...]      skip these event types (repeatable; wins over --only)
   --unknown error|skip          an event_name no mapper handles: error (default: reported on stderr,
@@ -199,6 +209,9 @@ async function mapCommand(argv: string[], io: Io): Promise<number> {
       pretty: { type: 'boolean' },
       'event-id': { type: 'string', default: 'deterministic' },
       'send-time': { type: 'string' },
+      format: { type: 'string', default: 'instructure' },
+      'edapp-id': { type: 'string' },
+      session: { type: 'string' },
       only: { type: 'string', multiple: true },
       exclude: { type: 'string', multiple: true },
       unknown: { type: 'string', default: 'error' },
@@ -220,6 +233,15 @@ async function mapCommand(argv: string[], io: Io): Promise<number> {
   const eventId = values['event-id'];
   if (eventId !== 'deterministic' && eventId !== 'random') throw new UsageError(`--event-id must be deterministic or random, not '${eventId}'`);
   const options: MapOptions = { eventId: eventId as EventIdMode };
+  const format = values.format;
+  if (!isFormat(format)) throw new UsageError(`--format must be ${FORMATS.join(', ')}, not '${format}'`);
+  options.format = format;
+  const edAppId = values['edapp-id'];
+  const session = values.session;
+  if ((edAppId !== undefined || session !== undefined) && format !== 'caliper-1.2') throw new UsageError('--edapp-id and --session are options of --format caliper-1.2');
+  if (edAppId !== undefined && !/^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$/.test(edAppId)) throw new UsageError(`--edapp-id must be an absolute IRI, not '${edAppId}'`);
+  if (session !== undefined && session !== 'auto-attach') throw new UsageError(`--session must be auto-attach, not '${session}'`);
+  if (format === 'caliper-1.2') options.formatOptions = { edAppId, session };
   if (values['send-time'] !== undefined) {
     try {
       options.sendTime = caliperTime(values['send-time'], '--send-time');
@@ -239,7 +261,7 @@ async function mapCommand(argv: string[], io: Io): Promise<number> {
           const eventName = eventNameOf(value);
           if (eventName !== undefined && filter(eventName) === 'skip') continue;
           const { envelope } = mapInput(value, options);
-          await io.stdout(`${values.pretty ? JSON.stringify(envelope, null, 2) : JSON.stringify(envelope)}\n`);
+          await io.stdout(`${serializeEnvelope(envelope, values.pretty ? 2 : undefined)}\n`);
         } catch (err) {
           failed++;
           const e = err instanceof MappingError ? err : new MappingError('MAPPER_ERROR', String(err));

@@ -2,6 +2,8 @@
 // value stops the worker with one line per problem, naming the variable, every problem at once.
 import { z } from 'zod';
 import { eventNameList, unknownEventNames } from './filter.js';
+import type { MapOptions } from './engine.js';
+import { DEFAULT_FORMAT, FORMATS } from './formats/index.js';
 
 const int = (name: string, def: number, min: number, max: number) =>
   z.coerce
@@ -57,6 +59,10 @@ export const ConfigSchema = z
     EVENT_TYPES: eventTypes('EVENT_TYPES'),
     EXCLUDE_EVENT_TYPES: eventTypes('EXCLUDE_EVENT_TYPES'),
     UNKNOWN_EVENTS: z.enum(['dlq', 'skip'], { error: 'UNKNOWN_EVENTS must be dlq or skip' }).default('dlq'),
+    // The output format (src/formats) and caliper-1.2's options.
+    CALIPER_FORMAT: z.enum(FORMATS, { error: `CALIPER_FORMAT must be ${FORMATS.join(', ')}` }).default(DEFAULT_FORMAT),
+    CALIPER_EDAPP_ID: z.string().regex(/^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$/, 'CALIPER_EDAPP_ID must be an absolute IRI (e.g. https://platform.example/apps/canvas)').optional(),
+    CALIPER_SESSION: z.enum(['auto-attach'], { error: 'CALIPER_SESSION must be auto-attach (or unset)' }).optional(),
   })
   .refine((c) => c.KINESIS_STREAM_NAME || c.KINESIS_STREAM_ARN, {
     path: ['KINESIS_STREAM_NAME'],
@@ -79,9 +85,23 @@ export const ConfigSchema = z
     path: ['EVENT_TYPES'],
     message: 'EVENT_TYPES and EXCLUDE_EVENT_TYPES together leave no event type to publish',
     when: whenValid('EVENT_TYPES', 'EXCLUDE_EVENT_TYPES'),
+  })
+  .refine((c) => c.CALIPER_FORMAT === 'caliper-1.2' || (c.CALIPER_EDAPP_ID === undefined && c.CALIPER_SESSION === undefined), {
+    path: ['CALIPER_FORMAT'],
+    message: 'CALIPER_EDAPP_ID and CALIPER_SESSION are options of CALIPER_FORMAT=caliper-1.2',
+    when: whenValid('CALIPER_FORMAT', 'CALIPER_EDAPP_ID', 'CALIPER_SESSION'),
   });
 
 export type Config = z.infer<typeof ConfigSchema>;
+
+/** How the worker and `replay-dlq --direct` map: the event id mode, the output format and its options. */
+export function mapOptions(config: Pick<Config, 'EVENT_ID' | 'CALIPER_FORMAT' | 'CALIPER_EDAPP_ID' | 'CALIPER_SESSION'>): MapOptions {
+  return {
+    eventId: config.EVENT_ID,
+    format: config.CALIPER_FORMAT,
+    formatOptions: { edAppId: config.CALIPER_EDAPP_ID, session: config.CALIPER_SESSION },
+  };
+}
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

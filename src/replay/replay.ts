@@ -16,7 +16,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import type { Config } from '../config.js';
+import { mapOptions, type Config } from '../config.js';
 import { MappingError } from '../errors.js';
 import { backoffMs, sleep } from '../worker/backoff.js';
 import { recordFor, type Decoded } from '../worker/decode.js';
@@ -287,7 +287,7 @@ class Replay {
     const attributes = message.MessageAttributes ?? {};
     let result: Examined['result'];
     try {
-      result = recordFor(message.Body ?? '', { eventId: this.o.config?.EVENT_ID ?? 'deterministic' });
+      result = recordFor(message.Body ?? '', this.o.config ? mapOptions(this.o.config) : { eventId: 'deterministic' });
     } catch (err) {
       result = err instanceof MappingError ? err : new MappingError('MAPPER_ERROR', String(err));
     }

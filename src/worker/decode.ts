@@ -6,6 +6,7 @@ import { parseJson } from '../json.js';
 import { MappingError } from '../errors.js';
 import type { EventFilter } from '../filter.js';
 import { KINESIS_MAX_RECORD_BYTES } from './kinesis.js';
+import { serializeEnvelope } from '../formats/index.js';
 
 export type { Decoded };
 
@@ -20,7 +21,8 @@ export function recordFor(body: string, options: MapOptions): Decoded & { record
 }
 
 function withRecord(decoded: Decoded): Decoded & { record: Buffer } {
-  const record = Buffer.from(JSON.stringify(decoded.envelope));
+  // caliper-1.2 writes its decimals with a fraction (serializeEnvelope); other formats are JSON.stringify's.
+  const record = Buffer.from(serializeEnvelope(decoded.envelope));
   // Leave room for the partition key (≤ 256 characters) within the 1 MiB record limit.
   if (record.byteLength > KINESIS_MAX_RECORD_BYTES - 256) {
     throw new MappingError('RECORD_TOO_LARGE', `the Caliper record is ${record.byteLength} bytes, over Kinesis's 1 MiB record limit`, decoded.eventName);

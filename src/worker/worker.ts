@@ -7,11 +7,12 @@ import { ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/cl
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { Logger } from 'pino';
 import type { Envelope } from '../caliper/model.js';
-import type { Config } from '../config.js';
+import { mapOptions, type Config } from '../config.js';
 import { MappingError } from '../errors.js';
 import { eventFilter, type EventFilter } from '../filter.js';
 import { backoffMs, sleep } from './backoff.js';
 import { readMessage, type Incoming } from './decode.js';
+import type { MapOptions } from '../engine.js';
 import { Faults } from './faults.js';
 import { KinesisPublisher } from './kinesis.js';
 import { Acknowledger, changeVisibility, sendToDlq } from './sqs.js';
@@ -61,6 +62,8 @@ export class Worker {
   /** One per poller, so that a signal carries at most the listeners of one receive or one back-off. */
   private aborts: AbortController[] = [];
   private readonly filter: EventFilter;
+  /** The event id mode and the output format the worker maps (and validates) every record in. */
+  private readonly mapOptions: MapOptions;
   private readonly publisher: KinesisPublisher;
   private readonly acker: Acknowledger;
   private stopping = false;
@@ -71,6 +74,7 @@ export class Worker {
     const c = deps.config;
     this.faults = new Faults(deps.logger);
     this.filter = eventFilter({ only: c.EVENT_TYPES, exclude: c.EXCLUDE_EVENT_TYPES, unknown: c.UNKNOWN_EVENTS === 'skip' ? 'skip' : 'report' });
+    this.mapOptions = mapOptions(c);
     this.publisher = new KinesisPublisher(deps.kinesis, {
       stream: c.KINESIS_STREAM_ARN ? { StreamARN: c.KINESIS_STREAM_ARN } : { StreamName: c.KINESIS_STREAM_NAME },
       maxRecords: c.BATCH_MAX_RECORDS,
@@ -168,7 +172,7 @@ export class Worker {
     const deadline = Date.now() + this.deps.config.RETRY_BUDGET_MS;
     let incoming: Incoming;
     try {
-      incoming = readMessage(message, this.filter, { eventId: this.deps.config.EVENT_ID });
+      incoming = readMessage(message, this.filter, this.mapOptions);
     } catch (err) {
       return this.poison(message, err);
     }
