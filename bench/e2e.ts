@@ -1,17 +1,20 @@
 // npm run bench:e2e [-- --json]: the worker's own cost end to end. The worker (`canvas-caliper run`)
 // runs as a child process against an SQS endpoint and a Kinesis endpoint, each in a process of its own,
-// fed with distinct events made from samples/; the bench reads the CPU time of every process from
-// /proc/<pid>/stat over the measured window, so the worker's CPU per event is its own, and each
-// endpoint's share of a core says whether it, rather than the worker, set the pace (a run where one
-// used more than half a core is marked invalid). A naive worker (sqs-consumer, one PutRecord per
-// message, bench/naive-worker.ts) runs in the same run on the same endpoints.
+// fed with distinct events made from samples/ (the queue is kept topped up: the worker never waits for
+// messages). The bench reads the CPU time (user + system) of every process from /proc/<pid>/stat over
+// the measured window — every event after the first 2,000 (start-up, JIT warm-up) — so the worker's CPU
+// per event is its own, and each endpoint's share of a core says whether it, rather than the worker,
+// set the pace: a run where an endpoint used more than half a core is marked invalid. A naive worker
+// (sqs-consumer, one PutRecord per message, bench/naive-worker.ts) runs in the same run on the same
+// endpoints. RSS at 10k and at the end is the worker's peak over the 5,000 events before the mark.
 //
 // Endpoints (bench/lean-sqs.ts, bench/lean-kinesis.ts) are lean in-memory implementations of the calls
 // the workers make: the emulators the tests use cost more CPU per message than the worker does
 // (BENCH_E2E_SQS=local-aws-sqs, BENCH_E2E_KINESIS=kinesis-local run them here instead, to see it).
 //
 // BENCH_E2E_EVENTS (100000), BENCH_E2E_NAIVE_EVENTS (2000), BENCH_PROFILE=<dir> (a CPU profile of the
-// worker), POLLERS (8) and MAX_IN_FLIGHT (2000) for the worker.
+// worker: `node dist/bench/profile-top.js <dir>/*.cpuprofile` summarises it), POLLERS (8) and
+// MAX_IN_FLIGHT (2000) for the worker.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -95,9 +98,9 @@ async function endpoint(kind: string): Promise<{ child: ChildProcess; url: strin
   return { child, url: `http://127.0.0.1:${port}` };
 }
 
-async function stats(url: string): Promise<Record<string, number> | undefined> {
+async function stats(url: string): Promise<Record<string, any> | undefined> {
   try {
-    return (await (await fetch(`${url}/stats`)).json()) as Record<string, number>;
+    return (await (await fetch(`${url}/stats`)).json()) as Record<string, any>;
   } catch {
     return undefined;
   }
@@ -181,9 +184,9 @@ try {
 
   const started = Date.now();
   let acked = 0;
-  let window: { at: number; acked: number; cpu: Record<keyof typeof pids, number> } | undefined;
-  let rss10k = 0;
-  let rssMax = 0;
+  let window: { at: number; acked: number; cpu: Record<keyof typeof pids, number>; sqs?: Record<string, any>; kinesis?: Record<string, any> } | undefined;
+  /** The worker's RSS every 250 ms, with the count acknowledged by then. */
+  const rss: { acked: number; mib: number }[] = [];
   let inFlightMax = 0;
   let lastRssAt = 0;
   const feeding = (async () => {
@@ -201,16 +204,19 @@ try {
     const m = await workerMetrics(port);
     acked = m.acked;
     inFlightMax = Math.max(inFlightMax, m.inFlight);
-    if (!window && acked >= WARMUP) window = { at: Date.now(), acked, cpu: cpuOf() };
-    if (!rss10k && acked >= Math.min(10_000, TOTAL)) rss10k = rssMiB(pids.worker);
-    if (rss10k && Date.now() - lastRssAt >= 1_000) {
-      rssMax = Math.max(rssMax, rssMiB(pids.worker));
+    if (!window && acked >= WARMUP) window = { at: Date.now(), acked, cpu: cpuOf(), sqs: await stats(sqsEndpoint.url), kinesis: await stats(kinesisEndpoint.url) };
+    if (Date.now() - lastRssAt >= 250) {
+      rss.push({ acked, mib: rssMiB(pids.worker) });
       lastRssAt = Date.now();
     }
   }
-  const end = { at: Date.now(), acked, cpu: cpuOf() };
-  const rssEnd = rssMiB(pids.worker);
-  rssMax = Math.max(rssMax, rssEnd);
+  const end = { at: Date.now(), acked, cpu: cpuOf(), sqs: await stats(sqsEndpoint.url), kinesis: await stats(kinesisEndpoint.url) };
+  rss.push({ acked, mib: rssMiB(pids.worker) });
+  // RSS at a mark: its peak over the 5,000 events up to the mark (a single sample would land anywhere on the GC saw-tooth).
+  const rssAt = (mark: number) => Math.max(...rss.filter((r) => r.acked > mark - 5_000 && r.acked <= mark).map((r) => r.mib), 0);
+  const rss10k = rssAt(Math.min(10_000, TOTAL));
+  const rssEnd = rssAt(end.acked);
+  const rssMax = Math.max(...rss.map((r) => r.mib));
   await feeding;
   await stop(worker);
   const totalSeconds = (end.at - started) / 1000;
@@ -220,7 +226,18 @@ try {
   const eventsPerSecond = events / seconds;
   const workerCpuMicrosPerEvent = ((end.cpu.worker - window!.cpu.worker) * 1000) / events;
   const endpointCpu = { sqs: share('sqs'), kinesis: share('kinesis') };
-  const sink = KINESIS_KIND === 'lean' ? await stats(kinesisEndpoint.url) : undefined;
+  const sink = KINESIS_KIND === 'lean' ? end.kinesis : undefined;
+  // The calls the worker made per event over the window (lean endpoints count them; SendMessageBatch is the bench's).
+  const perEvent = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : +((a - b) / events).toFixed(4));
+  const calls =
+    SQS_KIND === 'lean' && KINESIS_KIND === 'lean'
+      ? {
+          receiveMessage: perEvent(end.sqs?.actions?.ReceiveMessage, window!.sqs?.actions?.ReceiveMessage),
+          deleteMessageBatch: perEvent(end.sqs?.actions?.DeleteMessageBatch, window!.sqs?.actions?.DeleteMessageBatch),
+          changeMessageVisibilityBatch: perEvent(end.sqs?.actions?.ChangeMessageVisibilityBatch ?? 0, window!.sqs?.actions?.ChangeMessageVisibilityBatch ?? 0),
+          putRecords: perEvent(end.kinesis?.calls, window!.kinesis?.calls),
+        }
+      : undefined;
   log(
     `ours:  ${events} events (after the first ${window!.acked}) in ${seconds.toFixed(1)} s = ${eventsPerSecond.toFixed(0)} events/s; ` +
       `worker CPU ${workerCpuMicrosPerEvent.toFixed(0)} µs/event (${share('worker')} of a core); ` +
@@ -273,6 +290,7 @@ try {
     rssMiBMax: +rssMax.toFixed(1),
     rssMiB100kAtEvents: end.acked,
     inFlightMax,
+    callsPerEvent: calls,
     naiveEventsPerSecond: Math.round(naiveRate),
     naiveCpuMicrosPerEvent: Math.round((naiveCpu * 1000) / naiveStart!.depth),
     events: TOTAL,
@@ -281,6 +299,7 @@ try {
     totalSeconds: +totalSeconds.toFixed(1),
     naiveEvents: naiveStart!.depth,
     kinesisRecords: sink?.records,
+    kinesisBytesPerRecord: sink?.records ? Math.round(sink.bytes / sink.records) : undefined,
     worker: { POLLERS: Number(POLLERS), MAX_IN_FLIGHT: Number(MAX_IN_FLIGHT) },
     node: process.version,
   };
