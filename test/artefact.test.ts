@@ -38,7 +38,7 @@ describe('production artefact (production dependencies only)', () => {
   it('holds no development dependency and no tests', () => {
     const installed = fs.readdirSync(path.join(app, 'node_modules'));
     for (const dev of ['typescript', 'vitest', 'aws-sdk-client-mock', 'local-aws-sqs', 'kinesis-local', 'aws-cdk-lib']) expect(installed).not.toContain(dev);
-    expect(installed).toEqual(expect.arrayContaining(['zod', 'pino', 'uuid', '@aws-sdk']));
+    expect(installed).toEqual(expect.arrayContaining(['zod', 'pino', '@aws-sdk']));
     expect(fs.existsSync(path.join(app, 'test'))).toBe(false);
     expect(fs.existsSync(path.join(app, 'infra'))).toBe(false);
   });
