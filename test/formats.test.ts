@@ -18,7 +18,7 @@ import { NAVIGATION_TABS_11 } from '../src/formats/caliper11.js';
 import { caliperTime, isCredentialName, safeUrl } from '../mappers/values.js';
 import { MAPPERS } from '../mappers/index.js';
 import { loadImsSchemas } from './ims-schema.js';
-import { ext, SEND_TIME, systemEvent, userEvent } from './helpers.js';
+import { ext, missingBodyValues, SEND_TIME, systemEvent, userEvent } from './helpers.js';
 
 const dir = path.join(import.meta.dirname, 'fixtures', 'events');
 const examples = fs
@@ -29,40 +29,6 @@ const examples = fs
 const IMS = { 'caliper-1.1': loadImsSchemas('1_1'), 'caliper-1.2': loadImsSchemas('1_2') };
 const STRICT = ['caliper-1.1', 'caliper-1.2'] as const;
 const CONTEXT = { 'caliper-1.1': 'http://purl.imsglobal.org/ctx/caliper/v1p1', 'caliper-1.2': 'http://purl.imsglobal.org/ctx/caliper/v1p2' };
-
-type Leaf = { key: string; value: string | number | boolean };
-/** Every leaf value, credential-named fields (and what they hold) left out: they never leave. */
-function leaves(value: unknown, key = ''): Leaf[] {
-  if (value === null || value === undefined) return [];
-  if (Array.isArray(value)) return value.flatMap((v) => leaves(v, key));
-  if (typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => (isCredentialName(k) ? [] : leaves(v, k)));
-  return [{ key, value: value as Leaf['value'] }];
-}
-/** Every leaf value of the output, and the id part of each URN (`urn:instructure:canvas:<kind>:<id>` → `<id>`). */
-function outputValues(envelope: unknown): Set<unknown> {
-  const out = new Set<unknown>();
-  for (const { value } of leaves(envelope)) {
-    out.add(value);
-    if (typeof value === 'string' && value.startsWith('urn:instructure:canvas:')) out.add(value.slice(value.lastIndexOf(':') + 1));
-  }
-  return out;
-}
-/** The body values not found in the output in any documented form (as sent, as a string, a normalised timestamp, a filtered URL). */
-function missingBodyValues(raw: { body: unknown }, envelope: unknown): Leaf[] {
-  const found = outputValues(envelope);
-  return leaves(raw.body).filter(({ key, value }) => {
-    const forms: unknown[] = [value, String(value)];
-    if (typeof value === 'string') {
-      forms.push(safeUrl(value));
-      try {
-        forms.push(caliperTime(value, key));
-      } catch {
-        // not a timestamp
-      }
-    }
-    return !forms.some((f) => found.has(f));
-  });
-}
 
 /** IMS's schema verdict on an envelope: 1.1's Envelope as it is; 1.2's once per data item (its Envelope schema describes one item, SOURCE.md). */
 function imsErrors(format: (typeof STRICT)[number], envelope: { data: { type: string }[] }): string[] {

@@ -5,19 +5,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { validateEnvelope } from '../src/caliper/validate.js';
 import { mapEvent, mapJson } from '../src/engine.js';
-import { MappingError } from '../src/errors.js';
 import { safeUrl } from '../mappers/values.js';
-import { event, ext, SEND_TIME, systemEvent, userEvent } from './helpers.js';
+import { event, ext, fails, SEND_TIME, systemEvent, userEvent } from './helpers.js';
 
-const fails = (fn: () => unknown): MappingError => {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(MappingError);
-    return err as MappingError;
-  }
-  throw new Error('expected a MappingError');
-};
 const json = (raw: unknown) => JSON.stringify(raw);
 
 describe('events made by Canvas jobs (no user) for types whose Caliper event needs a Person actor', () => {

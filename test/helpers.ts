@@ -1,6 +1,9 @@
 // A realistic user-generated raw event to vary in rule tests (the shape of Instructure's examples).
+import { expect } from 'vitest';
 import type { CaliperEvent, Envelope } from '../src/caliper/model.js';
 import { mapEvent, type MapOptions } from '../src/engine.js';
+import { MappingError } from '../src/errors.js';
+import { caliperTime, isCredentialName, safeUrl } from '../mappers/values.js';
 
 export const SEND_TIME = '2020-01-01T00:00:00.000Z';
 
@@ -64,3 +67,54 @@ export function event(raw: unknown, options: MapOptions = {}): CaliperEvent & Re
 }
 
 export const ext = (entity: any) => entity?.extensions?.['com.instructure.canvas'];
+
+/** The MappingError `fn` throws (the test fails if it throws none, or another error). */
+export function fails(fn: () => unknown): MappingError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(MappingError);
+    return err as MappingError;
+  }
+  throw new Error('expected a MappingError');
+}
+
+type Leaf = { key: string; value: string | number | boolean };
+/** Every leaf value, credential-named fields (and what they hold) left out: they never leave. */
+function leaves(value: unknown, key = ''): Leaf[] {
+  if (value === null || value === undefined) return [];
+  if (Array.isArray(value)) return value.flatMap((v) => leaves(v, key));
+  if (typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => (isCredentialName(k) ? [] : leaves(v, k)));
+  return [{ key, value: value as Leaf['value'] }];
+}
+
+/** Every leaf value of an output, and the id part of each URN (`urn:instructure:canvas:<kind>:<id>` → `<id>`). */
+function outputValues(envelope: unknown): Set<unknown> {
+  const out = new Set<unknown>();
+  for (const { value } of leaves(envelope)) {
+    out.add(value);
+    if (typeof value === 'string' && value.startsWith('urn:instructure:canvas:')) out.add(value.slice(value.lastIndexOf(':') + 1));
+  }
+  return out;
+}
+
+/**
+ * Nothing dropped: the body values of `raw` not found in `envelope` in any documented form (as sent,
+ * as a string, a normalised timestamp, a filtered URL, the id part of a URN). Null fields are absent
+ * by rule; credential-named fields never leave.
+ */
+export function missingBodyValues(raw: { body: unknown }, envelope: unknown): Leaf[] {
+  const found = outputValues(envelope);
+  return leaves(raw.body).filter(({ key, value }) => {
+    const forms: unknown[] = [value, String(value)];
+    if (typeof value === 'string') {
+      forms.push(safeUrl(value));
+      try {
+        forms.push(caliperTime(value, key));
+      } catch {
+        // not a timestamp
+      }
+    }
+    return !forms.some((f) => found.has(f));
+  });
+}

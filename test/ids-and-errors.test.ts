@@ -3,8 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { validateEnvelope } from '../src/caliper/validate.js';
 import { deterministicEventId, mapEvent, mapJson } from '../src/engine.js';
-import { MappingError } from '../src/errors.js';
-import { event, SEND_TIME, userEvent } from './helpers.js';
+import { event, fails, SEND_TIME, userEvent } from './helpers.js';
 
 const V4 = /^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const raw = userEvent('wiki_page_created', { wiki_page_id: '9', title: 'Week 1', body: '<p>x</p>' });
@@ -40,15 +39,6 @@ describe('event ids', () => {
 });
 
 describe('bad input: a clear, specific error', () => {
-  const fails = (fn: () => unknown) => {
-    try {
-      fn();
-    } catch (err) {
-      expect(err).toBeInstanceOf(MappingError);
-      return err as MappingError;
-    }
-    throw new Error('expected a MappingError');
-  };
 
   it('malformed JSON', () => {
     const err = fails(() => mapJson('{"metadata": {'));
