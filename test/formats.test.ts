@@ -159,6 +159,16 @@ describe('caliper-1.2: 1.2’s terms, profiles and options', () => {
     expect(example('lti_resource_link_created.json').object.type).toBe('LtiLink');
   });
 
+  it('a submission comment is feedback on the submission (FeedbackEvent Commented, a Comment generated); an upload is Uploaded', () => {
+    const comment = example('submission_comment_created.json');
+    expect([comment.type, comment.action, comment.profile, comment.object.type, comment.generated.type]).toEqual(['FeedbackEvent', 'Commented', 'FeedbackProfile', 'Attempt', 'Comment']);
+    expect(comment.generated.commentedOn).toEqual(comment.object);
+    expect(comment.generated.value).toBe(examples.find(([f]) => f === 'submission_comment_created.json')![1].body.body);
+    expect(comment.generated.commenter.type).toBe('Person');
+    const upload = example('attachment_created.json');
+    expect([upload.type, upload.action]).toEqual(['ResourceManagementEvent', 'Uploaded']);
+  });
+
   it('CALIPER_EDAPP_ID and CALIPER_SESSION=auto-attach', () => {
     const options = { formatOptions: { edAppId: 'https://platform.example/apps/canvas', session: 'auto-attach' as const } };
     const e = example('logged_in.json', options);

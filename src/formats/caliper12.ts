@@ -4,10 +4,11 @@
 // and profile table below, LtiLink for LTI resource links, and the options a 1.2 platform needs
 // (CALIPER_EDAPP_ID, CALIPER_SESSION). docs/format-caliper-1.2.md explains each table.
 import type { CaliperEvent, Entity, EventType } from '../caliper/model.js';
-import { allowedProperties12, CALIPER_12_CONTEXT, EVENT_RULES_12, holdsEntities12, isA12, type Profile12 } from '../caliper/model12.js';
+import { allowedProperties12, CALIPER_12_CONTEXT, EVENT_RULES_12 as EVENT_TYPE_RULES_12, holdsEntities12, isA12, type Profile12 } from '../caliper/model12.js';
 import type { RawEvent } from '../raw.js';
 import { table } from '../table.js';
 import { edApp } from '../../mappers/builders.js';
+import { urn } from '../../mappers/ids.js';
 import { applyEntityRules, ENTITY_TYPE_BY_KIND_11, EVENT_RULES_11, genericWhenActorRefused, type Vocabulary } from './caliper11.js';
 import { forEachEntity, canvasExtensionsOf, isEntity, ordered, setData } from './entities.js';
 
@@ -52,6 +53,7 @@ export const PROFILE_BY_EVENT_TYPE_12: Readonly<Record<string, Profile12>> = tab
   ForumEvent: 'ForumProfile',
   SessionEvent: 'SessionProfile',
   ResourceManagementEvent: 'ResourceManagementProfile',
+  FeedbackEvent: 'FeedbackProfile',
   NavigationEvent: 'ReadingProfile',
   ViewEvent: 'ReadingProfile',
   ToolUseEvent: 'ToolUseProfile',
@@ -91,6 +93,27 @@ function eventType12(event: CaliperEvent): void {
   event.profile = profile;
 }
 
+/**
+ * 1.2's own terms for a few Canvas events, after the 1.1 rules (by event_name):
+ * - submission_comment_created: a comment on a submission is feedback on it — 1.2's FeedbackEvent
+ *   Commented, object the submission (Attempt), generated the Comment (commenter, commentedOn, value),
+ *   rather than a Message posted to no thread. A job's comment with no author stays the generic Event.
+ * - attachment_created by a person: the file was uploaded — ResourceManagementEvent Uploaded.
+ */
+export const EVENT_RULES_12: Readonly<Record<string, (event: CaliperEvent, raw: RawEvent) => void>> = table({
+  submission_comment_created: (event, raw) => {
+    const submissionId = raw.body.submission_id;
+    if (event.type !== 'MessageEvent' || (typeof submissionId !== 'string' && typeof submissionId !== 'number')) return;
+    const { creators, body, ...comment } = event.object;
+    const attempt = { id: urn('submission', String(submissionId)), type: 'Attempt' };
+    event.type = 'FeedbackEvent' as EventType;
+    event.action = 'Commented' as CaliperEvent['action'];
+    event.object = attempt;
+    event.generated = { ...comment, type: 'Comment', commenter: Array.isArray(creators) ? creators[0] : undefined, commentedOn: attempt, value: body };
+  },
+});
+const ACTIONS_12: Readonly<Record<string, Readonly<Record<string, string>>>> = table({ attachment_created: { Created: 'Uploaded' } });
+
 /** CALIPER_EDAPP_ID: the Canvas application (edApp, and wherever it acts or is the object) takes the configured id. */
 function renameApplication(event: CaliperEvent, from: string, to: string): void {
   forEachEntity(event, holdsEntities12, (entity: Entity) => {
@@ -103,9 +126,11 @@ export function toCaliper12(event: CaliperEvent, raw: RawEvent, options: Caliper
   const bodyEntityId = event.object.id;
   event['@context'] = CALIPER_12_CONTEXT;
   EVENT_RULES_11[raw.metadata.event_name]?.(event, raw);
-  genericWhenActorRefused(event, (type) => EVENT_RULES_12[type]?.actor ?? ['Agent'], isA12);
+  genericWhenActorRefused(event, (type) => EVENT_TYPE_RULES_12[type]?.actor ?? ['Agent'], isA12);
+  EVENT_RULES_12[raw.metadata.event_name]?.(event, raw);
   applyEntityRules(event, raw, bodyEntityId, VOCABULARY_12);
   eventType12(event);
+  if ((event.type as string) === 'ResourceManagementEvent') event.action = (ACTIONS_12[raw.metadata.event_name]?.[event.action] ?? event.action) as CaliperEvent['action'];
   if (options.edAppId) renameApplication(event, edApp(raw.metadata).id, options.edAppId);
   if (options.session === 'auto-attach') {
     // The Canvas session the platform cannot know stays in the event's extensions.
