@@ -24,6 +24,20 @@ export function propsFromContext(get: (key: string) => unknown): CanvasCaliperPr
     const v = get(k);
     if (v !== undefined) props[k] = v === true || v === 'true';
   }
+  // The worker's other variables (CALIPER_FORMAT, EVENT_TYPES, UNKNOWN_EVENTS, MAX_IN_FLIGHT, …): a JSON object of strings.
+  const env = get('workerEnvironment');
+  if (env !== undefined) {
+    let parsed: unknown = env;
+    try {
+      if (typeof env === 'string') parsed = JSON.parse(env);
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || !Object.values(parsed).every((v) => typeof v === 'string')) {
+      throw new Error(`context workerEnvironment must be a JSON object of strings, e.g. {"CALIPER_FORMAT":"caliper-1.2"}`);
+    }
+    props.workerEnvironment = parsed;
+  }
   if (props.queueEncryption !== undefined && props.queueEncryption !== 'sqs-managed' && props.queueEncryption !== 'kms') throw new Error(`context queueEncryption must be sqs-managed or kms`);
   return props as CanvasCaliperProps;
 }

@@ -344,6 +344,18 @@ describe('context', () => {
     expect(() => propsFromContext((k) => ({ maxTasks: 'many' })[k])).toThrow(/maxTasks must be a number/);
     expect(() => propsFromContext((k) => ({ queueEncryption: 'aes' })[k])).toThrow(/queueEncryption/);
   });
+
+  it('passes the worker’s other variables from workerEnvironment (a JSON object of strings) to the task', async () => {
+    const { propsFromContext } = await import('../infra/context.js');
+    const env = { CALIPER_FORMAT: 'caliper-1.2', EXCLUDE_EVENT_TYPES: 'asset_accessed' };
+    expect(propsFromContext((k) => ({ workerEnvironment: JSON.stringify(env) })[k])).toEqual({ workerEnvironment: env });
+    expect(propsFromContext((k) => ({ workerEnvironment: env })[k])).toEqual({ workerEnvironment: env });
+    expect(() => propsFromContext((k) => ({ workerEnvironment: '{"MAX_IN_FLIGHT":100}' })[k])).toThrow(/workerEnvironment must be a JSON object of strings/);
+    expect(() => propsFromContext((k) => ({ workerEnvironment: 'CALIPER_FORMAT=caliper-1.2' })[k])).toThrow(/workerEnvironment/);
+    synth({ workerEnvironment: env }).template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [Match.objectLike({ Environment: Match.arrayWith([{ Name: 'CALIPER_FORMAT', Value: 'caliper-1.2' }, { Name: 'EXCLUDE_EVENT_TYPES', Value: 'asset_accessed' }]) })],
+    });
+  });
 });
 
 describe('npm run synth', () => {
