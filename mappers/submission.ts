@@ -81,7 +81,7 @@ export const submissionCommentCreated = mapper({
   type: 'MessageEvent',
   action: 'Posted',
   objectType: 'Message',
-  body: body({ submission_comment_id: Id, user_id: OptId, body: OptText, created_at: OptTime, attachment_ids: z.array(Id).nullish() }),
+  body: body({ submission_comment_id: Id, submission_id: OptId, user_id: OptId, body: OptText, created_at: OptTime, attachment_ids: z.array(Id).nullish() }),
   map: ({ body: b }) => {
     const entityId = id(b.submission_comment_id, 'body.submission_comment_id');
     const author = optId(b.user_id, 'body.user_id');

@@ -128,6 +128,8 @@ describe('ids: only the forms Canvas uses', () => {
     ['body.context_id', userEvent('discussion_topic_created', { discussion_topic_id: '1', context_type: 'Course', context_id: '565:section:7' })],
     ['metadata.user_id', userEvent('wiki_page_created', { wiki_page_id: '1' }, { user_id: '999:42' })],
     ['body.assignment_id', userEvent('assignment_created', { assignment_id: -3 })],
+    // Found by the property test in caliper-1.2, where a comment's submission becomes the FeedbackEvent's object.
+    ['body.submission_id', userEvent('submission_comment_created', { submission_comment_id: '1', submission_id: "<a href='x'>" })],
   ])('%s is refused', (field, raw) => {
     const err = fails(() => mapEvent(raw));
     expect(err.code).toBe('INVALID_RAW_EVENT');

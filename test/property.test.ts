@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { validateEnvelope } from '../src/caliper/validate.js';
 import { mapJson } from '../src/engine.js';
 import { MappingError } from '../src/errors.js';
+import { FORMATS, type Format } from '../src/formats/index.js';
 import { INSTRUCTURE_EVENT_NAMES, MAPPERS } from '../mappers/index.js';
 
 type Raw = { metadata: Record<string, unknown>; body: Record<string, unknown> };
@@ -102,10 +103,10 @@ function numbersIn(value: unknown, out = new Set<number>()): Set<number> {
   return out;
 }
 
-function check(c: Case): 'mapped' | 'refused' {
+function check(c: Case, format: Format = 'instructure'): 'mapped' | 'refused' {
   let envelope;
   try {
-    envelope = mapJson(c.text, { sendTime: '2020-01-01T00:00:00.000Z' });
+    envelope = mapJson(c.text, { sendTime: '2020-01-01T00:00:00.000Z', format });
   } catch (err) {
     if (!(err instanceof MappingError)) throw new Error(`${c.label}: crashed: ${String(err)}`);
     // Refused: with a code for bad input (never a mapper bug or invalid output) and a field named.
@@ -114,7 +115,8 @@ function check(c: Case): 'mapped' | 'refused' {
     return 'refused';
   }
   const name = (JSON.parse(c.text) as Raw).metadata.event_name as string;
-  expect(validateEnvelope(envelope, { departures: INSTRUCTURE_EVENT_NAMES.has(name) }), c.label).toEqual({ ok: true });
+  const options = format === 'instructure' ? { departures: INSTRUCTURE_EVENT_NAMES.has(name) } : { format };
+  expect(validateEnvelope(envelope, options), `${format} ${c.label}`).toEqual({ ok: true });
   const out = JSON.stringify(envelope);
   expect(out, `${c.label}: a credential reached the output`).not.toContain(SECRET);
   // No changed value: every number published is one the input held.
@@ -134,10 +136,10 @@ describe('every supported event type, its system-generated form and random mutat
     expect(check({ label: `${name} system-generated`, text: JSON.stringify(systemForm(raw)) })).toBe('mapped');
   });
 
-  it('random mutations of every type either map to valid Caliper or are refused by field', () => {
+  it.each(FORMATS)('random mutations of every type either map to valid Caliper (%s) or are refused by field', (format) => {
     const rand = prng(20261130);
     const outcomes = { mapped: 0, refused: 0 };
-    for (const [name, raw] of examples) for (const c of mutations(name, raw, PER_TYPE, rand)) outcomes[check(c)]++;
+    for (const [name, raw] of examples) for (const c of mutations(name, raw, PER_TYPE, rand)) outcomes[check(c, format)]++;
     expect(outcomes.mapped + outcomes.refused).toBeGreaterThanOrEqual(80 * PER_TYPE);
     // Both outcomes occur: the mutations exercise the refusals and the tolerated oddities alike.
     expect(outcomes.mapped).toBeGreaterThan(100);

@@ -7,7 +7,7 @@ import type { CaliperEvent, Entity, EventType } from '../caliper/model.js';
 import { allowedProperties12, CALIPER_12_CONTEXT, EVENT_RULES_12 as EVENT_TYPE_RULES_12, holdsEntities12, isA12, type Profile12 } from '../caliper/model12.js';
 import type { RawEvent } from '../raw.js';
 import { table } from '../table.js';
-import { edApp } from '../../mappers/builders.js';
+import { edApp, optId } from '../../mappers/builders.js';
 import { urn } from '../../mappers/ids.js';
 import { applyEntityRules, ENTITY_TYPE_BY_KIND_11, EVENT_RULES_11, genericWhenActorRefused, type Vocabulary } from './caliper11.js';
 import { forEachEntity, canvasExtensionsOf, isEntity, ordered, setData } from './entities.js';
@@ -102,10 +102,10 @@ function eventType12(event: CaliperEvent): void {
  */
 export const EVENT_RULES_12: Readonly<Record<string, (event: CaliperEvent, raw: RawEvent) => void>> = table({
   submission_comment_created: (event, raw) => {
-    const submissionId = raw.body.submission_id;
-    if (event.type !== 'MessageEvent' || (typeof submissionId !== 'string' && typeof submissionId !== 'number')) return;
+    const submissionId = optId(raw.body.submission_id, 'body.submission_id');
+    if (event.type !== 'MessageEvent' || submissionId === undefined) return;
     const { creators, body, ...comment } = event.object;
-    const attempt = { id: urn('submission', String(submissionId)), type: 'Attempt' };
+    const attempt = { id: urn('submission', submissionId), type: 'Attempt' };
     event.type = 'FeedbackEvent' as EventType;
     event.action = 'Commented' as CaliperEvent['action'];
     event.object = attempt;
