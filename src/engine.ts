@@ -4,11 +4,10 @@ import crypto from 'node:crypto';
 import { formatIssues, validateEnvelope } from './caliper/validate.js';
 import { CALIPER_CONTEXT, type Envelope } from './caliper/model.js';
 import { FieldError, MappingError } from './errors.js';
-import { parseJson } from './json.js';
+import { MAX_DEPTH, parseJson } from './json.js';
 import { RawEnvelope, type RawEvent } from './raw.js';
 import { caliperEvent, edApp } from '../mappers/builders.js';
 import { finish } from '../mappers/values.js';
-import { MAX_DEPTH } from './json.js';
 import { fastCheck } from './check.js';
 import { INSTRUCTURE_EVENT_NAMES, MAPPERS } from '../mappers/index.js';
 import { dataVersionOf, toFormat, type Format, type FormatOptions } from './formats/index.js';
@@ -101,7 +100,7 @@ export function eventNameOf(input: unknown): string | undefined {
 
 const isRawEnvelope = fastCheck(RawEnvelope);
 
-/** Maps one parsed raw Canvas event to a validated Caliper 1.1 envelope, or throws a MappingError. */
+/** Maps one parsed raw Canvas event to a Caliper envelope validated in the requested format, or throws a MappingError. */
 export function mapEvent(input: unknown, options: MapOptions = {}): Envelope {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw new MappingError('NOT_AN_OBJECT', `expected a Canvas event object {metadata, body}, got ${Array.isArray(input) ? 'an array' : input === null ? 'null' : typeof input}`);
