@@ -9,8 +9,9 @@
 // Why not kinesis-local (the integration tests' Kinesis): it spends 2–7 ms of CPU per record, so the
 // bench measured it, not the worker; kinesalite spends ~150–240 µs per record, more than half a core at
 // the rates the worker reaches. This one spends a few µs per record; the bench reports its CPU share.
-import { createHash, randomUUID } from 'node:crypto';
-import http from 'node:http';
+import { createHash } from 'node:crypto';
+import type http from 'node:http';
+import { awsJsonServer, ClientError } from './aws-json.js';
 
 interface Stream {
   name: string;
@@ -28,14 +29,6 @@ export interface LeanKinesisStats {
   malformed: number;
 }
 
-class ClientError extends Error {
-  constructor(
-    readonly type: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 const MAX_RECORD_BYTES = 1024 * 1024;
 const MAX_CALL_BYTES = 5 * 1024 * 1024;
@@ -135,30 +128,5 @@ export function createLeanKinesis(): http.Server {
     },
   };
 
-  const server = http.createServer((req, res) => {
-      if (req.method === 'GET' && req.url === '/stats') {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(stats));
-        return;
-      }
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        stats.calls++;
-        const target = String(req.headers['x-amz-target'] ?? '');
-        const action = actions[target.slice(target.indexOf('.') + 1)];
-        const send = (status: number, body: unknown) => {
-          const text = JSON.stringify(body);
-          res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': randomUUID(), 'content-length': Buffer.byteLength(text) }).end(text);
-        };
-        try {
-          if (!action) throw new ClientError('UnknownOperationException', `unsupported: ${target}`);
-          send(200, action(JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}')));
-        } catch (err) {
-          if (err instanceof ClientError) send(400, { __type: err.type, message: err.message });
-          else send(500, { __type: 'InternalFailure', message: String(err) });
-        }
-      });
-  });
-  server.keepAliveTimeout = 60_000;
-  return server;
+  return awsJsonServer({ version: '1.1', actions, stats, errorType: (type) => type, unknownAction: 'UnknownOperationException' });
 }

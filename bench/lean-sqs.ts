@@ -9,7 +9,8 @@
 // machine, so at the rates the worker reaches it would need more than a core — the bench would
 // measure the emulator. This one spends a few µs per message; the bench reports its CPU share.
 import { createHash, randomUUID } from 'node:crypto';
-import http from 'node:http';
+import type http from 'node:http';
+import { awsJsonServer, ClientError } from './aws-json.js';
 
 interface Stored {
   id: string;
@@ -103,14 +104,6 @@ export interface LeanSqsStats {
   actions: Record<string, number>;
 }
 
-class ClientError extends Error {
-  constructor(
-    readonly type: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 const md5 = (s: string) => createHash('md5').update(s).digest('hex');
 
@@ -285,36 +278,13 @@ export function createLeanSqs(): http.Server {
   }, 100);
   expiry.unref();
 
-  const server = http.createServer((req, res) => {
-    if (req.method === 'GET' && req.url === '/stats') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(stats));
-      return;
-    }
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      stats.calls++;
-      const target = String(req.headers['x-amz-target'] ?? '');
-      const name = target.slice(target.indexOf('.') + 1);
-      const action = actions[name];
-      stats.actions[name] = (stats.actions[name] ?? 0) + 1;
-      const send = (status: number, body: unknown) => {
-        const text = JSON.stringify(body);
-        res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': randomUUID(), 'content-length': Buffer.byteLength(text) }).end(text);
-      };
-      const fail = (err: unknown) =>
-        err instanceof ClientError ? send(400, { __type: `com.amazonaws.sqs#${err.type}`, message: err.message }) : send(500, { __type: 'com.amazonaws.sqs#InternalError', message: String(err) });
-      if (!action) return fail(new ClientError('InvalidAction', `unsupported: ${target}`));
-      try {
-        const out = action(JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}'));
-        if (out instanceof Promise) out.then((o) => send(200, o), fail);
-        else send(200, out);
-      } catch (err) {
-        fail(err);
-      }
-    });
+  const server = awsJsonServer({
+    version: '1.0',
+    actions,
+    stats,
+    errorType: (type) => `com.amazonaws.sqs#${type === 'InternalFailure' ? 'InternalError' : type}`,
+    unknownAction: 'InvalidAction',
   });
-  server.keepAliveTimeout = 60_000;
   server.on('listening', () => {
     const a = server.address();
     if (a && typeof a === 'object') origin = `http://127.0.0.1:${a.port}`;
