@@ -2,13 +2,13 @@
 // free ports: nothing lost, poison parked with reasons, SIGKILL and SIGTERM survived.
 import type { ChildProcess } from 'node:child_process';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { deterministicEventId } from '../src/engine.js';
 import { distinctEvents } from '../src/samples.js';
-import { createQueues, createStream, enqueue, LOCAL_REGION, queueDepth, readStream, startLocalServices, type LocalServices } from '../src/worker/local.js';
+import { createQueues, createStream, enqueue, LOCAL_REGION, queueDepth, readStream, type LocalServices } from '../src/worker/local.js';
 import { Worker } from '../src/worker/worker.js';
-import { drainQueue, exited, localEnv, startCli, streamIds, until } from './local.js';
+import { drainQueue, exited, localEnv, startCli, streamIds, until, localServicesForFile } from './local.js';
 
 /** `n` distinct raw events, and the event id each must get. */
 function events(n: number, tag: string): { bodies: string[]; ids: Set<string> } {
@@ -19,12 +19,7 @@ function events(n: number, tag: string): { bodies: string[]; ids: Set<string> } 
 const POISON = ['{"metadata": {', '[1,2]', JSON.stringify({ metadata: { event_name: 'no_such_event', event_time: '2019-11-01T00:00:00Z' }, body: {} })];
 
 let services: LocalServices;
-beforeAll(async () => {
-  services = await startLocalServices();
-}, 60_000);
-afterAll(async () => {
-  await services?.stop();
-});
+localServicesForFile((s) => (services = s));
 
 const streamIdsOf = (stream: string) => streamIds(services, stream);
 

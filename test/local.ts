@@ -2,9 +2,22 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, readStream, type LocalServices } from '../src/worker/local.js';
+import { afterAll, beforeAll } from 'vitest';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, readStream, startLocalServices, type LocalServices } from '../src/worker/local.js';
 
 export const ROOT = path.join(import.meta.dirname, '..');
+
+/** Local SQS and Kinesis for one test file: started before its tests (then `started` is called with them), stopped after. */
+export function localServicesForFile(started: (services: LocalServices) => void): void {
+  let services: LocalServices | undefined;
+  beforeAll(async () => {
+    services = await startLocalServices();
+    started(services);
+  }, 60_000);
+  afterAll(async () => {
+    await services?.stop();
+  });
+}
 
 export async function until(check: () => Promise<boolean>, ms: number): Promise<void> {
   const end = Date.now() + ms;

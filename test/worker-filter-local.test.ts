@@ -2,20 +2,15 @@
 // and, with UNKNOWN_EVENTS=skip, an unknown one are deleted and counted, never published, never in the
 // DLQ; with UNKNOWN_EVENTS=dlq the unknown one is parked with UNKNOWN_EVENT.
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
-import { createQueues, createStream, enqueue, LOCAL_REGION, queueDepth, readStream, startLocalServices, type LocalServices } from '../src/worker/local.js';
+import { createQueues, createStream, enqueue, LOCAL_REGION, queueDepth, readStream, type LocalServices } from '../src/worker/local.js';
 import { Worker } from '../src/worker/worker.js';
 import { userEvent } from './helpers.js';
-import { drainQueue, until } from './local.js';
+import { drainQueue, until, localServicesForFile } from './local.js';
 
 let services: LocalServices;
-beforeAll(async () => {
-  services = await startLocalServices();
-}, 60_000);
-afterAll(async () => {
-  await services?.stop();
-});
+localServicesForFile((s) => (services = s));
 
 const page = (eventName: string, id: string) => JSON.stringify(userEvent(eventName, { wiki_page_id: id, title: `Page ${id}` }));
 const BODIES = [

@@ -6,21 +6,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { mapEvent } from '../src/engine.js';
 import { parseCaliperJson, validateCaliper12, validateEnvelope12 } from '../src/caliper/validate12.js';
-import { createQueues, createStream, enqueue, LOCAL_REGION, queueDepth, readStream, startLocalServices, type LocalServices } from '../src/worker/local.js';
+import { createQueues, createStream, enqueue, LOCAL_REGION, queueDepth, readStream, type LocalServices } from '../src/worker/local.js';
 import { Worker } from '../src/worker/worker.js';
-import { drainQueue, until } from './local.js';
+import { drainQueue, until, localServicesForFile } from './local.js';
 
 let services: LocalServices;
-beforeAll(async () => {
-  services = await startLocalServices();
-}, 60_000);
-afterAll(async () => {
-  await services?.stop();
-});
+localServicesForFile((s) => (services = s));
 
 const fixture = (name: string) => JSON.parse(fs.readFileSync(path.join(import.meta.dirname, 'fixtures', 'events', `${name}.json`), 'utf8')).raw;
 const RAW = ['grade_change', 'quiz_submitted', 'wiki_page_created', 'asset_accessed.07', 'logged_in', 'submission_created'].map(fixture);
