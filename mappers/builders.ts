@@ -93,8 +93,10 @@ export function bodyFields(b: Record<string, unknown>, placed: readonly string[]
   for (const key of Object.keys(b)) {
     if (placed.includes(key) || isCredentialName(key)) continue;
     const value = canvasValue(key, b[key], `${at}.${key}`);
+    if (value === undefined) continue;
     // defineProperty: a `__proto__` field is data like any other, not the object's prototype.
-    if (value !== undefined) Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+    if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+    else out[key] = value;
   }
   return out;
 }

@@ -39,7 +39,6 @@ export function idString(value: RawId, field: string): string {
   return String(value);
 }
 
-const CALIPER_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 /** ISO 8601 (`T`, optional seconds fraction, `Z` or ±hh:mm / ±hhmm / ±hh, or no zone) and Ruby's `2019-11-05 07:38:00 -0800` / `… UTC`. */
 const CANVAS_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:T|\s)(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?\s?(Z|UTC|[+-]\d{2}(?::?\d{2})?)?$/;
 
@@ -50,7 +49,9 @@ const CANVAS_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:T|\s)(\d{2}):(\d{2})(?::(\d{2})(
  * past year 9999 or before year 0000 in UTC is refused. Fractions beyond milliseconds are cut (Caliper has ms).
  */
 export function caliperTime(value: string, field: string): string {
-  if (CALIPER_TIME.test(value) && validDate(value)) return value;
+  // The two forms Canvas mostly sends, read without a regex or a slice: `…:ssZ` and `…:ss.SSSZ`.
+  if (value.length === 20 && value.charCodeAt(19) === 0x5a /* Z */ && isDateTimeAt(value)) return `${value.slice(0, 19)}.000Z`;
+  if (value.length === 24 && value.charCodeAt(19) === 0x2e /* . */ && value.charCodeAt(23) === 0x5a && isDigits(value, 20, 23) && isDateTimeAt(value)) return value;
   const m = CANVAS_TIME.exec(value);
   if (!m) throw new FieldError(field, `"${value}" is not a timestamp (expected ISO 8601)`);
   const [, y, mo, d, h, mi, s = '00', frac = '', zone = 'Z'] = m as unknown as string[];
@@ -78,15 +79,33 @@ export function caliperTime(value: string, field: string): string {
   return `${String(year).padStart(4, '0')}${date.toISOString().slice(-20)}`;
 }
 
-/** A `YYYY-MM-DDTHH:mm:ss.SSSZ` string that names a real instant (no 2019-02-30, no 24:00). */
-function validDate(value: string): boolean {
-  const mo = +value.slice(5, 7);
-  const d = +value.slice(8, 10);
-  return mo >= 1 && mo <= 12 && d >= 1 && d <= daysInMonth(+value.slice(0, 4), mo) && +value.slice(11, 13) <= 23 && +value.slice(14, 16) <= 59 && +value.slice(17, 19) <= 59;
+/** Whether `value` starts with `YYYY-MM-DDTHH:mm:ss` naming a real date and time (no 2019-02-30, no 24:00). */
+function isDateTimeAt(value: string): boolean {
+  if (!isDigits(value, 0, 4) || value.charCodeAt(4) !== 0x2d || value.charCodeAt(7) !== 0x2d || value.charCodeAt(10) !== 0x54 /* T */) return false;
+  if (value.charCodeAt(13) !== 0x3a || value.charCodeAt(16) !== 0x3a) return false;
+  const mo = twoDigits(value, 5);
+  const d = twoDigits(value, 8);
+  const year = twoDigits(value, 0) * 100 + twoDigits(value, 2);
+  return mo >= 1 && mo <= 12 && d >= 1 && d <= daysInMonth(year, mo) && twoDigits(value, 11) <= 23 && twoDigits(value, 14) <= 59 && twoDigits(value, 17) <= 59;
+}
+
+/** The number two decimal digits at `i` make, or NaN (every comparison with it fails). */
+function twoDigits(value: string, i: number): number {
+  const a = value.charCodeAt(i) - 48;
+  const b = value.charCodeAt(i + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : NaN;
+}
+
+function isDigits(value: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 function daysInMonth(year: number, month: number): number {
-  return month === 2 ? (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
+  return month === 2 ? (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 /**
@@ -162,11 +181,18 @@ export function finish<T>(value: T): T {
   return (out === undefined ? {} : out) as T;
 }
 
+/**
+ * A string as it is published: `safeUrl` of it when it may hold a URL parameter (an `=`) or userinfo
+ * (an `@`) at all — two one-character searches, as most strings (ids, names, times) hold neither.
+ */
+export const finishString = (value: string): string =>
+  value.length > 4 && (value.indexOf('=') !== -1 || value.indexOf('@') !== -1) ? safeUrl(value) : value;
+
 /** `finish` of one value; undefined for null, undefined and an object left empty (its parent drops it). */
-function clean(value: unknown): unknown {
+export function clean(value: unknown): unknown {
   switch (typeof value) {
     case 'string':
-      return value.length > 4 && (value.indexOf('=') !== -1 || value.indexOf('://') !== -1) ? safeUrl(value) : value;
+      return finishString(value);
     case 'object':
       break;
     default:

@@ -9,6 +9,7 @@ import { RawEnvelope, type RawEvent } from './raw.js';
 import { caliperEvent, edApp } from '../mappers/builders.js';
 import { finish } from '../mappers/values.js';
 import { fastCheck } from './check.js';
+import { finishValid } from './caliper/finish.js';
 import { INSTRUCTURE_EVENT_NAMES, MAPPERS } from '../mappers/index.js';
 import { dataVersionOf, toFormat, type Format, type FormatOptions } from './formats/index.js';
 
@@ -78,17 +79,22 @@ function deepPath(value: unknown, path = ''): string | undefined {
  * share an id, however they were re-serialised.
  */
 export function deterministicEventId(raw: unknown): string {
-  const hex = sha256(JSON.stringify(orderFree(raw))).toString('hex', 0, 16);
+  const hex = sha256Hex(JSON.stringify(orderFree(raw)));
   // The v4 layout: version nibble 4 (hex digit 12), RFC 4122 variant 10xx (hex digit 16).
-  const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
+  const variant = VARIANT[hex.charCodeAt(16)]!;
   return `urn:uuid:${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
-// crypto.hash (Node ≥ 20.12) skips the Hash object; older Node 20 releases fall back to createHash.
-const sha256: (text: string) => Buffer =
+/** The RFC 4122 variant digit (10xx) for each hex digit's character code: its low two bits kept. */
+const VARIANT: string[] = [];
+for (const d of '0123456789abcdef') VARIANT[d.charCodeAt(0)] = ((parseInt(d, 16) & 0x3) | 0x8).toString(16);
+
+// crypto.hash (Node ≥ 20.12) skips the Hash object, and a hex digest skips a Buffer (about half the
+// cost of the hash on an event); older Node 20 releases fall back to createHash.
+const sha256Hex: (text: string) => string =
   typeof (crypto as { hash?: unknown }).hash === 'function'
-    ? (text) => (crypto as unknown as { hash: (alg: string, data: string, enc: 'buffer') => Buffer }).hash('sha256', text, 'buffer')
-    : (text) => crypto.createHash('sha256').update(text).digest();
+    ? (text) => (crypto as unknown as { hash: (alg: string, data: string, enc: 'hex') => string }).hash('sha256', text, 'hex')
+    : (text) => crypto.createHash('sha256').update(text).digest('hex');
 
 export const randomEventId = (): string => `urn:uuid:${crypto.randomUUID()}`;
 
@@ -106,50 +112,51 @@ export function mapEvent(input: unknown, options: MapOptions = {}): Envelope {
     throw new MappingError('NOT_AN_OBJECT', `expected a Canvas event object {metadata, body}, got ${Array.isArray(input) ? 'an array' : input === null ? 'null' : typeof input}`);
   }
   const eventName = eventNameOf(input);
-  const label = `event ${eventName ?? '(no event_name)'}`;
+  const refuse = (code: MappingError['code'], message: string) => new MappingError(code, `event ${eventName ?? '(no event_name)'}: ${message}`, eventName);
   // The fast checks compiled from the zod schemas say yes for valid input, which is then used as it
   // is (no copy); only a no asks zod, for its verdict and the wording of the error.
   if (!isRawEnvelope(input)) {
     const checked = RawEnvelope.safeParse(input);
-    if (!checked.success) throw new MappingError('INVALID_RAW_EVENT', `${label}: ${formatIssues(checked.error.issues)}`, eventName);
+    if (!checked.success) throw refuse('INVALID_RAW_EVENT', formatIssues(checked.error.issues));
   }
   const raw = input as RawEvent;
   const mapper = MAPPERS.get(raw.metadata.event_name);
-  if (!mapper) {
-    throw new MappingError('UNKNOWN_EVENT', `${label}: unsupported event_name (run \`canvas-caliper events\` for the supported ones)`, eventName);
-  }
+  if (!mapper) throw refuse('UNKNOWN_EVENT', 'unsupported event_name (run `canvas-caliper events` for the supported ones)');
   if (!fastCheck(mapper.body)(raw.body)) {
     const body = mapper.body.safeParse(raw.body);
-    if (!body.success) throw new MappingError('INVALID_RAW_EVENT', `${label}: ${formatIssues(body.error.issues, 'body')}`, eventName);
+    if (!body.success) throw refuse('INVALID_RAW_EVENT', formatIssues(body.error.issues, 'body'));
   }
+  // Instructure's 32 types may carry its documented departures; our own types must be spec-valid; the
+  // strict formats allow no departure.
+  const departures = INSTRUCTURE_EVENT_NAMES.has(mapper.eventName);
+  const format = options.format ?? 'instructure';
 
   let envelope: Envelope;
   try {
     if (options.eventId === 'random') assertDepth(input);
     const eventId = options.eventId === 'random' ? randomEventId() : deterministicEventId(input);
     const event = caliperEvent(raw, mapper, mapper.map(raw), eventId);
-    const format = options.format ?? 'instructure';
+    const sensor = edApp(raw.metadata).id;
+    const sendTime = options.sendTime ?? new Date().toISOString();
+    if (format === 'instructure') {
+      // The fast path: finished and validated in one walk; a no takes the slow path below, which words the error.
+      const done = finishValid(sensor, sendTime, event, departures);
+      if (done) return done;
+    }
     envelope = finish({
-      sensor: edApp(raw.metadata).id,
-      sendTime: options.sendTime ?? new Date().toISOString(),
+      sensor,
+      sendTime,
       // A strict format transforms the pruned Instructure event (src/formats); instructure takes it as it is.
       dataVersion: format === 'instructure' ? CALIPER_CONTEXT : dataVersionOf(format),
       data: [format === 'instructure' ? event : toFormat(format, finish(event), raw, options.formatOptions)],
     });
   } catch (err) {
-    if (err instanceof FieldError) throw new MappingError('INVALID_RAW_EVENT', `${label}: ${err.message}`, eventName);
-    if (err instanceof TooDeep) {
-      throw new MappingError('INVALID_RAW_EVENT', `${label}: ${deepPath(input) ?? '(input)'}: nested more than ${MAX_DEPTH} levels deep (Canvas events are a few levels deep)`, eventName);
-    }
-    throw new MappingError('MAPPER_ERROR', `${label}: mapper failed: ${err instanceof Error ? err.message : String(err)}`, eventName);
+    if (err instanceof FieldError) throw refuse('INVALID_RAW_EVENT', err.message);
+    if (err instanceof TooDeep) throw refuse('INVALID_RAW_EVENT', `${deepPath(input) ?? '(input)'}: nested more than ${MAX_DEPTH} levels deep (Canvas events are a few levels deep)`);
+    throw refuse('MAPPER_ERROR', `mapper failed: ${err instanceof Error ? err.message : String(err)}`);
   }
-  // Instructure's 32 types may carry its documented departures; our own types must be spec-valid; the
-  // strict formats allow no departure.
-  const valid =
-    options.format && options.format !== 'instructure'
-      ? validateEnvelope(envelope, { format: options.format })
-      : validateEnvelope(envelope, { departures: INSTRUCTURE_EVENT_NAMES.has(mapper.eventName) });
-  if (!valid.ok) throw new MappingError('INVALID_CALIPER', `${label}: the Caliper output is invalid: ${valid.error}`, eventName);
+  const valid = format !== 'instructure' ? validateEnvelope(envelope, { format }) : validateEnvelope(envelope, { departures });
+  if (!valid.ok) throw refuse('INVALID_CALIPER', `the Caliper output is invalid: ${valid.error}`);
   return envelope;
 }
 

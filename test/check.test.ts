@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EnvelopeSchema, StrictEnvelopeSchema, validateEnvelope } from '../src/caliper/validate.js';
 import { fastCheck } from '../src/check.js';
-import { mapEvent } from '../src/engine.js';
+import { mapEvent, mapInput } from '../src/engine.js';
 import { Id, OptInt, OptNumber, OptText, RawEnvelope, z } from '../src/raw.js';
 import { MAPPERS } from '../mappers/index.js';
 
@@ -62,6 +62,19 @@ describe('the validator’s fast path', () => {
     ['two events', (e) => e.data.push(e.data[0])],
     ['sendTime not UTC ms', (e) => (e.sendTime = '2020-01-01')],
   ];
+  it('refuses an own `__proto__` key in an entity, as JSON.parse makes it (zod’s parsed copy loses it)', () => {
+    const raw = raws.find((r) => r.metadata.event_name === 'logged_in')!;
+    const text = JSON.stringify(mapEvent(raw, { sendTime: '2020-01-01T00:00:00.000Z' })).replace('"type":"Session"', '"type":"Session","__proto__":["x"]');
+    const envelope = JSON.parse(text);
+    for (const departures of [true, false]) {
+      const result = validateEnvelope(envelope, { departures });
+      expect(result).toEqual({ ok: false, error: 'data[0].session.__proto__: "__proto__" is not a property of Session' });
+      expect((departures ? EnvelopeSchema : StrictEnvelopeSchema).safeParse(envelope).success).toBe(false);
+    }
+    // A Caliper envelope passed through (a queue message in Canvas's "Caliper IMS" format) is refused too.
+    expect(() => mapInput(envelope)).toThrow(/session\.__proto__/);
+  });
+
   it('agrees with the zod schema on every fixture’s output and its corruptions', () => {
     for (const raw of raws) {
       const envelope = mapEvent(raw, { sendTime: '2020-01-01T00:00:00.000Z' });

@@ -22,10 +22,10 @@ import {
   type EventType,
 } from './model.js';
 
-const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+export const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 /** An absolute IRI: a scheme, a colon, and no whitespace (S11 §4.2: "IRI values MUST be absolute"). */
-const IRI = /^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$/;
-const UUID_URN = /^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const IRI = /^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$/;
+export const UUID_URN = /^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const DateTime = z.string().regex(DATE_TIME, 'must be a UTC date-time YYYY-MM-DDTHH:mm:ss.SSSZ');
 const Iri = z.string().regex(IRI, 'must be an absolute IRI');
@@ -52,7 +52,7 @@ const EventShape = z.strictObject({
   extensions: z.record(z.string(), z.unknown()).optional(),
 });
 
-const EVENT_ENTITY_PROPS: Record<string, string | undefined> = {
+export const EVENT_ENTITY_PROPS: Record<string, string | undefined> = {
   actor: 'Agent',
   object: 'Entity',
   target: 'Entity',
@@ -69,7 +69,7 @@ const EVENT_ENTITY_PROPS: Record<string, string | undefined> = {
  * A problem found by the rule checks; `at` is the path as written in messages, e.g.
  * `data[0].object.type`. On the fast path (only "is it valid?") `at` is '' and no path is built.
  */
-type Issue = { at: string; message: string };
+export type Issue = { at: string; message: string };
 const sub = (at: string, key: string) => (at ? `${at}.${key}` : '');
 const item = (at: string, i: number) => (at ? `${at}[${i}]` : '');
 
@@ -78,21 +78,22 @@ function typeOf(ref: unknown): string | undefined {
 }
 
 /** What a check may accept: Instructure's documented departures (its 32 event types), or the spec alone. */
-interface Mode {
+export interface Mode {
   departures: boolean;
 }
 
 /** The event type × action × actor/object/generated/target/referrer table, with Instructure's departures when allowed. */
-function checkEventRules(event: z.infer<typeof EventShape>, at: string, issues: Issue[], mode: Mode): void {
+export function checkEventRules(event: Pick<z.infer<typeof EventShape>, 'type' | 'action'>, at: string, issues: Issue[], mode: Mode): void {
   const type: EventType = event.type;
   const { actions, roles } = eventRule(type, mode.departures);
   if (!actions.includes(event.action)) {
     issues.push({ at: sub(at, 'action'), message: `${type} does not allow action "${event.action}" (allowed: ${actions.join(', ')})` });
   }
-  for (const [prop, allowed] of roles) {
+  for (let r = 0; r < roles.length; r++) {
+    const [prop, allowed] = roles[r]!;
     const t = typeOf((event as Record<string, unknown>)[prop]);
     if (t === undefined || allowed === undefined) continue;
-    if (!allowed.some((a) => isA(t, a))) {
+    if (!isAny(t, allowed)) {
       issues.push({
         at: sub(at, prop),
         message: allowed.length ? `${type} does not allow ${prop} of type "${t}" (allowed: ${allowed.join(', ')})` : `${type} has no ${prop}`,
@@ -101,10 +102,16 @@ function checkEventRules(event: z.infer<typeof EventShape>, at: string, issues: 
   }
 }
 
+/** Is `type` one of the allowed types or a subtype of one? */
+function isAny(type: string, allowed: readonly string[]): boolean {
+  for (let i = 0; i < allowed.length; i++) if (isA(type, allowed[i]!)) return true;
+  return false;
+}
+
 /** An event type's allowed actions and entity types per role, with or without Instructure's departures (built once). */
 function eventRule(type: EventType, departures: boolean) {
-  const key = `${type} ${departures}`;
-  let rule = EVENT_RULES.get(key);
+  const rules = departures ? EVENT_RULES.instructure : EVENT_RULES.spec;
+  let rule = rules.get(type);
   if (!rule) {
     const spec = SPEC_RULES[type];
     const d = departures ? INSTRUCTURE_DEPARTURES : undefined;
@@ -118,17 +125,18 @@ function eventRule(type: EventType, departures: boolean) {
         ['referrer', spec.referrer],
       ] as [string, readonly string[] | undefined][],
     };
-    EVENT_RULES.set(key, rule);
+    rules.set(type, rule);
   }
   return rule;
 }
-const EVENT_RULES = new Map<string, { actions: readonly string[]; roles: [string, readonly string[] | undefined][] }>();
+type Rule = { actions: readonly string[]; roles: [string, readonly string[] | undefined][] };
+const EVENT_RULES = { instructure: new Map<EventType, Rule>(), spec: new Map<EventType, Rule>() };
 
 const DURATION = /^P(?!$)(\d+(?:\.\d+)?Y)?(\d+(?:\.\d+)?M)?(\d+(?:\.\d+)?W)?(\d+(?:\.\d+)?D)?(T(?=\d)(\d+(?:\.\d+)?H)?(\d+(?:\.\d+)?M)?(\d+(?:\.\d+)?S)?)?$/;
 const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** Checks one property's value against the kind Caliper gives it; returns the problem, or undefined. */
-function checkValue(kind: PropertyKind, v: unknown, at: string, issues: Issue[], mode: Mode): string | undefined {
+export function checkValue(kind: PropertyKind, v: unknown, at: string, issues: Issue[], mode: Mode): string | undefined {
   switch (kind) {
     case 'string':
       return typeof v === 'string' ? undefined : 'must be a string';
@@ -239,9 +247,18 @@ function ruleIssues(envelope: z.infer<typeof EnvelopeShape>, mode: Mode, paths: 
   return issues;
 }
 
+/**
+ * zod's verdict on the shape (and its wording), then the rules — on the input itself, not on zod's
+ * parsed copy: a copy loses an own `__proto__` key (JSON.parse makes one), which the rules must refuse.
+ */
 function envelopeSchema(mode: Mode) {
-  return EnvelopeShape.superRefine((envelope, ctx) => {
-    for (const issue of ruleIssues(envelope, mode, true)) ctx.addIssue({ code: 'custom', path: [], message: `${issue.at}: ${issue.message}` });
+  return z.unknown().superRefine((input, ctx) => {
+    const shape = EnvelopeShape.safeParse(input);
+    if (!shape.success) {
+      for (const issue of shape.error.issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+      return;
+    }
+    for (const issue of ruleIssues(input as z.infer<typeof EnvelopeShape>, mode, true)) ctx.addIssue({ code: 'custom', path: [], message: `${issue.at}: ${issue.message}` });
   });
 }
 
