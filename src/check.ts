@@ -86,12 +86,7 @@ function compile(schema: z.ZodType): Check {
       const keys = Object.keys(def.shape!);
       const checks = keys.map((key) => compile(def.shape![key]!));
       const known = catchall === 'never' ? new Set(keys) : undefined;
-      return (v) => {
-        if (!isPlainObject(v)) return false;
-        for (let i = 0; i < keys.length; i++) if (!checks[i]!(v[keys[i]!])) return false;
-        if (known) for (const key in v) if (!known.has(key)) return false;
-        return true;
-      };
+      return objectCheck(keys, checks, known);
     }
     case 'record': {
       const keyType = (def.keyType as unknown as { _zod: { def: Def } })._zod.def;
@@ -102,6 +97,24 @@ function compile(schema: z.ZodType): Check {
     default:
       return slow;
   }
+}
+
+/**
+ * An object's check, generated as source so that each property is read by name (`v["hostname"]`): a
+ * read by a constant name is several times faster than by a key from an array. The names come from
+ * our own schemas and are written as JSON string literals.
+ */
+function objectCheck(keys: string[], checks: Check[], known: Set<string> | undefined): Check {
+  const body = [
+    'return (v) => {',
+    '  if (v === null || typeof v !== "object" || Array.isArray(v)) return false;',
+    ...keys.map((key, i) => `  if (!c${i}(v[${JSON.stringify(key)}])) return false;`),
+    known ? '  for (const key in v) if (!known.has(key)) return false;' : '',
+    '  return true;',
+    '};',
+  ].join('\n');
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from our schemas' own keys (see above)
+  return new Function(...keys.map((_, i) => `c${i}`), 'known', body)(...checks, known) as Check;
 }
 
 /** The schema's own checks (length, regex, integer, bounds) as one function; undefined when one of them is not understood. */

@@ -34,22 +34,31 @@ export interface MapOptions {
 export function orderFree(value: unknown, depth = 0): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (depth >= MAX_DEPTH) throw new TooDeep();
-  const out: unknown[] = [];
   if (Array.isArray(value)) {
-    out.push(1);
-    for (const item of value) out.push(orderFree(item, depth + 1));
+    const out: unknown[] = [1];
+    for (let i = 0; i < value.length; i++) out.push(orderFree(value[i], depth + 1));
+    return out;
+  }
+  // Keys in sorted order: read in their own order when already sorted, else sorted (natively, as strings).
+  const out: unknown[] = [0];
+  const object = value as Record<string, unknown>;
+  if (keysSorted(object)) {
+    for (const k in object) out.push(k, orderFree(object[k], depth + 1));
   } else {
-    out.push(0);
-    for (const k of sortedKeys(value)) out.push(k, orderFree((value as Record<string, unknown>)[k], depth + 1));
+    const keys = Object.keys(object).sort();
+    for (let i = 0; i < keys.length; i++) out.push(keys[i], orderFree(object[keys[i]!], depth + 1));
   }
   return out;
 }
 
-/** An object's keys in sorted order; Canvas writes most objects' keys sorted already, which a check finds without sorting. */
-function sortedKeys(value: object): string[] {
-  const keys = Object.keys(value);
-  for (let i = 1; i < keys.length; i++) if (keys[i - 1]! > keys[i]!) return keys.sort();
-  return keys;
+/** Whether an object's keys are in sorted order already. */
+function keysSorted(object: object): boolean {
+  let previous = '';
+  for (const k in object) {
+    if (k < previous) return false;
+    previous = k;
+  }
+  return true;
 }
 
 /** An input nested deeper than MAX_DEPTH: refused before any other walk (mapping, pruning) can overflow the stack. */
