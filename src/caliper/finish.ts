@@ -14,15 +14,18 @@ let bad = false;
 const issues: Issue[] = [];
 const SPEC: Mode = { departures: false };
 const INSTRUCTURE: Mode = { departures: true };
-const ENTITY_TYPE_SET = new Set(ENTITY_TYPES);
 const EVENT_TYPE_SET = new Set<string>(EVENT_TYPES);
 const ACTION_SET = new Set<string>(ACTIONS);
 
-/** Each entity type's allowed properties and their kinds, with and without Instructure's departures. */
-const KINDS = {
-  instructure: new Map(ENTITY_TYPES.map((t) => [t, kindsOf(t, true)])),
-  spec: new Map(ENTITY_TYPES.map((t) => [t, kindsOf(t, false)])),
-};
+/** Per entity type, in one lookup: the types it is (itself and its supertypes) and its properties' kinds, with and without Instructure's departures. */
+interface TypeInfo {
+  is: ReadonlySet<string>;
+  instructure: ReadonlyMap<string, PropertyKind>;
+  spec: ReadonlyMap<string, PropertyKind>;
+}
+const TYPES = new Map<string, TypeInfo>(
+  ENTITY_TYPES.map((t) => [t, { is: new Set(ENTITY_TYPES.filter((a) => isA(t, a))), instructure: kindsOf(t, true), spec: kindsOf(t, false) }]),
+);
 function kindsOf(type: string, departures: boolean): Map<string, PropertyKind> {
   return new Map([...allowedProperties(type, departures)].map((p) => [p, PROPERTY_KINDS[p] ?? 'object']));
 }
@@ -109,8 +112,9 @@ function iri(value: string): string | undefined {
 /** An entity: a known type of the expected kind, with an id, only its type's properties, each of its kind. */
 function entity(value: Record<string, unknown>, expected: string, mode: Mode): Record<string, unknown> | undefined {
   const type = value.type;
-  if (typeof type !== 'string' || !ENTITY_TYPE_SET.has(type) || !isA(type, expected)) return wrongKind(value);
-  const kinds = (mode.departures ? KINDS.instructure : KINDS.spec).get(type)!;
+  const info = typeof type === 'string' ? TYPES.get(type) : undefined;
+  if (info === undefined || !info.is.has(expected)) return wrongKind(value);
+  const kinds = mode.departures ? info.instructure : info.spec;
   // Copy on write: the entity itself when nothing in it changes, else a copy from the first change on.
   let out: Record<string, unknown> | undefined;
   for (const key in value) {
