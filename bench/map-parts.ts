@@ -2,13 +2,14 @@
 // each as a multiple of the same floor as `npm run bench` (JSON.parse of the raw text + JSON.stringify
 // of the Caliper output), measured interleaved in one run, per event type, then averaged over the types:
 // the full path, the full path with random event ids (no hashing), and the deterministic id alone
-// (its key-order-free encoding, that encoding's JSON.stringify, the SHA-256).
+// (its key-order-free encoding, that encoding's JSON.stringify, the SHA-256). About 2 minutes; each
+// part gets BENCH_ROUND_MS (20) per type in each of 7 rounds, and the median round counts.
 import { deterministicEventId, mapJson, orderFree } from '../src/engine.js';
 import { loadSamples } from '../src/samples.js';
 
 const SEND_TIME = '2020-01-01T00:00:00.000Z';
 const ROUNDS = 7;
-const ROUND_US = Number(process.env.BENCH_ROUND_MS ?? 4) * 1000;
+const ROUND_US = Number(process.env.BENCH_ROUND_MS ?? 20) * 1000;
 
 const texts = loadSamples().map((s) => JSON.stringify(s));
 const byType = new Map<string, string[]>();
@@ -34,7 +35,7 @@ const parts: Record<string, (text: string) => unknown> = {
 
 /** Microseconds per event of `fn` over one type's samples for about ROUND_US. */
 function measure(group: string[], fn: (text: string) => unknown): number {
-  for (let i = 0; i < 100; i++) fn(group[i % group.length]!);
+  for (let i = 0; i < 500; i++) fn(group[i % group.length]!);
   let n = 0;
   const start = process.hrtime.bigint();
   const deadline = start + BigInt(ROUND_US * 1000);
