@@ -14,6 +14,7 @@ import type { RawEvent } from '../src/raw.js';
 import { caliperEvent, edApp } from '../mappers/builders.js';
 import { INSTRUCTURE_EVENT_NAMES, MAPPERS } from '../mappers/index.js';
 import { finish } from '../mappers/values.js';
+import { prng } from './helpers.js';
 
 const dir = path.join(import.meta.dirname, 'fixtures', 'events');
 const raws: RawEvent[] = fs
@@ -56,15 +57,6 @@ function sameTree(a: unknown, b: unknown): boolean {
     ka.length === kb.length &&
     ka.every((k, i) => k === kb[i] && sameTree((a as Record<PropertyKey, unknown>)[k], (b as Record<PropertyKey, unknown>)[k]))
   );
-}
-
-function prng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const SECRET = 'S3CR3T';

@@ -7,6 +7,17 @@ import { caliperTime, isCredentialName, safeUrl } from '../mappers/values.js';
 
 export const SEND_TIME = '2020-01-01T00:00:00.000Z';
 
+/** A small seeded PRNG (mulberry32): the same mutations on every run. */
+export function prng(seed: number) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+
 export function userEvent(eventName: string, body: Record<string, unknown>, metadata: Record<string, unknown> = {}) {
   return {
     metadata: {

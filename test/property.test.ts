@@ -11,6 +11,7 @@ import { mapJson } from '../src/engine.js';
 import { MappingError } from '../src/errors.js';
 import { FORMATS, type Format } from '../src/formats/index.js';
 import { INSTRUCTURE_EVENT_NAMES, MAPPERS } from '../mappers/index.js';
+import { prng } from './helpers.js';
 
 type Raw = { metadata: Record<string, unknown>; body: Record<string, unknown> };
 const dir = path.join(import.meta.dirname, 'fixtures', 'events');
@@ -30,16 +31,6 @@ function systemForm(raw: Raw): Raw {
   copy.metadata.job_id = '1020020528469291';
   copy.metadata.job_tag = 'Canvas::Migration::Worker::CourseCopyWorker#perform';
   return copy;
-}
-
-/** A small seeded PRNG (mulberry32): the same mutations on every run. */
-function prng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Mutations per event type (PROPERTY_MUTATIONS=500 for a long run). */
