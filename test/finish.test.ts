@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { finishValid } from '../src/caliper/finish.js';
 import { CALIPER_CONTEXT } from '../src/caliper/model.js';
 import { validateEnvelope } from '../src/caliper/validate.js';
-import { deterministicEventId } from '../src/engine.js';
+import { deterministicEventId, mapEvent } from '../src/engine.js';
 import type { RawEvent } from '../src/raw.js';
 import { caliperEvent, edApp } from '../mappers/builders.js';
 import { INSTRUCTURE_EVENT_NAMES, MAPPERS } from '../mappers/index.js';
@@ -153,6 +153,21 @@ describe('the fused finish-and-validate walk', () => {
     // Both verdicts occur often: the mutations reach both sides of every rule.
     expect(seen.valid).toBeGreaterThan(500);
     expect(seen.invalid).toBeGreaterThan(500);
+  });
+
+  it('shares no object or array with the input (the walk keeps what needs no change, but never the caller’s own objects)', () => {
+    const objects = (v: unknown, out = new Set<unknown>()): Set<unknown> => {
+      if (v !== null && typeof v === 'object') {
+        out.add(v);
+        for (const x of Object.values(v)) objects(x, out);
+      }
+      return out;
+    };
+    for (const raw of raws) {
+      const input = structuredClone(raw);
+      const shared = [...objects(mapEvent(input, { sendTime: SEND_TIME }))].filter((o) => objects(input).has(o));
+      expect(shared, raw.metadata.event_name).toEqual([]);
+    }
   });
 
   it('refuses an envelope-level problem: a sensor that is not an IRI, a sendTime not in UTC', () => {
