@@ -3,6 +3,7 @@
 // compiled check is never more lenient than zod: what it does not understand it asks zod about, and
 // where it is stricter (e.g. non-finite numbers) zod has the last word on the slow path.
 import type { z } from 'zod';
+import { isPlainObject } from './json.js';
 
 export type Check = (value: unknown) => boolean;
 
@@ -20,7 +21,6 @@ interface Def {
   values?: unknown[];
 }
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 const compiled = new WeakMap<z.ZodType, Check>();
 

@@ -4,7 +4,7 @@ import crypto from 'node:crypto';
 import { formatIssues, validateEnvelope } from './caliper/validate.js';
 import { CALIPER_CONTEXT, type Envelope } from './caliper/model.js';
 import { FieldError, MappingError } from './errors.js';
-import { MAX_DEPTH, parseJson } from './json.js';
+import { isPlainObject, MAX_DEPTH, parseJson } from './json.js';
 import { RawEnvelope, type RawEvent } from './raw.js';
 import { caliperEvent, edApp } from '../mappers/builders.js';
 import { finish } from '../mappers/values.js';
@@ -180,11 +180,10 @@ export interface Decoded {
   eventName: string;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** The event an SNS notification (subscription without raw delivery) wraps; any other value as it is. */
 export function unwrapSns(value: unknown): unknown {
-  return isObject(value) && value.Type === 'Notification' && typeof value.Message === 'string'
+  return isPlainObject(value) && value.Type === 'Notification' && typeof value.Message === 'string'
     ? parseJson(value.Message, ' in the SNS notification Message')
     : value;
 }
@@ -196,10 +195,10 @@ export function unwrapSns(value: unknown): unknown {
  */
 export function mapInput(input: unknown, options: MapOptions = {}): Decoded {
   const value = unwrapSns(input);
-  if (isObject(value) && 'dataVersion' in value && 'data' in value && !('metadata' in value)) {
+  if (isPlainObject(value) && 'dataVersion' in value && 'data' in value && !('metadata' in value)) {
     // Validated in the format the caller publishes (a strict format refuses Instructure's departures).
     const valid = validateEnvelope(value, options.format ? { format: options.format } : {});
-    const first = Array.isArray(value.data) && isObject(value.data[0]) ? value.data[0] : {};
+    const first = Array.isArray(value.data) && isPlainObject(value.data[0]) ? value.data[0] : {};
     const eventName = `${String(first.type)}:${String(first.action)}`;
     if (!valid.ok) throw new MappingError('INVALID_CALIPER', `Caliper envelope ${eventName}: ${valid.error}`, eventName);
     return { envelope: value as unknown as Envelope, eventName };

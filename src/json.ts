@@ -3,6 +3,9 @@
 // be published as another value. `parseJson` refuses such a text, naming the field.
 import { FieldError, MappingError } from './errors.js';
 
+/** A JSON object (not null, not an array). */
+export const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
 /** Deeper than this, an input is refused (Canvas's events are a few levels deep; walks stay far from the stack limit). */
 export const MAX_DEPTH = 64;
 

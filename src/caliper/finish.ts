@@ -8,6 +8,7 @@
 import { clean, finishString } from '../../mappers/values.js';
 import { ACTIONS, allowedProperties, CALIPER_CONTEXT, ENTITY_TYPES, EVENT_TYPES, isA, PROPERTY_KINDS, type Envelope, type PropertyKind } from './model.js';
 import { checkEventRules, checkValue, DATE_TIME, EVENT_ENTITY_PROPS, IRI, UUID_URN, type Issue, type Mode } from './validate.js';
+import { isPlainObject } from '../json.js';
 
 /** Set by the walk when something is not valid; read and reset once per envelope. */
 let bad = false;
@@ -31,7 +32,6 @@ function kindsOf(type: string, departures: boolean): Map<string, PropertyKind> {
   return new Map([...allowedProperties(type, departures)].map((p) => [p, PROPERTY_KINDS[p] ?? 'object']));
 }
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /**
  * `finish` of the envelope of `event`, when that envelope passes `validateEnvelope` with these

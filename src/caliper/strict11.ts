@@ -2,6 +2,7 @@
 // longest string IMS's JSON Schemas for 1.1 allow in each entity property (schema_1_1/*.json
 // `maxLength`; the 1.2 schemas set none).
 import { table } from '../table.js';
+import { isPlainObject } from '../json.js';
 
 export const MAX_LENGTHS_11: Readonly<Record<string, number>> = table({
   name: 256,
@@ -22,14 +23,13 @@ export const MAX_LENGTHS_11: Readonly<Record<string, number>> = table({
   id: 2048,
 });
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** Every entity property (outside extensions) whose string is longer than 1.1's schemas allow: `data[0].object.name: …`. */
 export function lengthIssues(envelope: unknown): string[] {
   const issues: string[] = [];
   const walk = (value: unknown, at: string): void => {
     if (Array.isArray(value)) return value.forEach((v, i) => walk(v, `${at}[${i}]`));
-    if (!isObject(value)) return;
+    if (!isPlainObject(value)) return;
     for (const key of Object.keys(value)) {
       if (key === 'extensions') continue;
       const v = value[key];
@@ -38,6 +38,6 @@ export function lengthIssues(envelope: unknown): string[] {
       else walk(v, `${at}.${key}`);
     }
   };
-  if (isObject(envelope) && Array.isArray(envelope.data)) envelope.data.forEach((event, i) => walk(event, `data[${i}]`));
+  if (isPlainObject(envelope) && Array.isArray(envelope.data)) envelope.data.forEach((event, i) => walk(event, `data[${i}]`));
   return issues;
 }

@@ -21,6 +21,7 @@ import {
   type Envelope,
   type EventType,
 } from './model.js';
+import { isPlainObject } from '../json.js';
 
 export const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 /** An absolute IRI: a scheme, a colon, and no whitespace (S11 §4.2: "IRI values MUST be absolute"). */
@@ -133,7 +134,6 @@ type Rule = { actions: readonly string[]; roles: [string, readonly string[] | un
 const EVENT_RULES = { instructure: new Map<EventType, Rule>(), spec: new Map<EventType, Rule>() };
 
 const DURATION = /^P(?!$)(\d+(?:\.\d+)?Y)?(\d+(?:\.\d+)?M)?(\d+(?:\.\d+)?W)?(\d+(?:\.\d+)?D)?(T(?=\d)(\d+(?:\.\d+)?H)?(\d+(?:\.\d+)?M)?(\d+(?:\.\d+)?S)?)?$/;
-const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** Checks one property's value against the kind Caliper gives it; returns the problem, or undefined. */
 export function checkValue(kind: PropertyKind, v: unknown, at: string, issues: Issue[], mode: Mode): string | undefined {

@@ -19,6 +19,7 @@ import {
   type Kind12,
 } from './model12.js';
 import type { ValidationResult } from './validate.js';
+import { isPlainObject } from '../json.js';
 
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
 /** The form we emit (and IMS's fixtures use): UTC with milliseconds. */
@@ -39,7 +40,6 @@ const EVENT_ENTITY_PROPERTIES: Readonly<Record<string, string>> = {
 const ROLES = ['actor', 'object', 'generated', 'target', 'referrer'] as const;
 
 type Issues = string[];
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 export interface Options12 {
   /** Paths of numbers written without a fraction or exponent (from `parseCaliperJson`): a decimal property must not be one. */
@@ -59,7 +59,7 @@ function context(value: unknown, at: string, ctx: Ctx, required: boolean): void 
     return;
   }
   // The 1.2 context IRI, a list that holds it (with extension contexts), or an inline context object.
-  const ok = value === CALIPER_12_CONTEXT || isObject(value) || (Array.isArray(value) && value.includes(CALIPER_12_CONTEXT) && value.every((c) => typeof c === 'string' || isObject(c)));
+  const ok = value === CALIPER_12_CONTEXT || isPlainObject(value) || (Array.isArray(value) && value.includes(CALIPER_12_CONTEXT) && value.every((c) => typeof c === 'string' || isPlainObject(c)));
   if (!ok) ctx.issues.push(`${at}.@context: must be ${CALIPER_12_CONTEXT} (or a list that holds it)`);
 }
 
@@ -72,7 +72,7 @@ function dateTime(v: unknown, ctx: Ctx): string | undefined {
 function entityRef(v: unknown, types: readonly string[], at: string, ctx: Ctx): void {
   if (typeof v === 'string') {
     if (!IRI.test(v)) ctx.issues.push(`${at}: must be an absolute IRI or an entity object`);
-  } else if (isObject(v)) checkEntity(v, types, at, ctx, false);
+  } else if (isPlainObject(v)) checkEntity(v, types, at, ctx, false);
   else ctx.issues.push(`${at}: must be an entity object or an IRI`);
 }
 
@@ -107,7 +107,7 @@ function checkValue(kind: Kind12, v: unknown, at: string, ctx: Ctx): void {
     case 'iri':
       return void problem(typeof v === 'string' && IRI.test(v) ? undefined : 'must be an absolute IRI');
     case 'object':
-      if (!isObject(v)) return void problem('must be an object');
+      if (!isPlainObject(v)) return void problem('must be an object');
       return checkJson(v, at, ctx);
     case 'roles':
       if (!Array.isArray(v) || v.length === 0) return void problem('must be a non-empty list of role terms');
@@ -116,7 +116,7 @@ function checkValue(kind: Kind12, v: unknown, at: string, ctx: Ctx): void {
       return void problem(v === 'Active' || v === 'Inactive' ? undefined : 'must be Active or Inactive');
     case 'selector':
       return void problem(
-        isObject(v) && v.type === 'TextPositionSelector' && Number.isSafeInteger(v.start) && Number.isSafeInteger(v.end) ? undefined : 'must be a TextPositionSelector with integer start and end',
+        isPlainObject(v) && v.type === 'TextPositionSelector' && Number.isSafeInteger(v.start) && Number.isSafeInteger(v.end) ? undefined : 'must be a TextPositionSelector with integer start and end',
       );
     case 'identifiers':
       if (!Array.isArray(v)) return void problem('must be a list of SystemIdentifiers');
@@ -126,7 +126,7 @@ function checkValue(kind: Kind12, v: unknown, at: string, ctx: Ctx): void {
 
 /** A SystemIdentifier (fragments/identifiers/): identifier and identifierType required, source a SoftwareApplication. */
 function checkSystemIdentifier(v: unknown, at: string, ctx: Ctx): void {
-  if (!isObject(v)) return void ctx.issues.push(`${at}: must be a SystemIdentifier object`);
+  if (!isPlainObject(v)) return void ctx.issues.push(`${at}: must be a SystemIdentifier object`);
   if (v.type !== 'SystemIdentifier') return void ctx.issues.push(`${at}.type: must be SystemIdentifier, not ${JSON.stringify(v.type)}`);
   if (typeof v.identifier !== 'string') ctx.issues.push(`${at}.identifier: is required (a string)`);
   if (typeof v.identifierType !== 'string' || !IDENTIFIER_TYPES_12.includes(v.identifierType)) {
@@ -172,7 +172,7 @@ function checkJson(value: unknown, at: string, ctx: Ctx): void {
   else if (typeof value === 'object') for (const k of Object.keys(value)) checkJson((value as Record<string, unknown>)[k], `${at}.${k}`, ctx);
 }
 
-const typeOf = (v: unknown): string | undefined => (isObject(v) && typeof v.type === 'string' ? v.type : undefined);
+const typeOf = (v: unknown): string | undefined => (isPlainObject(v) && typeof v.type === 'string' ? v.type : undefined);
 
 function checkEvent(e: Record<string, unknown>, at: string, ctx: Ctx): void {
   const type = e.type as string;
@@ -223,7 +223,7 @@ const isEventType = (t: unknown): t is string => typeof t === 'string' && Object
 
 /** An event or an entity (an envelope's data item, or a document on its own). */
 function checkItem(v: unknown, at: string, ctx: Ctx): void {
-  if (!isObject(v)) return void ctx.issues.push(`${at}: must be an event or entity object`);
+  if (!isPlainObject(v)) return void ctx.issues.push(`${at}: must be an event or entity object`);
   if (isEventType(v.type)) return checkEvent(v, at, ctx);
   if (v.type === 'SystemIdentifier') return checkSystemIdentifier(v, at, ctx);
   if (v.type === 'TextPositionSelector') {
@@ -252,12 +252,12 @@ const result = (ctx: Ctx): ValidationResult => (ctx.issues.length ? { ok: false,
 /** An envelope as the caliper-1.2 format emits it: one event, with its profile, every rule of 1.2. */
 export function validateEnvelope12(envelope: unknown, options: Options12 = {}): ValidationResult {
   const ctx: Ctx = { issues: [], options: { ...options, emitted: true } };
-  if (!isObject(envelope)) return { ok: false, error: 'must be a Caliper envelope object' };
+  if (!isPlainObject(envelope)) return { ok: false, error: 'must be a Caliper envelope object' };
   checkEnvelopeShape(envelope, ctx);
   if (Array.isArray(envelope.data)) {
     if (envelope.data.length !== 1) ctx.issues.push('data: must hold exactly one event (one event per envelope)');
     envelope.data.forEach((item, i) => {
-      if (!isObject(item) || !isEventType(item.type)) ctx.issues.push(`data[${i}]: must be a Caliper 1.2 event`);
+      if (!isPlainObject(item) || !isEventType(item.type)) ctx.issues.push(`data[${i}]: must be a Caliper 1.2 event`);
       else checkEvent(item, `data[${i}]`, ctx);
     });
   }
@@ -271,7 +271,7 @@ export function validateEnvelope12(envelope: unknown, options: Options12 = {}): 
  */
 export function validateCaliper12(value: unknown, options: Options12 = {}): ValidationResult {
   const ctx: Ctx = { issues: [], options };
-  if (isObject(value) && 'sensor' in value && 'data' in value) {
+  if (isPlainObject(value) && 'sensor' in value && 'data' in value) {
     checkEnvelopeShape(value, ctx);
     if (Array.isArray(value.data)) value.data.forEach((item, i) => checkItem(item, `data[${i}]`, ctx));
   } else checkItem(value, '', ctx);
