@@ -13,8 +13,9 @@
 // (BENCH_E2E_SQS=local-aws-sqs, BENCH_E2E_KINESIS=kinesis-local run them here instead, to see it).
 //
 // BENCH_E2E_EVENTS (100000), BENCH_E2E_NAIVE_EVENTS (2000), BENCH_PROFILE=<dir> (a CPU profile of the
-// worker: `node dist/bench/profile-top.js <dir>/*.cpuprofile` summarises it), POLLERS (8) and
-// MAX_IN_FLIGHT (2000) for the worker.
+// worker: `node dist/bench/profile-top.js <dir>/*.cpuprofile` summarises it), BENCH_WORKER_NODE_ARGS
+// (flags for the worker's node, e.g. "--single-threaded-gc"), BENCH_TRACE=1 (the worker's CPU per event
+// of every 5,000 events on stderr), POLLERS (8) and MAX_IN_FLIGHT (2000) for the worker.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -173,7 +174,7 @@ try {
   let enqueued = Math.min(TOTAL, ahead);
   await enqueue(sqs, queueUrl, nextBodies(enqueued));
   const port = await freePort();
-  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  const profile = [...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []), ...(process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [])];
   const worker = spawn(process.execPath, [...profile, path.join(root, 'bin/canvas-caliper.js'), 'run'], {
     env: workerEnv(sqsEndpoint.url, kinesisEndpoint.url, queueUrl, 'bench-ours', port),
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -188,6 +189,7 @@ try {
   /** The worker's RSS every 250 ms, with the count acknowledged by then. */
   const rss: { acked: number; mib: number }[] = [];
   let inFlightMax = 0;
+  let traceAt: { acked: number; cpu: number } | undefined;
   let lastRssAt = 0;
   const feeding = (async () => {
     while (enqueued < TOTAL) {
@@ -204,6 +206,11 @@ try {
     const m = await workerMetrics(port);
     acked = m.acked;
     inFlightMax = Math.max(inFlightMax, m.inFlight);
+    if (process.env.BENCH_TRACE && acked >= (traceAt?.acked ?? 0) + 5000) {
+      const now = { acked, cpu: cpuMs(pids.worker) };
+      if (traceAt) console.error(`trace ${now.acked}: ${(((now.cpu - traceAt.cpu) * 1000) / (now.acked - traceAt.acked)).toFixed(0)} µs/event`);
+      traceAt = now;
+    }
     if (!window && acked >= WARMUP) window = { at: Date.now(), acked, cpu: cpuOf(), sqs: await stats(sqsEndpoint.url), kinesis: await stats(kinesisEndpoint.url) };
     if (Date.now() - lastRssAt >= 250) {
       rss.push({ acked, mib: rssMiB(pids.worker) });

@@ -170,23 +170,34 @@ export class Worker {
   /** The data path of one message, in order. */
   private async handle(message: Message): Promise<void> {
     const deadline = Date.now() + this.deps.config.RETRY_BUDGET_MS;
-    let incoming: Incoming;
+    const next = this.decode(message);
+    if ('poison' in next) return this.poison(message, next.poison);
+    if ('skipped' in next) return this.skip(message, next.skipped);
     try {
-      incoming = readMessage(message, this.filter, this.mapOptions);
-    } catch (err) {
-      return this.poison(message, err);
-    }
-    if ('skipped' in incoming) return this.skip(message, incoming.skipped);
-    const { envelope, record } = incoming;
-    try {
-      await this.publisher.put(record, partitionKey(envelope, this.deps.config.PARTITION_KEY), deadline);
+      await this.publisher.put(next.record, next.key, deadline);
     } catch (err) {
       this.deps.logger.warn({ messageId: message.MessageId, err: (err as Error).message }, 'not published within the retry budget; left in SQS');
       return this.release(message);
     }
     this.counters.published++;
-    this.lagMs = Date.now() - Date.parse(envelope.data[0].eventTime);
+    this.lagMs = Date.now() - next.eventTime;
     await this.acknowledge(message);
+  }
+
+  /**
+   * A message's record, partition key and event time; or why it is skipped or poison. Only these wait
+   * for Kinesis: the envelope's objects die young instead of being carried through collections.
+   */
+  private decode(message: Message): { poison: unknown } | { skipped: string } | { record: Buffer; key: string; eventTime: number } {
+    let incoming: Incoming;
+    try {
+      incoming = readMessage(message, this.filter, this.mapOptions);
+    } catch (err) {
+      return { poison: err };
+    }
+    if ('skipped' in incoming) return incoming;
+    const { envelope, record } = incoming;
+    return { record, key: partitionKey(envelope, this.deps.config.PARTITION_KEY), eventTime: Date.parse(envelope.data[0].eventTime) };
   }
 
   /** A message whose event type is filtered out: deleted, never published, never parked. */
