@@ -248,6 +248,28 @@ describe('Worker', () => {
     expect(worker.counters.acknowledged).toBe(5);
     expect(deleted().sort()).toEqual(['rh-1', 'rh-2', 'rh-3', 'rh-4', 'rh-5']);
   });
+
+  it('stops at once while a long poll is open, and makes what that poll brings afterwards visible again', async () => {
+    let answer: (out: { Messages: Message[] }) => void = () => {};
+    sqsMock.on(ReceiveMessageCommand).callsFake(() => new Promise((resolve) => (answer = resolve)));
+    const worker = new Worker({ sqs: new SQSClient({ region: 'us-east-1' }), kinesis: new KinesisClient({ region: 'us-east-1' }), config: config({ RECEIVE_WAIT_TIME_S: '20' }), logger });
+    worker.start();
+    await until(() => sqsMock.commandCalls(ReceiveMessageCommand).length === 1);
+    const stopping = Date.now();
+    expect(await worker.stop()).toEqual({ unfinished: 0 });
+    expect(Date.now() - stopping).toBeLessThan(1_000);
+    answer({ Messages: [message('1'), message('2')] });
+    await until(() => sqsMock.commandCalls(ChangeMessageVisibilityBatchCommand).length === 1);
+    expect(sqsMock.commandCalls(ChangeMessageVisibilityBatchCommand)[0]!.args[0].input.Entries).toEqual([
+      { Id: '0', ReceiptHandle: 'rh-1', VisibilityTimeout: 0 },
+      { Id: '1', ReceiptHandle: 'rh-2', VisibilityTimeout: 0 },
+    ]);
+    expect(worker.counters.received).toBe(0);
+    expect(kinesisMock.commandCalls(PutRecordsCommand)).toHaveLength(0);
+    // Sent with no per-call options: an options argument makes the SDK re-resolve its middleware stack
+    // and drop the cached one of every other SQS call (bench/sdk-cost.ts: −35% of the SDK's CPU per event).
+    expect(sqsMock.commandCalls(ReceiveMessageCommand).map((c) => c.args.length)).toEqual([1]);
+  });
 });
 
 /** The problems loadConfig reports for `env`, in order. */

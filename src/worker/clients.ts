@@ -8,7 +8,8 @@
 //   reads each response into one buffer, with one idle timer per request where the SDK's handler arms
 //   four timers and socket options on every call;
 // - the resolved middleware stack cached per command (the SDK's `cacheMiddleware`), instead of
-//   re-sorting it on every call;
+//   re-sorting it on every call; the worker sends every call without per-call options (an abort
+//   signal, say), since one such call re-resolves its stack and drops the cache of every command;
 // - no SDK logger middleware: it has no logger here (the worker logs failures itself, in faults.ts),
 //   yet it copies every input and output through the sensitive-data filter on every call.
 // Retries, signing, the body MD5 check on receive and the endpoint resolution are the SDK's, unchanged
