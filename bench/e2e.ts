@@ -208,7 +208,7 @@ try {
     inFlightMax = Math.max(inFlightMax, m.inFlight);
     if (process.env.BENCH_TRACE && acked >= (traceAt?.acked ?? 0) + 5000) {
       const now = { acked, cpu: cpuMs(pids.worker) };
-      if (traceAt) console.error(`trace ${now.acked}: ${(((now.cpu - traceAt.cpu) * 1000) / (now.acked - traceAt.acked)).toFixed(0)} µs/event`);
+      if (traceAt) console.error(`trace ${now.acked}: ${(((now.cpu - traceAt.cpu) * 1000) / (now.acked - traceAt.acked)).toFixed(0)} µs/event, RSS ${rssMiB(pids.worker).toFixed(0)} MiB, in flight ${m.inFlight}`);
       traceAt = now;
     }
     if (!window && acked >= WARMUP) window = { at: Date.now(), acked, cpu: cpuOf(), sqs: await stats(sqsEndpoint.url), kinesis: await stats(kinesisEndpoint.url) };
