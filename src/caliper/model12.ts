@@ -4,7 +4,7 @@
 // with their actions and entity types per role, the profiles, entity types with their supertypes and
 // the properties each introduces with the value each takes. validate12.ts checks against these.
 import { table } from '../table.js';
-import { ROLE_TERMS } from './model.js';
+import { ROLE_TERMS, type EventRule } from './model.js';
 
 export const CALIPER_12_CONTEXT = 'http://purl.imsglobal.org/ctx/caliper/v1p2';
 
@@ -29,13 +29,9 @@ export const PROFILES_12 = [
 export type Profile12 = (typeof PROFILES_12)[number];
 
 /** An event type's rule: its actions, and the entity types each role takes (absent: any Entity; []: none). */
-export interface EventRule12 {
+export interface EventRule12 extends Omit<EventRule, 'actions'> {
+  /** 1.2's actions (its own list, wider than 1.1's). */
   actions: readonly string[];
-  actor: readonly string[];
-  object: readonly string[];
-  generated?: readonly string[];
-  target?: readonly string[];
-  referrer?: readonly string[];
   /** Rules that hold for one action only (SessionEvent TimedOut: the application times out a Session). */
   byAction?: Readonly<Record<string, Partial<Omit<EventRule12, 'actions' | 'byAction'>> & { required?: readonly string[] }>>;
   /** The profiles whose tables list this event type (fragments/profiles/). */
