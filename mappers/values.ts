@@ -109,26 +109,56 @@ function daysInMonth(year: number, month: number): number {
 }
 
 /**
- * Names of parameters (and fields) whose values are credentials: exact names, and names that contain
- * one of the credential words. docs/mapping-rules.md lists them; the match is on the decoded name,
- * case-insensitive, and on each bracketed part (`pseudonym_session[password]`).
+ * Names of parameters (and fields) whose values are credentials, matched by their parts: the decoded
+ * name is split on `_`, `-`, `.`, brackets, spaces and lower-to-upper case changes (`oauth_verifier`,
+ * `x-api-key`, `session[token]`, `oauthVerifier` → their words), case-insensitive. docs/mapping-rules.md
+ * explains each list.
  */
-export const CREDENTIAL_NAMES = [
-  'code', 'sig', 'jwt', 'ticket', 'samlresponse', 'samlrequest', 'verifier', 'passwd', 'pwd', 'apikey', 'key',
-  'x-amz-credential', 'x-goog-credential', 'authorization',
+/** A part that is one of these, or two adjacent parts that spell one (`saml_response`, `api-key`), makes the name a credential. */
+export const CREDENTIAL_WORDS = [
+  'token', 'secret', 'password', 'passwd', 'pwd', 'signature', 'sig', 'credential', 'credentials', 'verifier', 'jwt',
+  'apikey', 'privatekey', 'samlresponse', 'samlrequest', 'authorization',
 ];
-export const CREDENTIAL_WORDS = ['token', 'secret', 'password', 'signature', 'api_key', 'private_key', 'credential'];
-const CREDENTIAL_NAME_SET = new Set(CREDENTIAL_NAMES);
+/** Words that hold a credential inside a part too (`accesstoken`, `csrftoken`, `clientsecret`): long enough never to be letters of a harmless word. */
+export const CREDENTIAL_INFIXES = ['token', 'secret', 'password', 'signature', 'credential'];
+/**
+ * Words that are common parts of harmless names (Canvas's `developer_key_id`, its quiz flag `access_code`):
+ * a credential as the whole name or a whole bracketed part (`code`, `session[key]`) and, in a URL, as
+ * the name's last part (`auth_code`, `x_api_key`, `sso_ticket`); never as a first or middle part.
+ */
+export const CREDENTIAL_NAMES = ['code', 'key', 'ticket'];
+const WORD_SET = new Set(CREDENTIAL_WORDS);
+const NAME_SET = new Set(CREDENTIAL_NAMES);
+const INFIX = new RegExp(CREDENTIAL_INFIXES.join('|'));
+const SEPARATORS = /[_\-.\s]+/;
 
-/** Is this (decoded) parameter or field name one whose value is a credential? */
+/** Is this (decoded) field name one whose value is a credential? (Field names: the words anywhere, the names whole.) */
 export function isCredentialName(name: string): boolean {
+  return credentialName(name, false);
+}
+
+/** Is this (decoded) URL parameter name one whose value is a credential? As a field name, and a name word as its last part. */
+export function isCredentialParameter(name: string): boolean {
+  return credentialName(name, true);
+}
+
+function credentialName(name: string, lastPart: boolean): boolean {
   const lower = name.toLowerCase();
-  if (CREDENTIAL_WORD.test(lower)) return true;
-  if (!lower.includes('[')) return CREDENTIAL_NAME_SET.has(lower);
-  for (const part of lower.split(/[[\]]+/)) if (CREDENTIAL_NAME_SET.has(part)) return true;
+  if (INFIX.test(lower)) return true;
+  if (NAME_SET.has(lower) || WORD_SET.has(lower)) return true;
+  // Bracketed parts (`pseudonym_session[password]`), each split into its words.
+  const brackets = name.split(/[[\]]+/).filter((b) => b !== '');
+  for (let b = 0; b < brackets.length; b++) {
+    const bracket = brackets[b]!;
+    if (NAME_SET.has(bracket.toLowerCase())) return true;
+    const words = bracket.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().split(SEPARATORS).filter((w) => w !== '');
+    for (let i = 0; i < words.length; i++) {
+      if (WORD_SET.has(words[i]!) || (i > 0 && WORD_SET.has(words[i - 1]! + words[i]!))) return true;
+    }
+    if (lastPart && b === brackets.length - 1 && words.length > 1 && NAME_SET.has(words[words.length - 1]!)) return true;
+  }
   return false;
 }
-const CREDENTIAL_WORD = new RegExp(CREDENTIAL_WORDS.join('|'));
 
 /** Percent-decodes a parameter name (repeatedly: `%255F` is `_` twice encoded); an undecodable name stays as is. */
 function decodeName(name: string): string {
@@ -151,7 +181,7 @@ const PARAM = /([?&#;])([^=&#;?\s"'<>]+)=([^&#;\s"'<>]*)/g;
 const USERINFO = /([a-z][a-z0-9+.-]*:\/\/)([^/?#@\s"'<>]+)@/gi;
 export const FILTERED = '[FILTERED]';
 /** Whether a text can hold a credential parameter at all: one of the names or words, or an encoded name. Most URLs hold none. */
-const CREDENTIAL_HINT = new RegExp(`${[...CREDENTIAL_NAMES, ...CREDENTIAL_WORDS].map((n) => n.replace(/[-_]/g, '.?')).join('|')}|%`, 'i');
+const CREDENTIAL_HINT = new RegExp(`${[...CREDENTIAL_NAMES, ...CREDENTIAL_WORDS, 'saml'].join('|')}|%`, 'i');
 
 /**
  * The text with every credential a URL can carry replaced by `[FILTERED]`: the value of each query or
@@ -162,7 +192,7 @@ export function safeUrl(text: string): string {
   let out = text;
   if (out.includes('=') && CREDENTIAL_HINT.test(out)) {
     out = out.replace(PARAM, (whole, sep: string, name: string, value: string) =>
-      value && isCredentialName(decodeName(name)) ? `${sep}${name}=${FILTERED}` : whole,
+      value && isCredentialParameter(decodeName(name)) ? `${sep}${name}=${FILTERED}` : whole,
     );
   }
   if (out.includes('@') && out.includes('://')) out = out.replace(USERINFO, (_whole, scheme: string) => `${scheme}${FILTERED}@`);

@@ -156,6 +156,36 @@ describe('credentials never reach the output', () => {
     ['https://x.test/files/1/download?verifier=abc#access_token=t', 'https://x.test/files/1/download?verifier=[FILTERED]#access_token=[FILTERED]'],
   ])('%s', (input, expected) => expect(safeUrl(input)).toBe(expected));
 
+  // Names made of a credential word with prefixes or suffixes, in each encoding above (plain, %5F-encoded
+  // separator, encoded first letter, brackets, fragment): the value goes, whatever the surrounding parts.
+  const PREFIXED = ['oauth_verifier', 'x_api_key', 'x-api-key', 'saml_response', 'session[token]', 'client.secret', 'oauthVerifier', 'auth_code', 'sso_ticket', 'my_password_hash', 'user_sig'];
+  const ENCODINGS: [string, (name: string) => string][] = [
+    ['plain', (n) => `?${n}=SECRET1`],
+    ['separators percent-encoded', (n) => `?${n.replace(/[_]/g, '%5F').replace(/-/g, '%2D').replace(/\[/g, '%5B').replace(/\]/g, '%5D')}=SECRET1`],
+    ['first letter percent-encoded', (n) => `?%${n.charCodeAt(0).toString(16)}${n.slice(1)}=SECRET1`],
+    ['twice encoded', (n) => `?${n.replace(/_/g, '%255F')}=SECRET1`],
+    ['with []', (n) => `?${n}[]=SECRET1`],
+    ['in the fragment', (n) => `#${n}=SECRET1`],
+  ];
+  it.each(PREFIXED.flatMap((name) => ENCODINGS.map(([how, encode]) => [name, how, encode(name)] as const)))('%s (%s): filtered', (_name, _how, query) => {
+    const out = safeUrl(`https://x.test/a${query}&b=1`);
+    expect(out).not.toContain('SECRET1');
+    expect(out).toContain('=[FILTERED]&b=1');
+  });
+
+  it.each(['keyword', 'monkey', 'keys', 'hotkey_help', 'codec', 'ticketing', 'design', 'signed', 'verified', 'developer_key_id', 'code_review[id]'])('a harmless look-alike name (%s) is unchanged', (name) => {
+    const url = `https://x.test/a?${name}=v1&b=1`;
+    expect(safeUrl(url)).toBe(url);
+  });
+
+  it('a body field named with a credential word and a prefix or suffix is left out; look-alikes and Canvas’s data fields stay', () => {
+    const body = { module_id: '1', oauth_verifier: 'S1', x_api_key: 'S2', saml_response: 'S3', 'session[token]': 'S4', keyword: 'k', developer_key_id: '9', access_code: true };
+    const text = JSON.stringify(mapEvent(userEvent('module_created', body), { sendTime: SEND_TIME }));
+    for (const secret of ['S1', 'S2', 'S3', 'S4']) expect(text).not.toContain(`"${secret}"`);
+    expect(text).toContain('"keyword":"k"');
+    expect(text).toContain('"developer_key_id":"9"');
+  });
+
   it('in request_url, referrer, URL fields and links inside text alike', () => {
     const raw = userEvent(
       'wiki_page_updated',
