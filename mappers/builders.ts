@@ -2,7 +2,7 @@
 // session, referrer, extensions) is built here, once. A mapper only describes its object.
 import type { Metadata, RawEvent } from '../src/raw.js';
 import type { Action, CaliperEvent, Entity, EventType } from '../src/caliper/model.js';
-import { CALIPER_CONTEXT, INSTRUCTURE_DEPARTURES, isA, SPEC_RULES } from '../src/caliper/model.js';
+import { CALIPER_CONTEXT, isA, SPEC_RULES } from '../src/caliper/model.js';
 import { appUrl, courseUrn, sectionUrn, sessionUrn, urn, userUrn } from './ids.js';
 import { FieldError } from '../src/errors.js';
 import { table } from '../src/table.js';
@@ -210,13 +210,10 @@ export function membership(ctx: Context, organization: Entity, member: Entity, c
 
 const UNKNOWN_USER = userUrn('0');
 
-/** Whether the event type takes this actor type: by the spec, or by Instructure's documented departure (asset_accessed). */
+/** Whether the event type takes this actor type by the spec. */
 function actorAllowed(type: EventType, actorType: string): boolean {
-  return ACTORS[type].some((a) => isA(actorType, a));
+  return SPEC_RULES[type].actor.some((a) => isA(actorType, a));
 }
-const ACTORS = Object.fromEntries(
-  Object.entries(SPEC_RULES).map(([type, rule]) => [type, [...rule.actor, ...(INSTRUCTURE_DEPARTURES.eventActors[type as EventType] ?? [])]]),
-) as Record<EventType, string[]>;
 
 /** An absolute IRI (what Caliper's referrer must be). */
 const ABSOLUTE_IRI = /^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$/;
@@ -240,12 +237,14 @@ export function requestExtensions(m: Metadata, relativeReferrer?: string) {
  * The Caliper event for a raw Canvas event: the mapper's parts plus everything shared. The result may
  * still hold null/undefined values; the engine prunes them once for the whole envelope.
  */
-export function caliperEvent(raw: RawEvent, what: EventDescription, parts: EventParts, eventId: string): CaliperEvent {
+export function caliperEvent(raw: RawEvent, what: EventDescription, parts: EventParts, eventId: string, instructureType = false): CaliperEvent {
   const m = raw.metadata;
   const who = parts.actor ?? actor(m, parts);
-  // A Canvas job (course copy, import, auto-grading) acts as the application. Where the event type
-  // requires a Person actor, the job's event is the generic Event with the same action (docs/mapping-rules.md).
-  const type = actorAllowed(what.type, who.type) ? what.type : 'Event';
+  // A Canvas job (course copy, import, auto-grading) acts as the application. One of Instructure's 32
+  // types keeps the type Instructure emits for its event name, whoever the actor is (departure 11); for
+  // ours, where the event type requires a Person actor, the job's event is the generic Event with the
+  // same action (docs/event-types.md, "Events made by a Canvas job").
+  const type = instructureType || actorAllowed(what.type, who.type) ? what.type : 'Event';
   const referrer = url(m.referrer, 'metadata.referrer');
   const absoluteReferrer = referrer && ABSOLUTE_IRI.test(referrer) ? referrer : undefined;
   const fromRequest = isUserGenerated(m);

@@ -144,7 +144,7 @@ export function mapEvent(input: unknown, options: MapOptions = {}): Envelope {
   try {
     if (options.eventId === 'random') assertDepth(input);
     const eventId = options.eventId === 'random' ? randomEventId() : deterministicEventId(input);
-    const event = caliperEvent(raw, mapper, mapper.map(raw), eventId);
+    const event = caliperEvent(raw, mapper, mapper.map(raw), eventId, departures);
     const sensor = edApp(raw.metadata).id;
     const sendTime = options.sendTime ?? new Date().toISOString();
     if (format === 'instructure') {

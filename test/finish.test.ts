@@ -27,8 +27,9 @@ const SEND_TIME = '2020-01-01T00:00:00.000Z';
 /** The event as the builders make it, before finishing (what the engine hands to either path). */
 function built(raw: RawEvent): { sensor: string; event: Record<string, unknown>; departures: boolean } {
   const mapper = MAPPERS.get(raw.metadata.event_name)!;
-  const event = caliperEvent(raw, mapper, mapper.map(raw), deterministicEventId(raw)) as unknown as Record<string, unknown>;
-  return { sensor: edApp(raw.metadata).id, event, departures: INSTRUCTURE_EVENT_NAMES.has(mapper.eventName) };
+  const departures = INSTRUCTURE_EVENT_NAMES.has(mapper.eventName);
+  const event = caliperEvent(raw, mapper, mapper.map(raw), deterministicEventId(raw), departures) as unknown as Record<string, unknown>;
+  return { sensor: edApp(raw.metadata).id, event, departures };
 }
 
 /** Both paths on one event: the fast one must be the slow one's envelope exactly, or nothing when that is invalid. */

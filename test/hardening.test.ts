@@ -13,14 +13,31 @@ const json = (raw: unknown) => JSON.stringify(raw);
 describe('events made by Canvas jobs (no user) for types whose Caliper event needs a Person actor', () => {
   const fixture = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, 'fixtures/events/discussion_topic_created.system.json'), 'utf8'));
 
-  it("Instructure's own course-copy discussion_topic_created example (a fixture pair) maps to the generic Event Created by the application", () => {
+  it("Instructure's own course-copy discussion_topic_created example (a fixture pair) keeps Instructure's ThreadEvent, by the application", () => {
     const e = mapEvent(fixture.raw, { sendTime: SEND_TIME }).data[0];
-    expect([e.type, e.action, e.actor.type, e.object.type]).toEqual(['Event', 'Created', 'SoftwareApplication', 'Thread']);
+    expect([e.type, e.action, e.actor.type, e.object.type]).toEqual(['ThreadEvent', 'Created', 'SoftwareApplication', 'Thread']);
   });
 
-  it('quiz_submitted from a job is the generic Event Submitted by the application', () => {
+  it('quiz_submitted from a job keeps Instructure’s AssessmentEvent Submitted, by the application', () => {
     const e = event(systemEvent('quiz_submitted', { quiz_id: '5', submission_id: '7' }));
-    expect([e.type, e.action, e.actor.type, e.object.type]).toEqual(['Event', 'Submitted', 'SoftwareApplication', 'Attempt']);
+    expect([e.type, e.action, e.actor.type, e.object.type]).toEqual(['AssessmentEvent', 'Submitted', 'SoftwareApplication', 'Attempt']);
+  });
+
+  // Every one of Instructure's 32 types a job can emit: the event type is the one its user-made form has.
+  it.each([
+    ['discussion_topic_created', { discussion_topic_id: '5', title: 'T' }],
+    ['discussion_entry_created', { discussion_entry_id: '3', text: 'hi' }],
+    ['quiz_submitted', { quiz_id: '1', submission_id: '2' }],
+    ['submission_created', { submission_id: '2', assignment_id: '3' }],
+    ['submission_updated', { submission_id: '2', assignment_id: '3' }],
+    ['asset_accessed', { asset_type: 'attachment', asset_id: '6' }],
+    ['grade_change', { submission_id: '1', assignment_id: '2', score: 1 }],
+    ['logged_out', {}],
+  ] as const)('%s from a job has the type its user-made form has', (name, body) => {
+    const byUser = event(userEvent(name, { ...body }));
+    const byJob = event(systemEvent(name, { ...body }));
+    expect(byJob.actor.type).toBe('SoftwareApplication');
+    expect(byJob.type).toBe(byUser.type);
   });
 
   it('discussion_entry_created from a job names the author from body.user_id and stays a MessageEvent', () => {
@@ -28,8 +45,13 @@ describe('events made by Canvas jobs (no user) for types whose Caliper event nee
     expect([e.type, e.action, e.actor.id]).toEqual(['MessageEvent', 'Posted', 'urn:instructure:canvas:user:42']);
   });
 
-  it('without body.user_id, a job’s discussion_entry_created is the generic Event Posted', () => {
+  it('without body.user_id, a job’s discussion_entry_created keeps Instructure’s MessageEvent Posted, by the application', () => {
     const e = event(systemEvent('discussion_entry_created', { discussion_entry_id: '3', text: 'hi' }));
+    expect([e.type, e.action, e.actor.type]).toEqual(['MessageEvent', 'Posted', 'SoftwareApplication']);
+  });
+
+  it('one of our types (submission_comment_created) from a job with no user is still the generic Event: ours allow no departure', () => {
+    const e = event(systemEvent('submission_comment_created', { submission_comment_id: '3', body: 'hi' }));
     expect([e.type, e.action, e.actor.type]).toEqual(['Event', 'Posted', 'SoftwareApplication']);
   });
 });

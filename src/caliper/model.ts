@@ -203,8 +203,19 @@ export const INSTRUCTURE_DEPARTURES = {
   eventActions: { ThreadEvent: ['Created'] } as Partial<Record<EventType, Action[]>>,
   /** quiz_submitted, submission_created: the submission (an Attempt) is the object; asset_accessed: generic Entity objects. */
   eventObjects: { AssessmentEvent: ['Attempt'], AssignableEvent: ['Attempt'], NavigationEvent: ['Entity'] } as Partial<Record<EventType, string[]>>,
-  /** asset_accessed by an unidentified visitor (public file, calendar feed): the application is the actor. */
-  eventActors: { NavigationEvent: ['SoftwareApplication'] } as Partial<Record<EventType, string[]>>,
+  /**
+   * asset_accessed by an unidentified visitor (public file, calendar feed): the application is the actor.
+   * A Canvas job's event (course copy, auto-grading) keeps the type Instructure emits for its event
+   * name, with the application as actor (departure 11): discussion_entry_created, discussion_topic_created,
+   * quiz_submitted, submission_created.
+   */
+  eventActors: {
+    NavigationEvent: ['SoftwareApplication'],
+    MessageEvent: ['SoftwareApplication'],
+    ThreadEvent: ['SoftwareApplication'],
+    AssessmentEvent: ['SoftwareApplication'],
+    AssignableEvent: ['SoftwareApplication'],
+  } as Partial<Record<EventType, string[]>>,
   /** Properties Instructure puts on entity types that do not define them. */
   entityProperties: {
     Attempt: ['body'], // submission_created
