@@ -179,7 +179,8 @@ export function group(ctx: Context): Entity | undefined {
 export const ROLES: Record<string, { segment: string; roles: string[] }> = table({
   TeacherEnrollment: { segment: 'Instructor', roles: ['Instructor'] },
   StudentEnrollment: { segment: 'Learner', roles: ['Learner'] },
-  TaEnrollment: { segment: 'TeachingAssistant', roles: ['Instructor#TeachingAssistant', 'Instructor'] },
+  // Instructor only: IMS's 1.1 schema knows Instructor#TeachingAssistant, its reference implementation does not (docs/roles.md).
+  TaEnrollment: { segment: 'TeachingAssistant', roles: ['Instructor'] },
   DesignerEnrollment: { segment: 'ContentDeveloper', roles: ['ContentDeveloper'] },
   ObserverEnrollment: { segment: 'Mentor', roles: ['Mentor'] },
   StudentViewEnrollment: { segment: 'Learner', roles: ['Learner'] },

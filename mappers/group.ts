@@ -11,9 +11,10 @@ function category(b: Record<string, unknown>) {
   return categoryId && { id: urn('group_category', categoryId), type: 'Entity', name: b.group_category_name };
 }
 
-function groupCategory(b: Record<string, unknown>, fields: Record<string, unknown> = {}) {
+/** The group category: Instructure's generic Entity in its own type; in ours an Organization (a set of groups), as IMS's 1.1 schema wants a typed object. */
+function groupCategory(b: Record<string, unknown>, fields: Record<string, unknown> = {}, type: 'Entity' | 'Organization' = 'Entity') {
   const entityId = id(b.group_category_id, 'body.group_category_id');
-  return { id: urn('group_category', entityId), type: 'Entity', name: b.group_category_name, extensions: canvasExtensions({ ...fields, entity_id: entityId }) };
+  return { id: urn('group_category', entityId), type, name: b.group_category_name, extensions: canvasExtensions({ ...fields, entity_id: entityId }) };
 }
 
 function group(b: Record<string, unknown>, fields: Record<string, unknown> = {}) {
@@ -34,9 +35,9 @@ export const groupCategoryUpdated = mapper({
   eventName: 'group_category_updated',
   type: 'Event',
   action: 'Modified',
-  objectType: 'Entity',
+  objectType: 'Organization',
   body: body({ group_category_id: Id, group_category_name: OptText }),
-  map: ({ body: b }) => ({ object: groupCategory(b, bodyFields(b, ['group_category_id', 'group_category_name'])) }),
+  map: ({ body: b }) => ({ object: groupCategory(b, bodyFields(b, ['group_category_id', 'group_category_name']), 'Organization') }),
 });
 
 export const groupCreated = mapper({

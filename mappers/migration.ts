@@ -1,5 +1,7 @@
 // content_migration_started/completed, master_migration_started, outcomes.retry_outcome_alignment_clone
-// (ours: Instructure emits no Caliper for them). See docs/mapping-rules.md. A migration is a process, not content: Caliper's generic Entity.
+// (ours: Instructure emits no Caliper for them). See docs/mapping-rules.md. The object is the content the
+// migration moves (a content package being imported, the blueprint's content being synced): a DigitalResource,
+// as IMS's 1.1 schema wants a typed entity for an Event's object (the type caliper-1.1 gives these kinds too).
 import { body, Id } from '../src/raw.js';
 import { bodyFields, canvasExtensions, id, ltiId, optId } from './builders.js';
 import { urn } from './ids.js';
@@ -12,14 +14,14 @@ function contentMigrationMapper(eventName: string, action: 'Started' | 'Complete
     eventName,
     type: 'Event',
     action,
-    objectType: 'Entity',
+    objectType: 'DigitalResource',
     body: ContentMigrationBody,
     map: ({ body: b }) => {
       const entityId = id(b.content_migration_id, 'body.content_migration_id');
       return {
         object: {
           id: urn('content_migration', entityId),
-          type: 'Entity',
+          type: 'DigitalResource',
           extensions: canvasExtensions({ ...bodyFields(b, ['content_migration_id']), entity_id: entityId }),
         },
       };
@@ -35,7 +37,7 @@ export const masterMigrationStarted = mapper({
   eventName: 'master_migration_started',
   type: 'Event',
   action: 'Started',
-  objectType: 'Entity',
+  objectType: 'DigitalResource',
   body: body({ master_migration_id: Id }),
   map: ({ body: b }) => {
     const entityId = id(b.master_migration_id, 'body.master_migration_id');
@@ -43,7 +45,7 @@ export const masterMigrationStarted = mapper({
     return {
       object: {
         id: urn('master_courses/master_migration', entityId),
-        type: 'Entity',
+        type: 'DigitalResource',
         extensions: canvasExtensions({ ...bodyFields(b, ['master_migration_id']), entity_id: entityId }),
       },
       context: courseId === undefined ? undefined : { type: 'Course', id: courseId },

@@ -16,12 +16,13 @@ interface Model {
 }
 
 const OUTCOME: Model = { type: 'LearningObjective', kind: 'learning_outcome', idField: 'learning_outcome_id', name: 'title', description: 'description' };
-// An outcome group is a folder of outcomes, a link places an outcome in a context's group (a content tag),
-// and calculation methods and proficiencies (mastery scales) are settings: Caliper has no type for any of them.
-const OUTCOME_GROUP: Model = { type: 'Entity', kind: 'learning_outcome_group', idField: 'learning_outcome_group_id', name: 'title', description: 'description' };
-const OUTCOME_LINK: Model = { type: 'Entity', kind: 'content_tag', idField: 'learning_outcome_link_id' };
-const CALCULATION_METHOD: Model = { type: 'Entity', kind: 'outcome_calculation_method', idField: 'outcome_calculation_method_id' };
-const PROFICIENCY: Model = { type: 'Entity', kind: 'outcome_proficiency', idField: 'outcome_proficiency_id' };
+// An outcome group is a folder of outcomes (a DigitalResourceCollection), a link places an outcome in a
+// context's group (a content tag), and calculation methods and proficiencies (mastery scales) are a context's
+// settings: Caliper has no closer type for these than DigitalResource, and IMS's 1.1 schema wants a typed object.
+const OUTCOME_GROUP: Model = { type: 'DigitalResourceCollection', kind: 'learning_outcome_group', idField: 'learning_outcome_group_id', name: 'title', description: 'description' };
+const OUTCOME_LINK: Model = { type: 'DigitalResource', kind: 'content_tag', idField: 'learning_outcome_link_id' };
+const CALCULATION_METHOD: Model = { type: 'DigitalResource', kind: 'outcome_calculation_method', idField: 'outcome_calculation_method_id' };
+const PROFICIENCY: Model = { type: 'DigitalResource', kind: 'outcome_proficiency', idField: 'outcome_proficiency_id' };
 
 function recordMapper(eventName: string, action: 'Created' | 'Modified', r: Model): Mapper {
   const text = [r.name, r.description].filter((f): f is string => f !== undefined);

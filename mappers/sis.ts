@@ -6,20 +6,20 @@ import { mapper, type Mapper } from './mapper.js';
 
 const SisBatchBody = body({ sis_batch_id: Id });
 
-/** An SIS import is a process with a state, not content, an agent or an organization: Caliper's generic Entity. */
+/** An SIS import: the import file (a DigitalResource), with the import's state in its extensions (IMS's 1.1 schema wants a typed object). */
 function sisBatchMapper(eventName: string, action: 'Created' | 'Modified'): Mapper<typeof SisBatchBody> {
   return mapper({
     eventName,
     type: 'Event',
     action,
-    objectType: 'Entity',
+    objectType: 'DigitalResource',
     body: SisBatchBody,
     map: ({ body: b }) => {
       const entityId = id(b.sis_batch_id, 'body.sis_batch_id');
       return {
         object: {
           id: urn('sis_batch', entityId),
-          type: 'Entity',
+          type: 'DigitalResource',
           extensions: canvasExtensions({ ...bodyFields(b, ['sis_batch_id']), entity_id: entityId }),
         },
       };

@@ -107,11 +107,12 @@ describe('caliper-1.1: the spec’s form of each departure', () => {
     expect([e.type, e.action, e.object.type]).toEqual(['Event', 'Created', 'Thread']);
   });
 
-  it('asset_accessed: the most specific DigitalResource subtype (or SoftwareApplication), never a bare Entity', () => {
+  it('asset_accessed: the most specific DigitalResource subtype, never a bare Entity nor (an Agent in 1.1) a SoftwareApplication', () => {
     const types = examples.filter(([f]) => f.startsWith('asset_accessed.')).map(([f, raw]) => [f, map(raw, 'caliper-1.1').data[0].object.type]);
     expect(types.filter(([, t]) => t === 'Entity')).toEqual([]);
     expect(example('asset_accessed.07.json').object.type).toBe(NAVIGATION_TABS_11.announcements);
-    expect(example('asset_accessed.06.json').object.type).toBe('SoftwareApplication');
+    // A tool (context_external_tool): IMS's reference implementation for 1.1 takes only a DigitalResource here.
+    expect(example('asset_accessed.06.json').object.type).toBe('DigitalResource');
     expect(example('asset_accessed.02.json').type).toBe('Event'); // an unidentified visitor: the application acted
   });
 

@@ -51,7 +51,7 @@ describe('actor, edApp, session and membership', () => {
   it.each([
     ['TeacherEnrollment', 'Instructor', ['Instructor']],
     ['StudentEnrollment', 'Learner', ['Learner']],
-    ['TaEnrollment', 'TeachingAssistant', ['Instructor#TeachingAssistant', 'Instructor']],
+    ['TaEnrollment', 'TeachingAssistant', ['Instructor']],
     ['DesignerEnrollment', 'ContentDeveloper', ['ContentDeveloper']],
     ['ObserverEnrollment', 'Mentor', ['Mentor']],
     ['StudentViewEnrollment', 'Learner', ['Learner']],

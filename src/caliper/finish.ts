@@ -6,7 +6,7 @@
 // output on every fixture event and on thousands of seeded mutations of them). Objects that need no
 // change are kept as they are (copy on write): they are the builders' own, never the caller's input.
 import { clean, finishString } from '../../mappers/values.js';
-import { ACTIONS, allowedProperties, CALIPER_CONTEXT, ENTITY_TYPES, EVENT_TYPES, isA, PROPERTY_KINDS, type Envelope, type PropertyKind } from './model.js';
+import { ACTIONS, allowedProperties, CALIPER_CONTEXT, ENTITY_TYPES, EVENT_TYPES, isA, PROPERTY_KINDS, requiredProperties, type Envelope, type PropertyKind } from './model.js';
 import { checkEventRules, checkValue, DATE_TIME, EVENT_ENTITY_PROPS, IRI, UUID_URN, type Issue, type Mode } from './validate.js';
 import { isPlainObject } from '../json.js';
 
@@ -19,14 +19,15 @@ const INSTRUCTURE: Mode = { departures: true };
 const EVENT_TYPE_SET = new Set<string>(EVENT_TYPES);
 const ACTION_SET = new Set<string>(ACTIONS);
 
-/** Per entity type, in one lookup: the types it is (itself and its supertypes) and its properties' kinds, with and without Instructure's departures. */
+/** Per entity type, in one lookup: the types it is (itself and its supertypes), the properties it must have, and its properties' kinds, with and without Instructure's departures. */
 interface TypeInfo {
   is: ReadonlySet<string>;
+  required: readonly string[];
   instructure: ReadonlyMap<string, PropertyKind>;
   spec: ReadonlyMap<string, PropertyKind>;
 }
 const TYPES = new Map<string, TypeInfo>(
-  ENTITY_TYPES.map((t) => [t, { is: new Set(ENTITY_TYPES.filter((a) => isA(t, a))), instructure: kindsOf(t, true), spec: kindsOf(t, false) }]),
+  ENTITY_TYPES.map((t) => [t, { is: new Set(ENTITY_TYPES.filter((a) => isA(t, a))), required: requiredProperties(t), instructure: kindsOf(t, true), spec: kindsOf(t, false) }]),
 );
 function kindsOf(type: string, departures: boolean): Map<string, PropertyKind> {
   return new Map([...allowedProperties(type, departures)].map((p) => [p, PROPERTY_KINDS[p] ?? 'object']));
@@ -131,9 +132,11 @@ function entity(value: Record<string, unknown>, expected: string, mode: Mode): R
       if (done !== undefined) out[key] = done; // never `__proto__`: no type has it
     } else if (out !== undefined) out[key] = v;
   }
-  // The id was checked as an absolute IRI by its kind; an entity must have one.
+  // The id was checked as an absolute IRI by its kind; an entity must have one, and its type's required properties.
   const result = out ?? value;
-  return typeof result.id === 'string' ? result : fail();
+  if (typeof result.id !== 'string') return fail();
+  for (let i = 0; i < info.required.length; i++) if (result[info.required[i]!] === undefined) return fail();
+  return result;
 }
 
 /** A copy of the object's properties before `stop` (each kept as it is: the walk changed none of them). */

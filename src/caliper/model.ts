@@ -94,6 +94,8 @@ function ancestry(type: string): Set<string> {
 const ANCESTRY = new Map(ENTITY_TYPES.map((t) => [t, ancestry(t)]));
 /** Is `type` the entity type `required` or one of its subtypes? */
 export const isA = (type: string, required: string): boolean => ANCESTRY.get(type)?.has(required) ?? false;
+/** The types whose supertypes are listed in `PARENT`, each with its supertypes (itself included). */
+export const ancestorsOf = (type: string): ReadonlySet<string> => ANCESTRY.get(type) ?? new Set();
 
 /** Entity properties beyond Entity's own (S11 Appendix C), by the type that introduces them. */
 const OWN_PROPERTIES: Record<string, string[]> = table({
@@ -150,8 +152,8 @@ export const PROPERTY_KINDS: Record<string, PropertyKind> = table({
   roles: 'roles', status: 'status', messageParameters: 'object', selection: 'selector',
 });
 
-/** Membership roles (S11 Appendix E): context roles and `Context#Sub` sub-roles. */
-export const ROLE_TERMS = new Set([
+/** The LIS membership roles (S11 Appendix E): context roles and `Context#Sub` sub-roles, as the spec and IMS's 1.1 JSON Schema list them. */
+export const LIS_ROLE_TERMS: ReadonlySet<string> = new Set([
   'Administrator', 'ContentDeveloper', 'Instructor', 'Learner', 'Manager', 'Member', 'Mentor', 'Officer',
   ...['Administrator', 'Developer', 'ExternalDeveloper', 'ExternalSupport', 'ExternalSystemAdministrator', 'Support', 'SystemAdministrator'].map((r) => `Administrator#${r}`),
   ...['ContentDeveloper', 'ContentExpert', 'ExternalContentExpert', 'Librarian'].map((r) => `ContentDeveloper#${r}`),
@@ -162,6 +164,45 @@ export const ROLE_TERMS = new Set([
   ...['Advisor', 'Auditor', 'ExternalAdvisor', 'ExternalAuditor', 'ExternalLearningFacilitator', 'ExternalMentor', 'ExternalReviewer', 'ExternalTutor', 'LearningFacilitator', 'Mentor', 'Reviewer', 'Tutor'].map((r) => `Mentor#${r}`),
   ...['Chair', 'Secretary', 'Treasurer', 'Vice-Chair'].map((r) => `Officer#${r}`),
 ]);
+
+/**
+ * The roles IMS's reference implementation knows (caliper-python, `CALIPER_ROLES` in
+ * caliper/constants.py, the same list in its 1.1 and 1.2 lines): it refuses a Membership with any
+ * other. It lists a TeachingAssistant context role (IMS's 1.1 schema does not) and lacks the
+ * Instructor#TeachingAssistant*, Instructor#Grader and Officer roles (the schemas have them), so a role
+ * we emit must be in both lists.
+ */
+export const REFERENCE_ROLES: ReadonlySet<string> = new Set([
+  'Learner', 'Learner#ExternalLearner', 'Learner#GuestLearner', 'Learner#Instructor', 'Learner#Learner', 'Learner#NonCreditLearner',
+  'Instructor', 'Instructor#ExternalInstructor', 'Instructor#GuestInstructor', 'Instructor#Lecturer', 'Instructor#PrimaryInstructor',
+  'Administrator', 'Administrator#Administrator', 'Administrator#Developer', 'Administrator#Support', 'Administrator#SystemAdministrator',
+  'Administrator#ExternalSupport', 'Administrator#ExternalDeveloper', 'Administrator#ExternalSystemAdministrator',
+  'ContentDeveloper', 'ContentDeveloper#ContentDeveloper', 'ContentDeveloper#Librarian', 'ContentDeveloper#ContentExpert', 'ContentDeveloper#ExternalContentExpert',
+  'Manager', 'Manager#AreaManager', 'Manager#CourseCoordinator', 'Manager#Observer', 'Manager#ExternalObserver',
+  'Member', 'Member#Member',
+  'Mentor', 'Mentor#Mentor', 'Mentor#Advisor', 'Mentor#Auditor', 'Mentor#Reviewer', 'Mentor#Tutor', 'Mentor#LearningFacilitator', 'Mentor#ExternalMentor',
+  'Mentor#ExternalAdvisor', 'Mentor#ExternalAuditor', 'Mentor#ExternalReviewer', 'Mentor#ExternalTutor',
+  'TeachingAssistant', 'TeachingAssistant#TeachingAssistant', 'TeachingAssistant#Grader', 'TeachingAssistant#TeachingAssistantSection',
+  'TeachingAssistant#TeachingAssistantSectionAssociation', 'TeachingAssistant#TeachingAssistantOffering', 'TeachingAssistant#TeachingAssistantTemplate',
+  'TeachingAssistant#TeachingAssistantGroup',
+]);
+/** Caliper 1.1 membership roles: the LIS roles that IMS's reference implementation for 1.1 accepts too. */
+export const ROLE_TERMS: ReadonlySet<string> = new Set([...LIS_ROLE_TERMS].filter((r) => REFERENCE_ROLES.has(r)));
+
+/**
+ * Properties an entity of a type (or of a subtype) must have, which IMS's reference implementation
+ * requires (caliper-python, `req=True` in caliper/entities.py; the JSON Schemas do not): a Score or
+ * Result is of an Attempt, a Membership is of a member in an organization, a Frame has its index, an
+ * Annotation its annotator and what it annotates.
+ */
+const REQUIRED_OWN: Record<string, readonly string[]> = table({
+  Membership: ['member', 'organization'],
+  Score: ['attempt'],
+  Result: ['attempt'],
+  Response: ['attempt'],
+  Frame: ['index'],
+  Annotation: ['annotator', 'annotated'],
+});
 
 export interface EventRule {
   actions: readonly Action[];
@@ -186,7 +227,8 @@ export const SPEC_RULES: Record<EventType, EventRule> = {
     actor: ['Person'], object: ['MediaObject'], target: ['MediaLocation'],
   },
   MessageEvent: { actions: ['MarkedAsRead', 'MarkedAsUnread', 'Posted'], actor: ['Person'], object: ['Message'] },
-  NavigationEvent: { actions: ['NavigatedTo'], actor: ['Person'], object: ['DigitalResource', 'SoftwareApplication'], target: ['Frame'], referrer: ['DigitalResource', 'SoftwareApplication'] },
+  // IMS's reference implementation for 1.1 takes only a DigitalResource as object (its SoftwareApplication is an Agent).
+  NavigationEvent: { actions: ['NavigatedTo'], actor: ['Person'], object: ['DigitalResource'], target: ['Frame'], referrer: ['DigitalResource', 'SoftwareApplication'] },
   SessionEvent: { actions: ['LoggedIn', 'LoggedOut', 'TimedOut'], actor: ['Person', 'SoftwareApplication'], object: ['Session', 'SoftwareApplication'], target: ['DigitalResource'], referrer: ['DigitalResource', 'SoftwareApplication'] },
   ThreadEvent: { actions: ['MarkedAsRead', 'MarkedAsUnread'], actor: ['Person'], object: ['Thread'] },
   ToolUseEvent: { actions: ['Used'], actor: ['Person'], object: ['SoftwareApplication'], target: ['SoftwareApplication'] },
@@ -238,6 +280,10 @@ function allowedTable(withDepartures: boolean): Map<string, Set<string>> {
 }
 const ALLOWED = { instructure: allowedTable(true), spec: allowedTable(false) };
 const NONE: ReadonlySet<string> = new Set();
+const REQUIRED = new Map(ENTITY_TYPES.map((type) => [type, [...ancestorsOf(type)].flatMap((t) => REQUIRED_OWN[t] ?? [])]));
+/** The properties an entity of `type` must have (its own type's and its supertypes' requirements). */
+export const requiredProperties = (type: string): readonly string[] => REQUIRED.get(type) ?? [];
+
 /** `departures`: whether Instructure's documented departures are allowed (its 32 event types) or not (ours, and strict Caliper). */
 export const allowedProperties = (type: string, departures = true): ReadonlySet<string> =>
   (departures ? ALLOWED.instructure : ALLOWED.spec).get(type) ?? NONE;

@@ -4,7 +4,7 @@
 // with their actions and entity types per role, the profiles, entity types with their supertypes and
 // the properties each introduces with the value each takes. validate12.ts checks against these.
 import { table } from '../table.js';
-import { ROLE_TERMS, type EventRule } from './model.js';
+import { LIS_ROLE_TERMS, type EventRule } from './model.js';
 
 export const CALIPER_12_CONTEXT = 'http://purl.imsglobal.org/ctx/caliper/v1p2';
 
@@ -103,7 +103,7 @@ export const IDENTIFIER_TYPES_12 = [
 ];
 export const LTI_MESSAGE_TYPES_12 = ['LtiResourceLinkRequest', 'LtiDeepLinkingRequest', 'LtiDeepLinkingResponse'];
 /** Membership roles (fragments/roles/): 1.1's terms less Mentor#Auditor, which 1.2 no longer lists. */
-export const ROLE_TERMS_12: ReadonlySet<string> = new Set([...ROLE_TERMS].filter((r) => r !== 'Mentor#Auditor'));
+export const ROLE_TERMS_12: ReadonlySet<string> = new Set([...LIS_ROLE_TERMS].filter((r) => r !== 'Mentor#Auditor'));
 
 interface EntityType12 {
   /** Direct supertypes. */
@@ -218,6 +218,14 @@ export const ENTITY_TYPES_12 = Object.keys(ENTITY_TYPES_TABLE);
 export const REQUIRED_PROPERTIES_12: Readonly<Record<string, readonly string[]>> = table({
   AggregateMeasure: ['metric', 'metricValue'],
   Questionnaire: ['items'],
+  // What IMS's reference implementation for 1.2 requires besides (caliper-python, `req=True` in
+  // caliper/entities.py): a Score or Result is of an Attempt, a Membership of a member in an
+  // organization, a Frame has its index, an Annotation its annotator and what it annotates.
+  Membership: ['member', 'organization'],
+  Score: ['attempt'],
+  Result: ['attempt'],
+  Frame: ['index'],
+  Annotation: ['annotator', 'annotated'],
 });
 
 function ancestry(type: string): string[] {
@@ -228,6 +236,9 @@ function ancestry(type: string): string[] {
 const ANCESTRY_12 = new Map(ENTITY_TYPES_12.map((t) => [t, new Set(ancestry(t))]));
 /** Is `type` the 1.2 entity type `required` or one of its subtypes? */
 export const isA12 = (type: string, required: string): boolean => ANCESTRY_12.get(type)?.has(required) ?? false;
+const REQUIRED_12 = new Map(ENTITY_TYPES_12.map((t) => [t, [...(ANCESTRY_12.get(t) ?? [])].flatMap((a) => REQUIRED_PROPERTIES_12[a] ?? [])]));
+/** The properties a 1.2 entity of `type` must have (its own type's and its supertypes' requirements). */
+export const requiredProperties12 = (type: string): readonly string[] => REQUIRED_12.get(type) ?? [];
 
 /** Every property of an entity type, with the value it takes: the nearest definition wins (a subtype's `items`). */
 const PROPERTIES_12 = new Map(

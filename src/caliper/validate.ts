@@ -15,6 +15,7 @@ import {
   INSTRUCTURE_DEPARTURES,
   isA,
   PROPERTY_KINDS,
+  requiredProperties,
   ROLE_TERMS,
   SPEC_RULES,
   type PropertyKind,
@@ -203,6 +204,11 @@ function checkEntity(value: Record<string, unknown>, expected: string, at: strin
       const problem = checkValue(PROPERTY_KINDS[key] ?? 'object', v, sub(at, key), issues, mode);
       if (problem) issues.push({ at: sub(at, key), message: problem });
     }
+  }
+  const required = requiredProperties(type);
+  for (let i = 0; i < required.length; i++) {
+    const key = required[i]!;
+    if (value[key] === undefined) issues.push({ at: sub(at, key), message: `is required on ${type} (IMS's reference implementation refuses a ${type} without it)` });
   }
 }
 

@@ -13,12 +13,13 @@ import {
   isA12,
   properties12,
   PROFILES_12,
-  REQUIRED_PROPERTIES_12,
+  requiredProperties12,
   ROLE_TERMS_12,
   type EventRule12,
   type Kind12,
 } from './model12.js';
 import type { ValidationResult } from './validate.js';
+import { REFERENCE_ROLES } from './model.js';
 import { isPlainObject } from '../json.js';
 
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
@@ -111,7 +112,11 @@ function checkValue(kind: Kind12, v: unknown, at: string, ctx: Ctx): void {
       return checkJson(v, at, ctx);
     case 'roles':
       if (!Array.isArray(v) || v.length === 0) return void problem('must be a non-empty list of role terms');
-      return v.forEach((r, i) => ROLE_TERMS_12.has(r as string) || ctx.issues.push(`${at}[${i}]: "${String(r)}" is not a Caliper role term`));
+      // An envelope we emit also keeps to the roles IMS's reference implementation knows; any 1.2 document may use all of 1.2's.
+      return v.forEach((r, i) => {
+        if (!ROLE_TERMS_12.has(r as string)) ctx.issues.push(`${at}[${i}]: "${String(r)}" is not a Caliper role term`);
+        else if (ctx.options.emitted && !REFERENCE_ROLES.has(r as string)) ctx.issues.push(`${at}[${i}]: "${String(r)}" is a 1.2 role IMS's reference implementation refuses`);
+      });
     case 'status':
       return void problem(v === 'Active' || v === 'Inactive' ? undefined : 'must be Active or Inactive');
     case 'selector':
@@ -159,7 +164,7 @@ function checkEntity(v: Record<string, unknown>, expected: readonly string[], at
       else if (key !== 'type') checkValue(kind, value, `${at}.${key}`, ctx);
     }
   }
-  for (const key of REQUIRED_PROPERTIES_12[type] ?? []) if (v[key] === undefined) ctx.issues.push(`${at}.${key}: is required on ${type}`);
+  for (const key of requiredProperties12(type)) if (v[key] === undefined) ctx.issues.push(`${at}.${key}: is required on ${type}`);
   if (topLevel) context(v['@context'], at, ctx, true);
 }
 

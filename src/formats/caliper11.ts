@@ -3,7 +3,7 @@
 // entity property tables accept with no departure, and that IMS's JSON Schemas for 1.1 accept; every
 // raw body field lands in a Caliper property or in the extensions of the entity it belongs to.
 // docs/format-caliper-1.1.md explains each table.
-import { allowedProperties, isA, PROPERTY_KINDS, SPEC_RULES, type CaliperEvent, type Entity } from '../caliper/model.js';
+import { allowedProperties, isA, PROPERTY_KINDS, requiredProperties, SPEC_RULES, type CaliperEvent, type Entity } from '../caliper/model.js';
 import { MAX_LENGTHS_11 } from '../caliper/strict11.js';
 import type { RawEvent } from '../raw.js';
 import { table } from '../table.js';
@@ -46,8 +46,10 @@ export const NAVIGATION_ASSET_TYPES_11: Readonly<Record<string, string>> = table
   quiz: 'Assessment',
   'quizzes:quiz': 'Assessment',
   'quizzes/quiz': 'Assessment',
-  context_external_tool: 'SoftwareApplication',
-  'lti/tool_proxy': 'SoftwareApplication',
+  // A tool's page: in 1.1 a NavigationEvent's object is a DigitalResource (IMS's reference
+  // implementation refuses a SoftwareApplication, an Agent in 1.1); caliper-1.2 takes this table too.
+  context_external_tool: 'DigitalResource',
+  'lti/tool_proxy': 'DigitalResource',
   enrollment: 'WebPage',
   learning_outcome: 'WebPage',
 });
@@ -178,8 +180,10 @@ function enrollmentMembership(object: Entity): void {
   const user = str(ext.user_id);
   const section = str(ext.course_section_id);
   const course = str(ext.course_id);
+  // Without its user or its course it cannot be a Membership (both are required): the generic rules type it.
+  if (!user || !(section || course)) return;
   object.type = 'Membership';
-  if (user) object.member = { id: user, type: 'Person' };
+  object.member = { id: user, type: 'Person' };
   if (section) object.organization = { id: section, type: 'CourseSection', subOrganizationOf: course ? { id: course, type: 'CourseOffering' } : undefined };
   else if (course) object.organization = { id: course, type: 'CourseOffering' };
   const roles = ROLES[String(ext.type)]?.roles;
@@ -203,8 +207,10 @@ export const PROPERTY_RULES_11: PropertyRules = {
 export interface Vocabulary {
   holdsEntities(property: string): boolean;
   properties: PropertyRules;
-  /** The type of a generic `Entity`, by URN kind. */
+  /** The type of a generic `Entity`, by URN kind (undefined: the format's default type). */
   entityType(kind: string | undefined): string;
+  /** The properties an entity of this type must have. */
+  required(type: string): readonly string[];
   /** A more specific type this format has for an entity of this URN kind, whatever its type. */
   retype?(kind: string | undefined): string | undefined;
 }
@@ -213,10 +219,12 @@ export const VOCABULARY_11: Vocabulary = {
   holdsEntities: holdsEntities11,
   properties: PROPERTY_RULES_11,
   entityType: (kind) => (kind && ENTITY_TYPE_BY_KIND_11[kind]) || DEFAULT_ENTITY_TYPE,
+  required: requiredProperties,
 };
 
 /**
- * The generic rules, for every entity of the event: a generic Entity gets its type by URN kind; a
+ * The generic rules, for every entity of the event: a generic Entity gets its type by URN kind (the
+ * default type when it lacks what that type requires); a
  * property its type does not define (or too long a string) moves into its extensions; then every body
  * field not yet in the output goes into the extensions of the entity the body describes (the one
  * with the id of the mapper's object).
@@ -228,7 +236,12 @@ export function applyEntityRules(event: CaliperEvent, raw: RawEvent, bodyEntityI
   let dropped = new Set<string>();
   forEachEntity(event, vocabulary.holdsEntities, (entity, at) => {
     const kind = urnKind(entity.id);
-    if (entity.type === 'Entity') entity.type = vocabulary.entityType(kind);
+    if (entity.type === 'Entity') {
+      // A type whose required properties the entity lacks (an enrollment state names no user: no
+      // Membership) gives way to the format's default type.
+      const typed = vocabulary.entityType(kind);
+      entity.type = vocabulary.required(typed).every((p) => entity[p] !== undefined) ? typed : vocabulary.entityType(undefined);
+    }
     entity.type = vocabulary.retype?.(kind) ?? entity.type;
     const isBodyEntity = !described && entity.id === bodyEntityId && (at === 'object' || at === 'generated');
     if (isBodyEntity) described = entity;

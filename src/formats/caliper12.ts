@@ -4,7 +4,7 @@
 // and profile table below, LtiLink for LTI resource links, and the options a 1.2 platform needs
 // (CALIPER_EDAPP_ID, CALIPER_SESSION). docs/format-caliper-1.2.md explains each table.
 import type { CaliperEvent, Entity, EventType } from '../caliper/model.js';
-import { allowedProperties12, CALIPER_12_CONTEXT, EVENT_RULES_12 as EVENT_TYPE_RULES_12, holdsEntities12, isA12, type Profile12 } from '../caliper/model12.js';
+import { allowedProperties12, CALIPER_12_CONTEXT, EVENT_RULES_12 as EVENT_TYPE_RULES_12, holdsEntities12, isA12, requiredProperties12, type Profile12 } from '../caliper/model12.js';
 import type { RawEvent } from '../raw.js';
 import { table } from '../table.js';
 import { edApp, optId } from '../../mappers/builders.js';
@@ -36,6 +36,7 @@ export const VOCABULARY_12: Vocabulary = {
   holdsEntities: holdsEntities12,
   properties: { allowed: allowedProperties12 },
   entityType: (kind) => (kind && ENTITY_TYPE_BY_KIND_12[kind]) || 'DigitalResource',
+  required: requiredProperties12,
   retype: (kind) => (kind && RETYPED_KINDS_12.has(kind) ? ENTITY_TYPE_BY_KIND_12[kind] : undefined),
 };
 
