@@ -18,6 +18,8 @@ import { NAVIGATION_TABS_11 } from '../src/formats/caliper11.js';
 import { caliperTime, isCredentialName, safeUrl } from '../mappers/values.js';
 import { MAPPERS } from '../mappers/index.js';
 import { loadImsSchemas } from './ims-schema.js';
+import { referenceProblems } from './reference-rules.js';
+import { INSTRUCTURE_EVENT_NAMES } from '../mappers/index.js';
 import { ext, missingBodyValues, SEND_TIME, systemEvent, userEvent } from './helpers.js';
 
 const dir = path.join(import.meta.dirname, 'fixtures', 'events');
@@ -46,12 +48,13 @@ describe.each(STRICT)('%s', (format) => {
     expect(MAPPERS.size).toBe(82);
   });
 
-  it.each(examples)('%s: valid by our validator and IMS’s schema, every body value kept', (_file, raw) => {
+  it.each(examples)('%s: valid by our validator, IMS’s schema and IMS’s reference implementation, every body value kept', (_file, raw) => {
     const envelope = map(raw, format);
     expect(envelope.dataVersion).toBe(CONTEXT[format]);
     expect(envelope.data[0]['@context']).toBe(CONTEXT[format]);
     expect(validateEnvelope(envelope, { format })).toEqual({ ok: true });
     expect(imsErrors(format, envelope)).toEqual([]);
+    expect(referenceProblems(envelope, format === 'caliper-1.1' ? '1.1' : '1.2')).toEqual([]);
     expect(missingBodyValues(raw, envelope)).toEqual([]);
     if (format === 'caliper-1.2') {
       // As published: decimals written with a fraction, which IMS's own 1.2 fixtures insist on.
@@ -83,6 +86,48 @@ describe.each(STRICT)('%s', (format) => {
       expect(envelope.data[0].type).toBe('Event');
       expect(imsErrors(format, envelope)).toEqual([]);
     }
+  });
+});
+
+describe('instructure: our 50 types are as valid as the strict format', () => {
+  const ours = examples.filter(([, raw]) => !INSTRUCTURE_EVENT_NAMES.has(raw.metadata.event_name));
+  it('covers the 50 types', () => expect(new Set(ours.map(([, raw]) => raw.metadata.event_name)).size).toBe(50));
+
+  it.each(ours)('%s: valid by IMS’s 1.1 schema and IMS’s reference implementation for 1.1', (_file, raw) => {
+    const envelope = map(raw, 'instructure');
+    expect(imsErrors('caliper-1.1', envelope)).toEqual([]);
+    expect(referenceProblems(envelope, '1.1')).toEqual([]);
+  });
+});
+
+describe('the rules of IMS’s reference implementation in our validator', () => {
+  const grade = examples.find(([f]) => f === 'grade_change.json')![1];
+  const valid = map(grade, 'caliper-1.1');
+  const broken = (change: (e: Record<string, any>) => void) => {
+    const copy = structuredClone(valid);
+    change(copy.data[0] as Record<string, any>);
+    return copy;
+  };
+
+  it.each([
+    ['a Score without its attempt', (e: Record<string, any>) => delete e.generated.attempt, 'data[0].generated.attempt: is required on Score'],
+    ['a Membership without its member', (e: Record<string, any>) => delete e.membership.member, 'data[0].membership.member: is required on Membership'],
+    ['a role caliper-python does not know', (e: Record<string, any>) => (e.membership.roles = ['Instructor#TeachingAssistant']), 'data[0].membership.roles[0]'],
+  ] as const)('%s is refused in both strict formats’ validators and by the reference rules', (_label, change, message) => {
+    const envelope = broken(change);
+    expect(referenceProblems(envelope, '1.1')).not.toEqual([]);
+    const verdict = validateEnvelope(envelope, { format: 'caliper-1.1' });
+    expect(verdict.ok).toBe(false);
+    expect(verdict.ok ? '' : verdict.error).toContain(message);
+    // The instructure format's fast path says no too (the slow path words it).
+    expect(validateEnvelope(envelope, { departures: false }).ok).toBe(false);
+  });
+
+  it('a NavigationEvent whose object is a SoftwareApplication is refused in 1.1 (an Agent there), as by the reference rules', () => {
+    const nav = map(examples.find(([f]) => f === 'asset_accessed.06.json')![1], 'caliper-1.1');
+    (nav.data[0] as Record<string, any>).object.type = 'SoftwareApplication';
+    expect(referenceProblems(nav, '1.1')).toEqual(['data[0].object: NavigationEvent wants a DigitalResource, not SoftwareApplication']);
+    expect(validateEnvelope(nav, { format: 'caliper-1.1' }).ok).toBe(false);
   });
 });
 
