@@ -2,7 +2,7 @@
 // session, referrer, extensions) is built here, once. A mapper only describes its object.
 import type { Metadata, RawEvent } from '../src/raw.js';
 import type { Action, CaliperEvent, Entity, EventType } from '../src/caliper/model.js';
-import { CALIPER_CONTEXT, isA, SPEC_RULES } from '../src/caliper/model.js';
+import { CALIPER_CONTEXT, isA, specActors } from '../src/caliper/model.js';
 import { appUrl, courseUrn, sectionUrn, sessionUrn, urn, userUrn } from './ids.js';
 import { FieldError } from '../src/errors.js';
 import { table } from '../src/table.js';
@@ -211,9 +211,9 @@ export function membership(ctx: Context, organization: Entity, member: Entity, c
 
 const UNKNOWN_USER = userUrn('0');
 
-/** Whether the event type takes this actor type by the spec. */
-function actorAllowed(type: EventType, actorType: string): boolean {
-  return SPEC_RULES[type].actor.some((a) => isA(actorType, a));
+/** Whether the event type takes this actor type for this action by the spec. */
+function actorAllowed(type: EventType, action: string, actorType: string): boolean {
+  return specActors(type, action).some((a) => isA(actorType, a));
 }
 
 /** An absolute IRI (what Caliper's referrer must be). */
@@ -245,7 +245,7 @@ export function caliperEvent(raw: RawEvent, what: EventDescription, parts: Event
   // types keeps the type Instructure emits for its event name, whoever the actor is (departure 11); for
   // ours, where the event type requires a Person actor, the job's event is the generic Event with the
   // same action (docs/event-types.md, "Events made by a Canvas job").
-  const type = instructureType || actorAllowed(what.type, who.type) ? what.type : 'Event';
+  const type = instructureType || actorAllowed(what.type, what.action, who.type) ? what.type : 'Event';
   const referrer = url(m.referrer, 'metadata.referrer');
   const absoluteReferrer = referrer && ABSOLUTE_IRI.test(referrer) ? referrer : undefined;
   const fromRequest = isUserGenerated(m);

@@ -123,6 +123,17 @@ describe('the rules of IMS’s reference implementation in our validator', () =>
     expect(validateEnvelope(envelope, { departures: false }).ok).toBe(false);
   });
 
+  it.each(STRICT)('%s: a SessionEvent LoggedIn by the application is refused; a job’s logged_in is the generic Event', (format) => {
+    const login = map(examples.find(([f]) => f === 'logged_in.json')![1], format);
+    const byApp = structuredClone(login);
+    (byApp.data[0] as Record<string, any>).actor = { id: 'http://oxana.instructure.com/', type: 'SoftwareApplication' };
+    expect(validateEnvelope(byApp, { format }).ok).toBe(false);
+    expect(referenceProblems(byApp, format === 'caliper-1.1' ? '1.1' : '1.2')).not.toEqual([]);
+    const job = map(systemEvent('logged_in', {}), format);
+    expect(job.data[0].type).toBe('Event');
+    expect(referenceProblems(job, format === 'caliper-1.1' ? '1.1' : '1.2')).toEqual([]);
+  });
+
   it('a NavigationEvent whose object is a SoftwareApplication is refused in 1.1 (an Agent there), as by the reference rules', () => {
     const nav = map(examples.find(([f]) => f === 'asset_accessed.06.json')![1], 'caliper-1.1');
     (nav.data[0] as Record<string, any>).object.type = 'SoftwareApplication';

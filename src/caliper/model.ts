@@ -211,6 +211,8 @@ export interface EventRule {
   generated?: readonly string[];
   target?: readonly string[];
   referrer?: readonly string[];
+  /** Narrower entity types for one action (SessionEvent: who logs in and out of what, what times out). */
+  byAction?: Readonly<Record<string, Partial<Pick<EventRule, 'actor' | 'object' | 'generated' | 'target'>>>>;
 }
 
 /** Caliper 1.1 event subtypes: allowed actions and entity types (S11 Appendix B, deprecated actions left out). */
@@ -229,11 +231,22 @@ export const SPEC_RULES: Record<EventType, EventRule> = {
   MessageEvent: { actions: ['MarkedAsRead', 'MarkedAsUnread', 'Posted'], actor: ['Person'], object: ['Message'] },
   // IMS's reference implementation for 1.1 takes only a DigitalResource as object (its SoftwareApplication is an Agent).
   NavigationEvent: { actions: ['NavigatedTo'], actor: ['Person'], object: ['DigitalResource'], target: ['Frame'], referrer: ['DigitalResource', 'SoftwareApplication'] },
-  SessionEvent: { actions: ['LoggedIn', 'LoggedOut', 'TimedOut'], actor: ['Person', 'SoftwareApplication'], object: ['Session', 'SoftwareApplication'], target: ['DigitalResource'], referrer: ['DigitalResource', 'SoftwareApplication'] },
+  SessionEvent: {
+    actions: ['LoggedIn', 'LoggedOut', 'TimedOut'], actor: ['Person', 'SoftwareApplication'], object: ['Session', 'SoftwareApplication'], target: ['DigitalResource'], referrer: ['DigitalResource', 'SoftwareApplication'],
+    // As IMS's reference implementation checks them (caliper-python caliper/events.py SessionEvent).
+    byAction: {
+      LoggedIn: { actor: ['Person'], object: ['SoftwareApplication'], generated: ['Session'] },
+      LoggedOut: { actor: ['Person'], object: ['SoftwareApplication'], target: ['Session'] },
+      TimedOut: { actor: ['SoftwareApplication'], object: ['Session'] },
+    },
+  },
   ThreadEvent: { actions: ['MarkedAsRead', 'MarkedAsUnread'], actor: ['Person'], object: ['Thread'] },
   ToolUseEvent: { actions: ['Used'], actor: ['Person'], object: ['SoftwareApplication'], target: ['SoftwareApplication'] },
   ViewEvent: { actions: ['Viewed'], actor: ['Person'], object: ['DigitalResource'], target: ['Frame'] },
 };
+
+/** The actor types an event type takes for an action, by the spec (its narrower rule for the action, when it has one). */
+export const specActors = (type: EventType, action: string): readonly string[] => SPEC_RULES[type].byAction?.[action]?.actor ?? SPEC_RULES[type].actor;
 
 /**
  * Where Instructure's documented Caliper output departs from the 1.1 spec. We match Instructure, and
@@ -249,7 +262,7 @@ export const INSTRUCTURE_DEPARTURES = {
    * asset_accessed by an unidentified visitor (public file, calendar feed): the application is the actor.
    * A Canvas job's event (course copy, auto-grading) keeps the type Instructure emits for its event
    * name, with the application as actor (departure 11): discussion_entry_created, discussion_topic_created,
-   * quiz_submitted, submission_created.
+   * quiz_submitted, submission_created, logged_in, logged_out.
    */
   eventActors: {
     NavigationEvent: ['SoftwareApplication'],
@@ -257,6 +270,7 @@ export const INSTRUCTURE_DEPARTURES = {
     ThreadEvent: ['SoftwareApplication'],
     AssessmentEvent: ['SoftwareApplication'],
     AssignableEvent: ['SoftwareApplication'],
+    SessionEvent: ['SoftwareApplication'],
   } as Partial<Record<EventType, string[]>>,
   /** Properties Instructure puts on entity types that do not define them. */
   entityProperties: {

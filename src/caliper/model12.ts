@@ -29,7 +29,7 @@ export const PROFILES_12 = [
 export type Profile12 = (typeof PROFILES_12)[number];
 
 /** An event type's rule: its actions, and the entity types each role takes (absent: any Entity; []: none). */
-export interface EventRule12 extends Omit<EventRule, 'actions'> {
+export interface EventRule12 extends Omit<EventRule, 'actions' | 'byAction'> {
   /** 1.2's actions (its own list, wider than 1.1's). */
   actions: readonly string[];
   /** Rules that hold for one action only (SessionEvent TimedOut: the application times out a Session). */
@@ -69,7 +69,12 @@ export const EVENT_RULES_12: Readonly<Record<string, EventRule12>> = table<Event
   SearchEvent: { actions: ['Searched'], actor: ['Person'], object: ['Entity'], generated: ['SearchResponse'], profiles: ['SearchProfile'] },
   SessionEvent: {
     actions: ['LoggedIn', 'LoggedOut', 'TimedOut'], actor: ['Person', 'SoftwareApplication'], object: ['Session', 'SoftwareApplication'], target: ['DigitalResource'], referrer: ['DigitalResource', 'SoftwareApplication'],
-    byAction: { LoggedIn: { object: ['SoftwareApplication'] }, LoggedOut: { object: ['SoftwareApplication'] }, TimedOut: { object: ['Session'] } },
+    // The actor by action as IMS's reference implementation checks it (caliper-python caliper/events.py SessionEvent).
+    byAction: {
+      LoggedIn: { actor: ['Person'], object: ['SoftwareApplication'] },
+      LoggedOut: { actor: ['Person'], object: ['SoftwareApplication'] },
+      TimedOut: { actor: ['SoftwareApplication'], object: ['Session'] },
+    },
     profiles: ['SessionProfile'],
   },
   SurveyEvent: { actions: ['OptedIn', 'OptedOut'], actor: ['Person'], object: ['Survey'], profiles: ['SurveyProfile'] },

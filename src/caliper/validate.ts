@@ -87,7 +87,7 @@ export interface Mode {
 /** The event type × action × actor/object/generated/target/referrer table, with Instructure's departures when allowed. */
 export function checkEventRules(event: Pick<z.infer<typeof EventShape>, 'type' | 'action'>, at: string, issues: Issue[], mode: Mode): void {
   const type: EventType = event.type;
-  const { actions, roles } = eventRule(type, mode.departures);
+  const { actions, roles } = eventRule(type, event.action, mode.departures);
   if (!actions.includes(event.action)) {
     issues.push({ at: sub(at, 'action'), message: `${type} does not allow action "${event.action}" (allowed: ${actions.join(', ')})` });
   }
@@ -110,29 +110,35 @@ function isAny(type: string, allowed: readonly string[]): boolean {
   return false;
 }
 
-/** An event type's allowed actions and entity types per role, with or without Instructure's departures (built once). */
-function eventRule(type: EventType, departures: boolean) {
+/**
+ * An event type's allowed actions and entity types per role, for one action (the type's narrower rules
+ * for it, when it has any), with or without Instructure's departures (built once per type and action).
+ */
+function eventRule(type: EventType, action: string, departures: boolean) {
   const rules = departures ? EVENT_RULES.instructure : EVENT_RULES.spec;
-  let rule = rules.get(type);
+  const byType = rules.get(type) ?? new Map<string, Rule>();
+  let rule = byType.get(action);
   if (!rule) {
     const spec = SPEC_RULES[type];
+    const only = spec.byAction?.[action] ?? {};
     const d = departures ? INSTRUCTURE_DEPARTURES : undefined;
     rule = {
       actions: [...spec.actions, ...(d?.eventActions[type] ?? [])] as readonly string[],
       roles: [
-        ['actor', [...spec.actor, ...(d?.eventActors[type] ?? [])]],
-        ['object', [...spec.object, ...(d?.eventObjects[type] ?? [])]],
-        ['generated', spec.generated],
-        ['target', spec.target],
+        ['actor', [...(only.actor ?? spec.actor), ...(d?.eventActors[type] ?? [])]],
+        ['object', [...(only.object ?? spec.object), ...(d?.eventObjects[type] ?? [])]],
+        ['generated', only.generated ?? spec.generated],
+        ['target', only.target ?? spec.target],
         ['referrer', spec.referrer],
       ] as [string, readonly string[] | undefined][],
     };
-    rules.set(type, rule);
+    byType.set(action, rule);
+    rules.set(type, byType);
   }
   return rule;
 }
 type Rule = { actions: readonly string[]; roles: [string, readonly string[] | undefined][] };
-const EVENT_RULES = { instructure: new Map<EventType, Rule>(), spec: new Map<EventType, Rule>() };
+const EVENT_RULES = { instructure: new Map<EventType, Map<string, Rule>>(), spec: new Map<EventType, Map<string, Rule>>() };
 
 const DURATION = /^P(?!$)(\d+(?:\.\d+)?Y)?(\d+(?:\.\d+)?M)?(\d+(?:\.\d+)?W)?(\d+(?:\.\d+)?D)?(T(?=\d)(\d+(?:\.\d+)?H)?(\d+(?:\.\d+)?M)?(\d+(?:\.\d+)?S)?)?$/;
 

@@ -3,7 +3,7 @@
 // entity property tables accept with no departure, and that IMS's JSON Schemas for 1.1 accept; every
 // raw body field lands in a Caliper property or in the extensions of the entity it belongs to.
 // docs/format-caliper-1.1.md explains each table.
-import { allowedProperties, isA, PROPERTY_KINDS, requiredProperties, SPEC_RULES, type CaliperEvent, type Entity } from '../caliper/model.js';
+import { allowedProperties, isA, PROPERTY_KINDS, requiredProperties, SPEC_RULES, specActors, type CaliperEvent, type Entity } from '../caliper/model.js';
 import { MAX_LENGTHS_11 } from '../caliper/strict11.js';
 import type { RawEvent } from '../raw.js';
 import { table } from '../table.js';
@@ -254,17 +254,21 @@ export function applyEntityRules(event: CaliperEvent, raw: RawEvent, bodyEntityI
   }
 }
 
-/** Whether the event type takes this actor; if not, the event is the generic Event with the same action (docs/mapping-rules.md). */
-export function genericWhenActorRefused(event: CaliperEvent, actorTypes: (type: string) => readonly string[], isA_: (t: string, r: string) => boolean): void {
+/** Whether the event type takes this actor for its action; if not, the event is the generic Event with the same action (docs/mapping-rules.md). */
+export function genericWhenActorRefused(
+  event: CaliperEvent,
+  actorTypes: (type: string, action: string) => readonly string[],
+  isA_: (t: string, r: string) => boolean,
+): void {
   const actorType = event.actor.type;
-  if (event.type !== 'Event' && !actorTypes(event.type).some((a) => isA_(actorType, a))) event.type = 'Event';
+  if (event.type !== 'Event' && !actorTypes(event.type, event.action).some((a) => isA_(actorType, a))) event.type = 'Event';
 }
 
 /** The caliper-1.1 event for an event in Instructure's format (already pruned) and its raw event. */
 export function toCaliper11(event: CaliperEvent, raw: RawEvent): CaliperEvent {
   const bodyEntityId = event.object.id;
   EVENT_RULES_11[raw.metadata.event_name]?.(event, raw);
-  genericWhenActorRefused(event, (type) => SPEC_RULES[type as keyof typeof SPEC_RULES]?.actor ?? ['Agent'], isA);
+  genericWhenActorRefused(event, (type, action) => (type in SPEC_RULES ? specActors(type as keyof typeof SPEC_RULES, action) : ['Agent']), isA);
   applyEntityRules(event, raw, bodyEntityId, VOCABULARY_11);
   return ordered(event);
 }

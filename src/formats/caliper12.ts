@@ -127,7 +127,7 @@ export function toCaliper12(event: CaliperEvent, raw: RawEvent, options: Caliper
   const bodyEntityId = event.object.id;
   event['@context'] = CALIPER_12_CONTEXT;
   EVENT_RULES_11[raw.metadata.event_name]?.(event, raw);
-  genericWhenActorRefused(event, (type) => EVENT_TYPE_RULES_12[type]?.actor ?? ['Agent'], isA12);
+  genericWhenActorRefused(event, (type, action) => EVENT_TYPE_RULES_12[type]?.byAction?.[action]?.actor ?? EVENT_TYPE_RULES_12[type]?.actor ?? ['Agent'], isA12);
   EVENT_RULES_12[raw.metadata.event_name]?.(event, raw);
   applyEntityRules(event, raw, bodyEntityId, VOCABULARY_12);
   eventType12(event);
