@@ -131,21 +131,39 @@ const WORD_SET = new Set(CREDENTIAL_WORDS);
 const NAME_SET = new Set(CREDENTIAL_NAMES);
 const INFIX = new RegExp(CREDENTIAL_INFIXES.join('|'));
 const SEPARATORS = /[_\-.\s]+/;
+/** A name of several words: a separator, a bracket or a lower-to-upper case change. */
+const COMPOUND = /[_\-.\s[\]]|[a-z0-9][A-Z]/;
 
 /** Is this (decoded) field name one whose value is a credential? (Field names: the words anywhere, the names whole.) */
 export function isCredentialName(name: string): boolean {
-  return credentialName(name, false);
+  return remembered(FIELD_VERDICTS, name, false);
 }
 
 /** Is this (decoded) URL parameter name one whose value is a credential? As a field name, and a name word as its last part. */
 export function isCredentialParameter(name: string): boolean {
-  return credentialName(name, true);
+  return remembered(PARAMETER_VERDICTS, name, true);
+}
+
+// Canvas sends the same few hundred field and parameter names over and over: each verdict is worked
+// out once (splitting a name costs about ten times a lookup). Bounded, so that hostile names cannot grow it.
+const FIELD_VERDICTS = new Map<string, boolean>();
+const PARAMETER_VERDICTS = new Map<string, boolean>();
+const MAX_VERDICTS = 4096;
+function remembered(verdicts: Map<string, boolean>, name: string, lastPart: boolean): boolean {
+  let verdict = verdicts.get(name);
+  if (verdict === undefined) {
+    verdict = credentialName(name, lastPart);
+    if (verdicts.size >= MAX_VERDICTS) verdicts.clear();
+    verdicts.set(name, verdict);
+  }
+  return verdict;
 }
 
 function credentialName(name: string, lastPart: boolean): boolean {
   const lower = name.toLowerCase();
   if (INFIX.test(lower)) return true;
   if (NAME_SET.has(lower) || WORD_SET.has(lower)) return true;
+  if (!COMPOUND.test(name)) return false; // a single word: nothing more to split
   // Bracketed parts (`pseudonym_session[password]`), each split into its words.
   const brackets = name.split(/[[\]]+/).filter((b) => b !== '');
   for (let b = 0; b < brackets.length; b++) {
