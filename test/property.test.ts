@@ -58,6 +58,8 @@ const HOSTILE: string[] = [
   '"2107~565"',
   `"https://u:${SECRET}@x.test/a?access%5Ftoken=${SECRET}&pseudonym_session[password]=${SECRET}&code=${SECRET}"`,
   `"<a href='https://x.test/f?verifier=${SECRET}'>f</a>"`,
+  // Credential words with prefixes and suffixes, encoded (issue 18).
+  `"https://x.test/cb?oauth_verifier=${SECRET}&x%2Dapi%2Dkey=${SECRET}&session%5Btoken%5D=${SECRET}&SAML_Response=${SECRET}#auth_code=${SECRET}"`,
   '"constructor"',
   '"__proto__"',
 ];
