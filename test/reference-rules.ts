@@ -126,8 +126,9 @@ export const REFERENCE_ROLES_PY = new Set([
 /** caliper/events.py: per event class, `ensure_type` on its roles ('*': any action of the class). */
 interface EventClass {
   actions?: string[];
-  byAction?: Record<string, Record<string, string>>;
-  roles?: Record<string, string>;
+  byAction?: Record<string, Record<string, string | string[]>>;
+  /** `ensure_type` (one type) or `ensure_types` (any of several). */
+  roles?: Record<string, string | string[]>;
 }
 const EVENTS_11: Record<string, EventClass> = {
   Event: {},
@@ -151,9 +152,11 @@ const EVENTS_11: Record<string, EventClass> = {
   ToolUseEvent: { actions: ['Used'], roles: { actor: 'Person', object: 'SoftwareApplication' } },
   ViewEvent: { actions: ['Viewed'], roles: { actor: 'Person', object: 'DigitalResource' } },
 };
-/** caliper/events.py, 1.2 line: the 1.1 classes and 1.2's own. */
+/** caliper/events.py, 1.2 line: the 1.1 classes (a NavigationEvent may navigate to a SoftwareApplication: `ensure_types`) and 1.2's own. */
 const EVENTS_12: Record<string, EventClass> = {
   ...EVENTS_11,
+  NavigationEvent: { actions: ['NavigatedTo'], roles: { actor: 'Person', object: ['DigitalResource', 'SoftwareApplication'], target: 'DigitalResource', referrer: ['DigitalResource', 'SoftwareApplication'] } },
+  AssignableEvent: { roles: { actor: 'Person', object: 'AssignableDigitalResource', generated: 'Attempt', target: 'Frame' } },
   FeedbackEvent: { roles: { actor: 'Person' } },
   ResourceManagementEvent: { roles: { actor: 'Person', object: 'DigitalResource', generated: 'DigitalResource' } },
   SearchEvent: { roles: { actor: 'Person' } },
@@ -228,9 +231,12 @@ export function referenceProblems(envelope: { data: unknown[] }, version: Refere
       const base = EVENT_PROPS[key];
       if (base === undefined) continue;
       entity(event[key], base, `${at}.${key}`);
-      const wanted = roles[key];
+      const role = roles[key];
+      const wanted = role === undefined ? [] : typeof role === 'string' ? [role] : role;
       const t = (event[key] as { type?: unknown } | undefined)?.type;
-      if (wanted && typeof t === 'string' && classes[t] && !isSub(classes, t, wanted)) problems.push(`${at}.${key}: ${type} wants a ${wanted}, not ${t}`);
+      if (wanted.length && typeof t === 'string' && classes[t] && !wanted.some((w) => isSub(classes, t, w))) {
+        problems.push(`${at}.${key}: ${type} wants a ${wanted.join(' or ')}, not ${t}`);
+      }
     }
   });
   return problems;
