@@ -1,5 +1,5 @@
 // An independent, test-side transcription of the checks IMS's reference implementation, caliper-python
-// (github.com/IMSGlobal/caliper-python, the 1.1 and 1.2 lines), makes when an endpoint reads Caliper
+// (read at github.com/sailplatform/caliper-python, its 1.1 and 1.2 lines), makes when an endpoint reads Caliper
 // JSON with it. Written from the Python source, not from src/caliper, so that the tests holding our
 // output to it are not circular with our own validator. What it transcribes:
 //
