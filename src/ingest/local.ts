@@ -15,6 +15,8 @@ export interface LocalSigner {
   sign(payload: JWTPayload, options?: { kid?: string; expiresInS?: number }): Promise<string>;
   /** Makes a new key and publishes it in the JWKS (it becomes the default kid); returns its kid. */
   rotate(): Promise<string>;
+  /** The private key of `kid`, to sign tokens with claims `sign` does not set. */
+  privateKey(kid: string): CryptoKey;
   /** How many times the JWKS was fetched. */
   readonly fetches: number;
   stop(): Promise<void>;
@@ -55,6 +57,7 @@ export async function startLocalSigner(): Promise<LocalSigner> {
       return jwt.sign(key.privateKey);
     },
     rotate,
+    privateKey: (kid) => keys.get(kid)!.privateKey,
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
