@@ -3,7 +3,7 @@
 // role, scaling on backlog per task, alarms and a dashboard. It passes cdk-nag's AwsSolutions checks: the
 // findings that are right as they are carry an acknowledgement (Validations.of(...).acknowledge) with the
 // reason, on the one resource they concern.
-import { CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, Token, Validations, type StackProps } from 'aws-cdk-lib';
 import { CfnScalingPolicy, ScalableTarget, ServiceNamespace } from 'aws-cdk-lib/aws-applicationautoscaling';
 import { Alarm, ComparisonOperator, Dashboard, GraphWidget, MathExpression, Metric, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -18,6 +18,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption, QueuePolicy, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { HttpsIngest } from './ingest.js';
 
 /** Instructure's AWS account, which Canvas's documentation asks to allow on the live-events queue. */
 export const INSTRUCTURE_ACCOUNT_ID = '636161780776';
@@ -88,6 +89,24 @@ export interface CanvasCaliperProps extends StackProps {
   oldestMessageAlarmS?: number;
   /** Subscribe this address to the alarms topic. */
   alarmEmail?: string;
+
+  // Canvas's HTTPS delivery (README: Connecting Canvas over HTTPS).
+  /** `https`: also run `canvas-caliper serve` behind an internet-facing load balancer (default `sqs`: Canvas sends to the queue). */
+  ingest?: 'sqs' | 'https';
+  /** The ACM certificate (in this region) of ingestDomain. */
+  ingestCertificateArn?: string;
+  /** The custom domain Canvas posts to. */
+  ingestDomain?: string;
+  /** The path Canvas posts to (serve's INGEST_PATH). */
+  ingestPath?: string;
+  ingestCpu?: number;
+  ingestMemoryMiB?: number;
+  ingestMinTasks?: number;
+  ingestMaxTasks?: number;
+  /** Scaling target of serve: requests per task per minute. */
+  ingestRequestsPerTarget?: number;
+  /** Public subnets of an imported VPC, for the load balancer. */
+  publicSubnetIds?: string[];
 }
 
 export class CanvasCaliperStack extends Stack {
@@ -98,6 +117,8 @@ export class CanvasCaliperStack extends Stack {
   readonly service: FargateService;
   /** The backlog per task that scaling aims for. */
   readonly targetBacklogPerTask: number;
+  /** `-c ingest=https`: serve behind its load balancer. */
+  readonly ingest?: HttpsIngest;
 
   constructor(scope: Construct, id: string, props: CanvasCaliperProps = {}) {
     super(scope, id, props);
@@ -123,6 +144,13 @@ export class CanvasCaliperStack extends Stack {
       acceptableLatencyS: 60,
       perMessageSeconds: 0.005,
       oldestMessageAlarmS: 600,
+      ingest: 'sqs' as const,
+      ingestPath: '/',
+      ingestCpu: 512,
+      ingestMemoryMiB: 1024,
+      ingestMinTasks: 2,
+      ingestMaxTasks: 10,
+      ingestRequestsPerTarget: 30_000,
       ...props,
     };
     const stopTimeoutS = p.shutdownTimeoutS + p.stopMarginS;
@@ -131,6 +159,15 @@ export class CanvasCaliperStack extends Stack {
     // Target tracking multiplies the current task count: from zero tasks it can never scale out.
     if (p.minTasks < 1 || p.maxTasks < p.minTasks) throw new Error(`need 1 <= minTasks (${p.minTasks}) <= maxTasks (${p.maxTasks})`);
     if (p.allowCanvasToSend && p.sourceQueueArn) throw new Error('allowCanvasToSend applies to a created queue; an imported queue keeps the policy it has');
+    if (p.ingest !== 'sqs' && p.ingest !== 'https') throw new Error(`ingest must be sqs or https, not '${String(p.ingest)}'`);
+    if (p.ingest === 'https') {
+      const missing = (['ingestCertificateArn', 'ingestDomain'] as const).filter((k) => !p[k]);
+      if (p.clusterName && !p.publicSubnetIds?.length) missing.push('publicSubnetIds' as never);
+      if (missing.length) throw new Error(`ingest=https needs ${missing.join(', ')} (a custom domain with its ACM certificate: Canvas cannot post to API Gateway's or the load balancer's own name reliably; README: Connecting Canvas over HTTPS)`);
+      // The load balancer's access logs go to a bucket whose policy names the region's log delivery.
+      if (Token.isUnresolved(this.region)) throw new Error('ingest=https needs the stack\'s region (CDK_DEFAULT_REGION, set by `cdk deploy` from the profile or AWS_REGION) for the load balancer\'s access logs');
+      if (p.ingestMinTasks < 1 || p.ingestMaxTasks < p.ingestMinTasks) throw new Error(`need 1 <= ingestMinTasks (${p.ingestMinTasks}) <= ingestMaxTasks (${p.ingestMaxTasks})`);
+    }
 
     // Queues.
     const queueKey = !p.sourceQueueArn || !p.dlqArn ? (p.queueEncryption === 'kms' ? new Key(this, 'QueueKey', { enableKeyRotation: true, description: 'canvas-caliper queues' }) : undefined) : undefined;
@@ -204,7 +241,7 @@ export class CanvasCaliperStack extends Stack {
     let cluster: ICluster;
     if (p.clusterName) {
       if (!p.vpcId || !p.subnetIds?.length || !p.availabilityZones?.length) throw new Error('an imported cluster needs vpcId, subnetIds and availabilityZones');
-      vpc = Vpc.fromVpcAttributes(this, 'Vpc', { vpcId: p.vpcId, availabilityZones: p.availabilityZones, privateSubnetIds: p.subnetIds });
+      vpc = Vpc.fromVpcAttributes(this, 'Vpc', { vpcId: p.vpcId, availabilityZones: p.availabilityZones, privateSubnetIds: p.subnetIds, ...(p.publicSubnetIds?.length ? { publicSubnetIds: p.publicSubnetIds } : {}) });
       cluster = Cluster.fromClusterAttributes(this, 'Cluster', { clusterName: p.clusterName, vpc });
     } else {
       // The VPC is ours: its flow log (accepted and rejected traffic) goes to a log group with the same retention as the worker's.
@@ -219,8 +256,9 @@ export class CanvasCaliperStack extends Stack {
       taskRole: this.taskRole,
       runtimePlatform: { cpuArchitecture: CpuArchitecture.X86_64, operatingSystemFamily: OperatingSystemFamily.LINUX },
     });
+    const image = Repository.fromRepositoryName(this, 'Image', p.imageRepositoryName);
     taskDefinition.addContainer('worker', {
-      image: ContainerImage.fromEcrRepository(Repository.fromRepositoryName(this, 'Image', p.imageRepositoryName), p.imageTag),
+      image: ContainerImage.fromEcrRepository(image, p.imageTag),
       logging: LogDrivers.awsLogs({ logGroup, streamPrefix: 'worker' }),
       environment: {
         NODE_ENV: 'production',
@@ -266,6 +304,29 @@ export class CanvasCaliperStack extends Stack {
       securityGroups: [securityGroup],
       assignPublicIp: false,
     });
+
+    if (p.ingest === 'https') {
+      this.ingest = new HttpsIngest(this, 'Ingest', {
+        vpc,
+        cluster,
+        queue: this.sourceQueue,
+        queueKeyArn: sourceKeyArn,
+        image,
+        imageTag: p.imageTag,
+        logGroup,
+        certificateArn: p.ingestCertificateArn!,
+        domain: p.ingestDomain!,
+        path: p.ingestPath,
+        cpu: p.ingestCpu,
+        memoryMiB: p.ingestMemoryMiB,
+        minTasks: p.ingestMinTasks,
+        maxTasks: p.ingestMaxTasks,
+        requestsPerTarget: p.ingestRequestsPerTarget,
+        shutdownTimeoutS: p.shutdownTimeoutS,
+        stopTimeoutS: stopTimeoutS,
+        logRetentionDays: p.logRetentionDays,
+      });
+    }
 
     // Scaling: target tracking on backlog per task (AWS's recommendation for queue workers). The target
     // is the backlog one task clears within the acceptable latency.
@@ -352,6 +413,7 @@ export class CanvasCaliperStack extends Stack {
         datapointsToAlarm: 3,
         treatMissingData: TreatMissingData.NOT_BREACHING,
       }),
+      ...(this.ingest?.alarms ?? []),
     ];
     for (const alarm of alarms) alarm.addAlarmAction(new SnsAction(topic));
     topic.addToResourcePolicy(
