@@ -34,9 +34,9 @@ afterAll(async () => {
   await signer?.stop();
 });
 
-async function serveOn(queueUrl: string, env: NodeJS.ProcessEnv = {}, sqs: SQSClient = services.sqs): Promise<Serving & { url: string }> {
+async function serveOn(queueUrl: string, env: NodeJS.ProcessEnv = {}, sqs: SQSClient = services.sqs, logger = silent): Promise<Serving & { url: string }> {
   const config = loadServeConfig({ SQS_QUEUE_URL: queueUrl, AWS_REGION: LOCAL_REGION, CANVAS_JWKS_URL: signer.url, PORT: '0', JWKS_COOLDOWN_S: '0', ...env });
-  const serving = await startServe(config, sqs, silent);
+  const serving = await startServe(config, sqs, logger);
   return Object.assign(serving, { url: `http://127.0.0.1:${serving.port}${config.INGEST_PATH}` });
 }
 
@@ -83,7 +83,8 @@ describe('serve', () => {
 
   it('refuses each bad input with its status and a one-line reason that never echoes the token, and enqueues nothing', async () => {
     const { queueUrl } = await createQueues(services.sqs, 'serve-bad');
-    const serving = await serveOn(queueUrl, { BODY_LIMIT_BYTES: '65536', CLOCK_TOLERANCE_S: '30' });
+    const logLines: string[] = [];
+    const serving = await serveOn(queueUrl, { BODY_LIMIT_BYTES: '65536', CLOCK_TOLERANCE_S: '30' }, services.sqs, pino({ level: 'debug' }, { write: (line: string) => void logLines.push(line) }));
     const stranger = await startLocalSigner();
     try {
       const event = sample('logged_in');
@@ -115,8 +116,15 @@ describe('serve', () => {
         expect({ what, status: answer.status }).toEqual({ what, status });
         expect(errorOf(answer.text), what).toMatch(reason);
         expect(answer.text.trim().split('\n'), what).toHaveLength(1);
-        if (token.length > 20) expect(answer.text, what).not.toContain(token.slice(0, 20));
+        // Neither the answer nor the log holds any part of the token (its signature, or its payload).
+        for (const part of token.split('.').filter((x) => x.length > 16)) {
+          expect(answer.text, what).not.toContain(part.slice(0, 16));
+          expect(logLines.join(''), what).not.toContain(part.slice(0, 16));
+        }
       }
+      const refusals = logLines.filter((l) => l.includes('"msg":"refused'));
+      expect(refusals.length).toBe(cases.length);
+      expect(refusals.every((l) => typeof JSON.parse(l).requestId === 'string')).toBe(true);
       const get = await post(serving.url, good, undefined, 'GET');
       expect([get.status, get.headers.allow]).toEqual([405, 'POST']);
       expect((await post(`http://127.0.0.1:${serving.port}/elsewhere`, good)).status).toBe(404);
@@ -167,6 +175,30 @@ describe('serve', () => {
       await serving.stop();
       dead.sqs.destroy();
       dead.kinesis.destroy();
+    }
+  });
+
+  it('SQS that never answers: 503 within the retry budget; the JWKS unavailable: 503', async () => {
+    const hanging = http.createServer(() => {});
+    await new Promise<void>((r) => hanging.listen(0, '127.0.0.1', r));
+    const stuck = createClients({ region: LOCAL_REGION, sqsEndpoint: `http://127.0.0.1:${(hanging.address() as { port: number }).port}`, credentials: LOCAL_CREDENTIALS });
+    const serving = await serveOn('http://127.0.0.1/000000000000/stuck', { ENQUEUE_RETRY_BUDGET_MS: '300' }, stuck.sqs);
+    const noJwks = await serveOn('http://127.0.0.1/000000000000/stuck', { CANVAS_JWKS_URL: `http://127.0.0.1:${await freePort()}/jwks` }, stuck.sqs);
+    try {
+      const started = Date.now();
+      const answer = await post(serving.url, await signer.sign({ ...sample('logged_in') }));
+      expect([answer.status, Date.now() - started < 2_000]).toEqual([503, true]);
+      expect(errorOf(answer.text)).toMatch(/within 300 ms \(no answer yet\)/);
+      const unverifiable = await post(noJwks.url, await signer.sign({ ...sample('logged_in') }));
+      expect(unverifiable.status).toBe(503);
+      expect(errorOf(unverifiable.text)).toMatch(/cannot verify now: the JWKS is unavailable/);
+    } finally {
+      hanging.closeAllConnections();
+      hanging.close();
+      await serving.stop();
+      await noJwks.stop();
+      stuck.sqs.destroy();
+      stuck.kinesis.destroy();
     }
   });
 
@@ -221,9 +253,9 @@ describe('serve', () => {
 
   it('refuses a bad configuration with every problem at once (exit 2)', async () => {
     let stderr = '';
-    const code = await main(['serve'], { stdout: () => {}, stderr: (t: string) => void (stderr += t), stdin: () => process.stdin, env: { CANVAS_JWKS_URL: 'nope', CANVAS_JWT_ALGORITHMS: 'RS256,HS256,none', PORT: 'x', BODY_LIMIT_BYTES: '9999999' } } as never);
+    const code = await main(['serve'], { stdout: () => {}, stderr: (t: string) => void (stderr += t), stdin: () => process.stdin, env: { CANVAS_JWKS_URL: 'nope', CANVAS_JWT_ALGORITHMS: 'RS256,HS256,none', PORT: 'x', BODY_LIMIT_BYTES: '9999999', INGEST_PATH: '/healthz' } } as never);
     expect(code).toBe(2);
-    for (const problem of ['SQS_QUEUE_URL: is required', 'AWS_REGION is required', 'CANVAS_JWKS_URL must be a URL', 'not an asymmetric JWS algorithm: HS256, none', 'PORT must be a number', 'BODY_LIMIT_BYTES must be at most 1048576']) expect(stderr).toContain(problem);
+    for (const problem of ['SQS_QUEUE_URL: is required', 'AWS_REGION is required', 'CANVAS_JWKS_URL must be a URL', 'not an asymmetric JWS algorithm: HS256, none', 'PORT must be a number', 'BODY_LIMIT_BYTES must be at most 1048576', 'INGEST_PATH must not be /healthz']) expect(stderr).toContain(problem);
   });
 });
 

@@ -52,6 +52,8 @@ export async function startServe(config: ServeConfig, sqs: SQSClient, logger: Lo
     ingest.server.listen(config.PORT, () => resolve());
   });
   const port = (ingest.server.address() as AddressInfo).port;
+  // Not fatal: the JWKS may come back before Canvas posts (refused with 503 meanwhile, and Canvas retries).
+  await verify.warm().catch((err: unknown) => logger.warn({ jwks: config.CANVAS_JWKS_URL, error: String((err as Error).message ?? err) }, 'cannot read the JWKS now: tokens are answered 503 until it can be read'));
   const stopStats = startIngestStats(ingest, faults, logger, config.STATS_INTERVAL_S);
   logger.info({ port, path: config.INGEST_PATH, queue: config.SQS_QUEUE_URL, jwks: config.CANVAS_JWKS_URL, algorithms: config.CANVAS_JWT_ALGORITHMS }, 'serve listening');
   return {

@@ -31,7 +31,11 @@ export const ServeConfigSchema = z
     JWKS_COOLDOWN_S: int('JWKS_COOLDOWN_S', 30, 0, 3_600),
     JWKS_CACHE_MAX_AGE_S: int('JWKS_CACHE_MAX_AGE_S', 600, 1, 86_400),
     PORT: int('PORT', 8080, 0, 65_535),
-    INGEST_PATH: z.string().regex(/^\/[A-Za-z0-9._~/-]*$/, 'INGEST_PATH must be a URL path (e.g. / or /canvas/live-events)').default('/'),
+    INGEST_PATH: z
+      .string()
+      .regex(/^\/[A-Za-z0-9._~/-]*$/, 'INGEST_PATH must be a URL path (e.g. / or /canvas/live-events)')
+      .refine((p) => p !== '/healthz' && p !== '/metrics', 'INGEST_PATH must not be /healthz or /metrics (served beside it)')
+      .default('/'),
     BODY_LIMIT_BYTES: int('BODY_LIMIT_BYTES', SQS_MAX_BYTES, 1024, SQS_MAX_BYTES),
     ENQUEUE_LINGER_MS: int('ENQUEUE_LINGER_MS', 5, 0, 1_000),
     ENQUEUE_BATCH_MAX_BYTES: int('ENQUEUE_BATCH_MAX_BYTES', 256 * 1024, 1024, SQS_MAX_BYTES),

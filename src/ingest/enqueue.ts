@@ -21,6 +21,8 @@ interface Pending {
   bytes: number;
   deadline: number;
   attempt: number;
+  /** Answered: accepted, or refused at the deadline (a call still in flight then may yet enqueue it: a duplicate, never a loss). */
+  settled: boolean;
   resolve: () => void;
   reject: (err: Error) => void;
 }
@@ -45,10 +47,34 @@ export class Enqueuer {
     private readonly o: EnqueuerOptions,
   ) {}
 
-  /** Resolves once SQS accepted the message; rejects with an EnqueueError once the retry budget is spent. */
+  /**
+   * Resolves once SQS accepted the message; rejects with an EnqueueError once the retry budget is spent,
+   * also while a call is still waiting for SQS's answer (an endpoint that hangs cannot hold the request).
+   */
   send(body: string, eventName: string): Promise<void> {
     const bytes = Buffer.byteLength(body) + ATTRIBUTE_BYTES + Buffer.byteLength(eventName);
-    return new Promise((resolve, reject) => this.add({ body, eventName, bytes, deadline: Date.now() + this.o.retryBudgetMs, attempt: 0, resolve, reject }));
+    return new Promise((resolve, reject) => {
+      const p: Pending = {
+        body,
+        eventName,
+        bytes,
+        deadline: Date.now() + this.o.retryBudgetMs,
+        attempt: 0,
+        settled: false,
+        resolve: () => {
+          clearTimeout(timer);
+          p.settled = true;
+          resolve();
+        },
+        reject: (err) => {
+          clearTimeout(timer);
+          p.settled = true;
+          reject(err);
+        },
+      };
+      const timer = setTimeout(() => p.settled || p.reject(new EnqueueError(`SQS did not accept the message within ${this.o.retryBudgetMs} ms (no answer yet)`)), this.o.retryBudgetMs);
+      this.add(p);
+    });
   }
 
   /** Sends what is waiting and waits for every call (retries included) to end. */
@@ -106,6 +132,7 @@ export class Enqueuer {
   }
 
   private retry(p: Pending, why: string): void {
+    if (p.settled) return;
     const delay = backoffMs(p.attempt++, 50, 1_000);
     if (Date.now() + delay > p.deadline) {
       p.reject(new EnqueueError(`SQS did not accept the message within ${this.o.retryBudgetMs} ms (last: ${why})`));

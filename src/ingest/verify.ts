@@ -54,11 +54,14 @@ export interface CanvasEvent {
 /** A header value fit for a one-line reason: short, printable, never the token. */
 const shown = (value: unknown): string => JSON.stringify(String(value).replace(/[^\x20-\x7e]/g, '?').slice(0, 64));
 
-export type Verify = (token: string) => Promise<CanvasEvent>;
+export type Verify = ((token: string) => Promise<CanvasEvent>) & {
+  /** Fetches the JWKS now (at start: a wrong CANVAS_JWKS_URL shows in the log before Canvas posts). */
+  warm(): Promise<void>;
+};
 
 export function createVerifier(o: VerifierOptions): Verify {
   const jwks = createRemoteJWKSet(new URL(o.jwksUrl), { cooldownDuration: o.cooldownS * 1000, cacheMaxAge: o.cacheMaxAgeS * 1000, timeoutDuration: 5_000 });
-  return async (token: string) => {
+  const verify = async (token: string) => {
     if (!token) throw new Refusal(400, 'malformed_jwt', 'the body is empty: expected a signed JWT');
     let header: { alg?: unknown; kid?: unknown };
     try {
@@ -78,6 +81,7 @@ export function createVerifier(o: VerifierOptions): Verify {
     }
     return canvasEvent(payload);
   };
+  return Object.assign(verify, { warm: () => jwks.reload() });
 }
 
 function refusal(err: unknown, header: { alg?: unknown; kid?: unknown }, o: VerifierOptions): Refusal {
