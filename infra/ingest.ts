@@ -6,7 +6,7 @@
 import { CfnOutput, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { Peer, Port, SecurityGroup, SubnetType, type IVpc } from 'aws-cdk-lib/aws-ec2';
-import { ContainerImage, CpuArchitecture, FargateService, FargateTaskDefinition, LogDrivers, OperatingSystemFamily, type ICluster } from 'aws-cdk-lib/aws-ecs';
+import { ContainerImage, FargateService, FargateTaskDefinition, LogDrivers, type ICluster } from 'aws-cdk-lib/aws-ecs';
 import { ApplicationLoadBalancer, ApplicationProtocol, HttpCodeTarget, ListenerAction, ListenerCertificate, ListenerCondition, SslPolicy } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IRepository } from 'aws-cdk-lib/aws-ecr';
@@ -14,6 +14,7 @@ import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { acknowledgeEcrLogin, CONTAINER_HEALTH_CHECK, RUNTIME_PLATFORM, SERVICE_DEFAULTS } from './fargate.js';
 
 /** The port `serve` listens on in the container (PORT), with /healthz beside the ingest path. */
 const SERVE_PORT = 8080;
@@ -60,7 +61,7 @@ export class HttpsIngest extends Construct {
       cpu: p.cpu,
       memoryLimitMiB: p.memoryMiB,
       taskRole: this.taskRole,
-      runtimePlatform: { cpuArchitecture: CpuArchitecture.X86_64, operatingSystemFamily: OperatingSystemFamily.LINUX },
+      runtimePlatform: RUNTIME_PLATFORM,
     });
     taskDefinition.addContainer('serve', {
       image: ContainerImage.fromEcrRepository(p.image, p.imageTag),
@@ -77,13 +78,7 @@ export class HttpsIngest extends Construct {
         SHUTDOWN_TIMEOUT_MS: String(p.shutdownTimeoutS * 1000),
       },
       portMappings: [{ containerPort: SERVE_PORT }],
-      healthCheck: {
-        command: ['CMD', 'node', 'bin/canvas-caliper.js', 'healthcheck'],
-        interval: Duration.seconds(30),
-        timeout: Duration.seconds(5),
-        retries: 3,
-        startPeriod: Duration.seconds(15),
-      },
+      healthCheck: CONTAINER_HEALTH_CHECK,
       stopTimeout: Duration.seconds(p.stopTimeoutS),
       readonlyRootFilesystem: true,
     });
@@ -91,11 +86,7 @@ export class HttpsIngest extends Construct {
       id: 'AwsSolutions-ECS2',
       reason: 'The environment holds no secret: the queue URL, the region, NODE_ENV, the port, the ingest path and the shutdown timeout. serve verifies tokens with public keys (the JWKS Instructure publishes) and takes no secret; its AWS credentials come from the task role.',
     });
-    const executionPolicy = taskDefinition.executionRole!.node.findChild('DefaultPolicy');
-    Validations.of(executionPolicy.node.defaultChild!).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'ecr:GetAuthorizationToken, the one statement on "*": the action has no resource type in IAM, so AWS allows it only on "*". Pulling is granted on the one repository and logging on the one log group.',
-    });
+    acknowledgeEcrLogin(taskDefinition);
 
     const lbSecurityGroup = new SecurityGroup(this, 'LoadBalancerSecurityGroup', { vpc: p.vpc, description: 'canvas-caliper HTTPS ingest: HTTPS from Canvas', allowAllOutbound: false });
     lbSecurityGroup.addIngressRule(Peer.anyIpv4(), Port.tcp(443), 'Canvas live events over HTTPS');
@@ -111,12 +102,8 @@ export class HttpsIngest extends Construct {
       cluster: p.cluster,
       taskDefinition,
       desiredCount: p.minTasks,
-      minHealthyPercent: 100,
-      maxHealthyPercent: 200,
-      circuitBreaker: { rollback: true },
-      vpcSubnets: { subnetType: SubnetType.PRIVATE_WITH_EGRESS },
+      ...SERVICE_DEFAULTS,
       securityGroups: [serviceSecurityGroup],
-      assignPublicIp: false,
     });
 
     const accessLogs = new Bucket(this, 'AccessLogs', {

@@ -7,10 +7,10 @@ import { CfnOutput, Duration, Stack, Token, Validations, type StackProps } from 
 import { CfnScalingPolicy, ScalableTarget, ServiceNamespace } from 'aws-cdk-lib/aws-applicationautoscaling';
 import { Alarm, ComparisonOperator, Dashboard, GraphWidget, MathExpression, Metric, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { FlowLogDestination, FlowLogTrafficType, SecurityGroup, SubnetType, Vpc, type IVpc } from 'aws-cdk-lib/aws-ec2';
+import { FlowLogDestination, FlowLogTrafficType, SecurityGroup, Vpc, type IVpc } from 'aws-cdk-lib/aws-ec2';
 import { Repository } from 'aws-cdk-lib/aws-ecr';
-import { Cluster, ContainerImage, ContainerInsights, CpuArchitecture, FargateService, FargateTaskDefinition, LogDrivers, OperatingSystemFamily, type ICluster } from 'aws-cdk-lib/aws-ecs';
-import { AccountPrincipal, PolicyStatement, Role, ServicePrincipal, type Policy } from 'aws-cdk-lib/aws-iam';
+import { Cluster, ContainerImage, ContainerInsights, FargateService, FargateTaskDefinition, LogDrivers, type ICluster } from 'aws-cdk-lib/aws-ecs';
+import { AccountPrincipal, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Stream, StreamEncryption, StreamMode, type IStream } from 'aws-cdk-lib/aws-kinesis';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -18,6 +18,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption, QueuePolicy, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { acknowledgeEcrLogin, CONTAINER_HEALTH_CHECK, RUNTIME_PLATFORM, SERVICE_DEFAULTS } from './fargate.js';
 import { HttpsIngest } from './ingest.js';
 
 /** Instructure's AWS account, which Canvas's documentation asks to allow on the live-events queue. */
@@ -254,7 +255,7 @@ export class CanvasCaliperStack extends Stack {
       cpu: p.cpu,
       memoryLimitMiB: p.memoryMiB,
       taskRole: this.taskRole,
-      runtimePlatform: { cpuArchitecture: CpuArchitecture.X86_64, operatingSystemFamily: OperatingSystemFamily.LINUX },
+      runtimePlatform: RUNTIME_PLATFORM,
     });
     const image = Repository.fromRepositoryName(this, 'Image', p.imageRepositoryName);
     taskDefinition.addContainer('worker', {
@@ -271,13 +272,7 @@ export class CanvasCaliperStack extends Stack {
         HEALTH_PORT: '8080',
         ...p.workerEnvironment,
       },
-      healthCheck: {
-        command: ['CMD', 'node', 'bin/canvas-caliper.js', 'healthcheck'],
-        interval: Duration.seconds(30),
-        timeout: Duration.seconds(5),
-        retries: 3,
-        startPeriod: Duration.seconds(30),
-      },
+      healthCheck: CONTAINER_HEALTH_CHECK,
       stopTimeout: Duration.seconds(stopTimeoutS),
       readonlyRootFilesystem: true,
     });
@@ -285,24 +280,14 @@ export class CanvasCaliperStack extends Stack {
       id: 'AwsSolutions-ECS2',
       reason: 'The environment holds no secret: queue URLs, the stream name or ARN, the region, NODE_ENV, timeouts, the health port and the tuning variables of the README (workerEnvironment is for those). The worker takes no secret at all; its AWS credentials come from the task role.',
     });
-    // The execution role pulls the image from the one repository and writes the one log group; ECR's login
-    // call is the exception, and only that wildcard is acknowledged (any other would still be reported).
-    const executionPolicy = taskDefinition.executionRole!.node.findChild('DefaultPolicy') as Policy;
-    Validations.of(executionPolicy.node.defaultChild!).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'ecr:GetAuthorizationToken, the one statement on "*": the action has no resource type in IAM (it returns a login token for the whole registry), so AWS allows it only on "*". Pulling is granted on the one repository and logging on the one log group.',
-    });
+    acknowledgeEcrLogin(taskDefinition);
     const securityGroup = new SecurityGroup(this, 'WorkerSecurityGroup', { vpc, description: 'canvas-caliper worker: outbound only (SQS, Kinesis, CloudWatch Logs, ECR)', allowAllOutbound: true });
     this.service = new FargateService(this, 'Service', {
       cluster,
       taskDefinition,
       desiredCount: p.desiredTasks ?? p.minTasks,
-      minHealthyPercent: 100,
-      maxHealthyPercent: 200,
-      circuitBreaker: { rollback: true },
-      vpcSubnets: { subnetType: SubnetType.PRIVATE_WITH_EGRESS },
+      ...SERVICE_DEFAULTS,
       securityGroups: [securityGroup],
-      assignPublicIp: false,
     });
 
     if (p.ingest === 'https') {
