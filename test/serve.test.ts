@@ -133,6 +133,11 @@ describe('serve', () => {
       for (const [outcome, n] of [['malformed_jwt', 3], ['bad_signature', 1], ['unknown_kid', 1], ['alg_not_allowed', 2], ['expired', 1], ['claims_invalid', 2], ['not_canvas_event', 3], ['too_large', 1], ['method_not_allowed', 1], ['not_found', 1], ['enqueued', 0]] as const) {
         expect(metrics).toContain(`canvas_caliper_ingest_requests_total{outcome="${outcome}"} ${n}\n`);
       }
+      // The stats line (written at stop) carries the counts per outcome as EMF metrics.
+      await serving.stop();
+      const stats = logLines.map((l) => JSON.parse(l) as Record<string, any>).filter((l) => l.msg === 'stats').at(-1)!;
+      expect(stats._aws.CloudWatchMetrics[0]).toMatchObject({ Namespace: 'CanvasCaliper', Dimensions: [['Service']] });
+      expect(stats).toMatchObject({ Service: 'serve', Ingest_malformed_jwt: 3, Ingest_not_canvas_event: 3, Ingest_enqueued: 0 });
     } finally {
       await stranger.stop();
       await serving.stop();
@@ -250,6 +255,27 @@ describe('serve', () => {
       child.kill('SIGKILL');
     }
   }, 30_000);
+
+  it('npm start -- --ingest https: the samples posted as signed JWTs reach the stream, all 82 types, the DLQ empty', async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'warn' };
+    delete env.SQS_QUEUE_URL;
+    const cli = startCli(['run', '--ingest', 'https'], env);
+    expect(await exited(cli)).toBe(0);
+    expect(cli.out.stdout).toMatch(/Posted \d+ sample events as signed JWTs to serve at http:\/\/127\.0\.0\.1:\d+\/: (\d+) answered 200/);
+    const [, posted, accepted] = /Posted (\d+) .*: (\d+) answered 200/.exec(cli.out.stdout)!;
+    expect(accepted).toBe(posted);
+    expect(cli.out.stdout).toContain('Canvas event types published: 82 of the 82 enqueued.');
+    expect(cli.out.stdout).toContain('Dead-letter queue: 0 message(s).');
+  }, 60_000);
+
+  it('run --ingest: only sqs or https, and only for the embedded run (exit 2)', async () => {
+    let stderr = '';
+    const io = { stdout: () => {}, stderr: (t: string) => void (stderr += t), stdin: () => [] };
+    expect(await main(['run', '--ingest', 'carrier-pigeon'], { ...io, env: {} })).toBe(2);
+    expect(stderr).toContain('--ingest must be sqs or https');
+    expect(await main(['run', '--ingest', 'https'], { ...io, env: { SQS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/q', AWS_REGION: 'us-east-1', KINESIS_STREAM_NAME: 's' } })).toBe(2);
+    expect(stderr).toContain('--ingest applies to the embedded run');
+  });
 
   it('refuses a bad configuration with every problem at once (exit 2)', async () => {
     let stderr = '';
