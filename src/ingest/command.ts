@@ -61,8 +61,12 @@ export async function startServe(config: ServeConfig, sqs: SQSClient, logger: Lo
     enqueuer,
     port,
     async stop() {
+      const deadline = Date.now() + config.SHUTDOWN_TIMEOUT_MS;
       const { unfinished } = await ingest.close(config.SHUTDOWN_TIMEOUT_MS);
-      await enqueuer.drain();
+      // Every request has its answer by now; a call SQS has not answered yet is not waited for past the timeout.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([enqueuer.drain(), new Promise((r) => (timer = setTimeout(r, Math.max(0, deadline - Date.now()))))]);
+      clearTimeout(timer);
       stopStats();
       return { unfinished };
     },
