@@ -164,7 +164,7 @@ export class CanvasCaliperStack extends Stack {
     if (p.ingest === 'https') {
       const missing = (['ingestCertificateArn', 'ingestDomain'] as const).filter((k) => !p[k]);
       if (p.clusterName && !p.publicSubnetIds?.length) missing.push('publicSubnetIds' as never);
-      if (missing.length) throw new Error(`ingest=https needs ${missing.join(', ')} (a custom domain with its ACM certificate: Canvas cannot post to API Gateway's or the load balancer's own name reliably; README: Connecting Canvas over HTTPS)`);
+      if (missing.length) throw new Error(`ingest=https needs ${missing.join(', ')} (HTTPS needs a certificate for a domain of yours: the load balancer's own name can have none, and API Gateway's default names do not resolve from Instructure's VPCs; README: Connecting Canvas over HTTPS)`);
       // The load balancer's access logs go to a bucket whose policy names the region's log delivery.
       if (Token.isUnresolved(this.region)) throw new Error('ingest=https needs the stack\'s region (CDK_DEFAULT_REGION, set by `cdk deploy` from the profile or AWS_REGION) for the load balancer\'s access logs');
       if (p.ingestMinTasks < 1 || p.ingestMaxTasks < p.ingestMinTasks) throw new Error(`need 1 <= ingestMinTasks (${p.ingestMinTasks}) <= ingestMaxTasks (${p.ingestMaxTasks})`);
