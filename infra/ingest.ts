@@ -4,7 +4,7 @@
 // service's task role may only sqs:SendMessage to the source queue (SendMessageBatch is authorised by
 // it), and it scales on requests per target. ALB access logs go to a bucket of their own.
 import { CfnOutput, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, GraphWidget, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { Peer, Port, SecurityGroup, SubnetType, type IVpc } from 'aws-cdk-lib/aws-ec2';
 import { ContainerImage, FargateService, FargateTaskDefinition, LogDrivers, type ICluster } from 'aws-cdk-lib/aws-ecs';
 import { ApplicationLoadBalancer, ApplicationProtocol, HttpCodeTarget, ListenerAction, ListenerCertificate, ListenerCondition, SslPolicy } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -50,6 +50,8 @@ export class HttpsIngest extends Construct {
   readonly service: FargateService;
   readonly loadBalancer: ApplicationLoadBalancer;
   readonly alarms: Alarm[];
+  /** A dashboard row: requests by answer, latency, serve's outcomes. */
+  readonly widgets: GraphWidget[];
 
   constructor(scope: Construct, id: string, p: HttpsIngestProps) {
     super(scope, id);
@@ -167,6 +169,18 @@ export class HttpsIngest extends Construct {
         evaluationPeriods: 2,
         treatMissingData: TreatMissingData.BREACHING,
       }),
+    ];
+
+    const minute = { period: Duration.minutes(1) };
+    const outcome = (name: string) => new Metric({ namespace: 'CanvasCaliper', metricName: `Ingest_${name}`, dimensionsMap: { Service: 'serve' }, statistic: 'Sum', label: name, ...minute });
+    this.widgets = [
+      new GraphWidget({
+        title: 'HTTPS ingest: requests',
+        left: [targets.metrics.requestCount({ ...minute, label: 'requests' }), targets.metrics.httpCodeTarget(HttpCodeTarget.TARGET_2XX_COUNT, { ...minute, label: '2xx' }), targets.metrics.httpCodeTarget(HttpCodeTarget.TARGET_4XX_COUNT, { ...minute, label: '4xx' }), targets.metrics.httpCodeTarget(HttpCodeTarget.TARGET_5XX_COUNT, { ...minute, label: '5xx' })],
+        right: [targets.metrics.healthyHostCount({ ...minute, statistic: 'Minimum', label: 'healthy tasks' })],
+      }),
+      new GraphWidget({ title: 'HTTPS ingest: response time (s)', left: [targets.metrics.targetResponseTime({ ...minute, statistic: 'p99', label: 'p99' }), targets.metrics.targetResponseTime({ ...minute, statistic: 'p50', label: 'p50' })] }),
+      new GraphWidget({ title: 'HTTPS ingest: refusals by reason', left: ['bad_signature', 'unknown_kid', 'alg_not_allowed', 'expired', 'claims_invalid', 'malformed_jwt', 'not_canvas_event', 'too_large', 'jwks_unavailable', 'sqs_unavailable'].map(outcome), right: [outcome('enqueued')] }),
     ];
 
     new CfnOutput(scope, 'IngestUrl', { description: 'The URL to give Canvas (Data Services, HTTPS delivery)', value: `https://${p.domain}${p.path}` });

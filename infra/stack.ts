@@ -425,6 +425,7 @@ export class CanvasCaliperStack extends Stack {
           new GraphWidget({ title: 'Kinesis retries', left: [workerMetric('Retries', 'Sum'), workerMetric('Released', 'Sum').with({ label: 'left in SQS (retry budget spent)' })] }),
           new GraphWidget({ title: 'Lag: now − event time (ms)', left: [workerMetric('LagMs', 'Maximum')], right: [runningTasks.with({ label: 'running tasks' })] }),
         ],
+        ...(this.ingest ? [this.ingest.widgets] : []),
       ],
     });
 

@@ -426,6 +426,8 @@ describe('-c ingest=https: serve behind an internet-facing load balancer', () =>
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', { Port: 8080, Protocol: 'HTTP', TargetType: 'ip', HealthCheckPath: '/healthz' });
     template.hasResourceProperties('AWS::EC2::SecurityGroup', { SecurityGroupIngress: [{ CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443, IpProtocol: 'tcp', Description: Match.anyValue() }] });
     template.hasOutput('IngestUrl', { Value: 'https://canvas-events.example.edu/live-events' });
+    const dashboard = JSON.stringify(template.findResources('AWS::CloudWatch::Dashboard'));
+    for (const title of ['HTTPS ingest: requests', 'HTTPS ingest: response time (s)', 'HTTPS ingest: refusals by reason', 'Ingest_bad_signature', 'Ingest_sqs_unavailable']) expect(dashboard).toContain(title);
   });
 
   it('scales serve on requests per target', () => {
