@@ -94,8 +94,8 @@ export function createIngest(o: IngestOptions): Ingest {
       else if (err instanceof EnqueueError) answer(503, 'sqs_unavailable', `not enqueued, retry later: ${err.message}`, { 'retry-after': '5' });
       else if ((err as NodeJS.ErrnoException).code === 'ECONNRESET' || req.destroyed) o.logger.info({ requestId }, 'the client closed the connection before its body was read');
       else {
-        o.logger.error({ requestId, err: String(err) }, 'unexpected error');
-        answer(503, 'sqs_unavailable', 'not enqueued: internal error, retry later');
+        o.logger.error({ requestId, error: (err as Error).name ?? 'Error' }, 'unexpected error');
+        answer(503, 'internal_error', 'not enqueued: internal error, retry later');
       }
     } finally {
       inFlight--;

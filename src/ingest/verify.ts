@@ -31,6 +31,7 @@ export const OUTCOMES = [
   'not_found',
   'jwks_unavailable',
   'sqs_unavailable',
+  'internal_error',
 ] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
