@@ -277,6 +277,20 @@ describe('serve', () => {
     expect(stderr).toContain('--ingest applies to the embedded run');
   });
 
+  it('a PORT already in use stops it at start, naming the port (exit 2)', async () => {
+    const taken = http.createServer();
+    await new Promise<void>((r) => taken.listen(0, r));
+    const port = (taken.address() as { port: number }).port;
+    let stderr = '';
+    try {
+      const env = { SQS_QUEUE_URL: 'http://127.0.0.1/000000000000/q', AWS_REGION: LOCAL_REGION, CANVAS_JWKS_URL: signer.url, PORT: String(port) };
+      expect(await main(['serve'], { stdout: () => {}, stderr: (t: string) => void (stderr += t), stdin: () => [], env })).toBe(2);
+      expect(stderr).toContain(`PORT ${port} is already in use`);
+    } finally {
+      taken.close();
+    }
+  });
+
   it('refuses a bad configuration with every problem at once (exit 2)', async () => {
     let stderr = '';
     const code = await main(['serve'], { stdout: () => {}, stderr: (t: string) => void (stderr += t), stdin: () => process.stdin, env: { CANVAS_JWKS_URL: 'nope', CANVAS_JWT_ALGORITHMS: 'RS256,HS256,none', PORT: 'x', BODY_LIMIT_BYTES: '9999999', INGEST_PATH: '/healthz' } } as never);
