@@ -12,6 +12,7 @@ import { deterministicEventId } from '../src/engine.js';
 import { main } from '../src/cli.js';
 import { startServe, type Serving } from '../src/ingest/command.js';
 import { loadServeConfig } from '../src/ingest/config.js';
+import { Enqueuer } from '../src/ingest/enqueue.js';
 import { post, startLocalSigner, type LocalSigner } from '../src/ingest/local.js';
 import { createClients } from '../src/worker/clients.js';
 import { createQueues, createStream, freePort, LOCAL_CREDENTIALS, LOCAL_REGION, queueDepth, readStream, type LocalServices } from '../src/worker/local.js';
@@ -230,6 +231,25 @@ describe('serve', () => {
     } finally {
       await serving.stop();
     }
+  });
+
+  it('enqueuer: batches of at most 10 entries and ENQUEUE_BATCH_MAX_BYTES; a larger event goes alone; every send resolves once accepted', async () => {
+    const batches: { count: number; bytes: number }[] = [];
+    const fake = {
+      send: async (command: SendMessageBatchCommand) => {
+        const entries = command.input.Entries!;
+        batches.push({ count: entries.length, bytes: entries.reduce((n, e) => n + Buffer.byteLength(e.MessageBody!) + 'event_name'.length + 'String'.length + e.MessageAttributes!.event_name!.StringValue!.length, 0) });
+        return { Successful: entries.map((e) => ({ Id: e.Id, MessageId: 'm', MD5OfMessageBody: '' })) };
+      },
+    } as unknown as SQSClient;
+    const enqueuer = new Enqueuer(fake, 'http://127.0.0.1/000000000000/fake', { lingerMs: 20, maxBatchBytes: 256 * 1024, retryBudgetMs: 1_000 });
+    const sizes = [...Array(25).fill(100), 100_000, 100_000, 100_000, 300_000, 100];
+    await Promise.all(sizes.map((n) => enqueuer.send('x'.repeat(n), 'logged_in')));
+    expect(batches.reduce((n, b) => n + b.count, 0)).toBe(sizes.length);
+    expect(batches.every((b) => b.count <= 10)).toBe(true);
+    expect(batches.filter((b) => b.bytes > 256 * 1024)).toEqual([{ count: 1, bytes: 300_000 + 'event_name'.length + 'String'.length + 'logged_in'.length }]);
+    // 10, 10, then 5 small + 2 of 100 kB (a third would pass 256 KiB), the third alone (the 300 kB one would), the 300 kB one alone, the last.
+    expect(batches.map((b) => b.count)).toEqual([10, 10, 7, 1, 1, 1]);
   });
 
   it('canvas-caliper serve: SIGTERM answers the request in flight, then exits 0', async () => {
