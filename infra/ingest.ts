@@ -43,6 +43,8 @@ export interface HttpsIngestProps {
   shutdownTimeoutS: number;
   stopTimeoutS: number;
   logRetentionDays: number;
+  /** serve's other variables. */
+  environment: Record<string, string>;
 }
 
 export class HttpsIngest extends Construct {
@@ -78,6 +80,7 @@ export class HttpsIngest extends Construct {
         HEALTH_PORT: String(SERVE_PORT),
         INGEST_PATH: p.path,
         SHUTDOWN_TIMEOUT_MS: String(p.shutdownTimeoutS * 1000),
+        ...p.environment,
       },
       portMappings: [{ containerPort: SERVE_PORT }],
       healthCheck: CONTAINER_HEALTH_CHECK,

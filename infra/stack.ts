@@ -108,6 +108,8 @@ export interface CanvasCaliperProps extends StackProps {
   ingestRequestsPerTarget?: number;
   /** Public subnets of an imported VPC, for the load balancer. */
   publicSubnetIds?: string[];
+  /** More serve environment variables (README: canvas-caliper serve). */
+  ingestEnvironment?: Record<string, string>;
 }
 
 export class CanvasCaliperStack extends Stack {
@@ -310,6 +312,7 @@ export class CanvasCaliperStack extends Stack {
         shutdownTimeoutS: p.shutdownTimeoutS,
         stopTimeoutS: stopTimeoutS,
         logRetentionDays: p.logRetentionDays,
+        environment: p.ingestEnvironment ?? {},
       });
     }
 

@@ -455,5 +455,10 @@ describe('-c ingest=https: serve behind an internet-facing load balancer', () =>
     const { propsFromContext } = await import('../infra/context.js');
     expect(propsFromContext((k) => ({ ingest: 'https', ingestMinTasks: '3', publicSubnetIds: 'subnet-a,subnet-b' })[k])).toEqual({ ingest: 'https', ingestMinTasks: 3, publicSubnetIds: ['subnet-a', 'subnet-b'] });
     expect(() => propsFromContext((k) => ({ ingest: 'webhook' })[k])).toThrow(/context ingest must be sqs or https/);
+    expect(propsFromContext((k) => ({ ingestEnvironment: '{"LOG_LEVEL":"warn"}' })[k])).toEqual({ ingestEnvironment: { LOG_LEVEL: 'warn' } });
+    expect(() => propsFromContext((k) => ({ ingestEnvironment: '{"CLOCK_TOLERANCE_S":10}' })[k])).toThrow(/context ingestEnvironment must be a JSON object of strings/);
+    synth({ ...HTTPS, ingestEnvironment: { CLOCK_TOLERANCE_S: '10' } }).template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [Match.objectLike({ Command: ['node', 'bin/canvas-caliper.js', 'serve'], Environment: Match.arrayWith([{ Name: 'CLOCK_TOLERANCE_S', Value: '10' }]) })],
+    });
   });
 });
