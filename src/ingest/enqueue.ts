@@ -98,10 +98,11 @@ export class Enqueuer {
   private flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (!this.queue.length) return;
-    const batch = this.queue;
+    // One answered 503 at its deadline while waiting here is not sent: the sender retries it.
+    const batch = this.queue.filter((p) => !p.settled);
     this.queue = [];
     this.queuedBytes = 0;
+    if (!batch.length) return;
     const call = this.sendBatch(batch).finally(() => this.inFlight.delete(call));
     this.inFlight.add(call);
   }
