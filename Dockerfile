@@ -1,6 +1,8 @@
-# canvas-caliper worker image. Two stages: the build stage compiles and packs the package; the runtime
-# stage installs that package with production dependencies only (the same steps test/artefact.test.ts
-# runs in CI, where no Docker engine is available) and runs it as a non-root user.
+# canvas-caliper image: the worker (`run`, the default command) or the HTTPS ingest (command
+# `node bin/canvas-caliper.js serve`; both serve /healthz on port 8080, which HEALTHCHECK reads).
+# Two stages: the build stage compiles and packs the package; the runtime stage installs that package
+# with production dependencies only (the same steps test/artefact.test.ts runs in CI, where no Docker
+# engine is available) and runs it as a non-root user.
 
 FROM node:22-bookworm-slim AS build
 WORKDIR /src

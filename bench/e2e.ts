@@ -16,7 +16,7 @@
 // worker: `node dist/bench/profile-top.js <dir>/*.cpuprofile` summarises it), BENCH_WORKER_NODE_ARGS
 // (flags for the worker's node, e.g. "--single-threaded-gc"), BENCH_TRACE=1 (the worker's CPU per event
 // of every 5,000 events on stderr), POLLERS (8) and MAX_IN_FLIGHT (2000) for the worker.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -26,6 +26,7 @@ import { CreateQueueCommand, SendMessageBatchCommand, type SQSClient } from '@aw
 import { distinctEvents, loadSamples } from '../src/samples.js';
 import { createClients } from '../src/worker/clients.js';
 import { createStream, freePort, LOCAL_CREDENTIALS, LOCAL_REGION, queueDepth } from '../src/worker/local.js';
+import { cpuMs, endpointProcess } from './procs.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.join(here, '..', '..');
@@ -44,20 +45,6 @@ const log = (m: string) => (json ? undefined : console.log(m));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // --- Processes and what they cost ---------------------------------------------------------------
-
-const TICKS = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-/** CPU time (user + system, all threads) of a process so far, in ms. */
-function cpuMs(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').pop()!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS;
-}
 
 const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
@@ -85,18 +72,9 @@ async function endpoint(kind: string): Promise<{ child: ChildProcess; url: strin
     }
     throw new Error('kinesis-local did not start');
   }
-  const child = spawn(process.execPath, [path.join(here, 'e2e-endpoint.js'), kind], { stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(child);
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /PORT (\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`endpoint ${kind} exited (${code})`)));
-  });
-  return { child, url: `http://127.0.0.1:${port}` };
+  const started = await endpointProcess(kind);
+  children.push(started.child);
+  return started;
 }
 
 async function stats(url: string): Promise<Record<string, any> | undefined> {

@@ -1,9 +1,9 @@
 // CDK context (-c key=value, or cdk.json) to stack properties.
 import type { CanvasCaliperProps } from './stack.js';
 
-const STRINGS = ['sourceQueueArn', 'sourceQueueKeyArn', 'queueName', 'dlqArn', 'dlqKeyArn', 'queueEncryption', 'canvasAccountId', 'streamArn', 'streamKeyArn', 'streamName', 'clusterName', 'vpcId', 'imageRepositoryName', 'imageTag', 'alarmEmail'] as const;
-const NUMBERS = ['sourceRetentionDays', 'dlqRetentionDays', 'maxReceiveCount', 'shardCount', 'streamRetentionHours', 'cpu', 'memoryMiB', 'desiredTasks', 'minTasks', 'maxTasks', 'shutdownTimeoutS', 'stopMarginS', 'visibilityTimeoutS', 'logRetentionDays', 'acceptableLatencyS', 'perMessageSeconds', 'oldestMessageAlarmS'] as const;
-const LISTS = ['subnetIds', 'availabilityZones'] as const;
+const STRINGS = ['sourceQueueArn', 'sourceQueueKeyArn', 'queueName', 'dlqArn', 'dlqKeyArn', 'queueEncryption', 'canvasAccountId', 'streamArn', 'streamKeyArn', 'streamName', 'clusterName', 'vpcId', 'imageRepositoryName', 'imageTag', 'alarmEmail', 'ingest', 'ingestCertificateArn', 'ingestDomain', 'ingestPath'] as const;
+const NUMBERS = ['sourceRetentionDays', 'dlqRetentionDays', 'maxReceiveCount', 'shardCount', 'streamRetentionHours', 'cpu', 'memoryMiB', 'desiredTasks', 'minTasks', 'maxTasks', 'shutdownTimeoutS', 'stopMarginS', 'visibilityTimeoutS', 'logRetentionDays', 'acceptableLatencyS', 'perMessageSeconds', 'oldestMessageAlarmS', 'ingestCpu', 'ingestMemoryMiB', 'ingestMinTasks', 'ingestMaxTasks', 'ingestRequestsPerTarget'] as const;
+const LISTS = ['subnetIds', 'availabilityZones', 'publicSubnetIds'] as const;
 const BOOLEANS = ['allowCanvasToSend'] as const;
 
 /** Stack properties from CDK context: numbers, comma-separated lists and booleans parsed; a bad number or encryption refused. */
@@ -24,9 +24,10 @@ export function propsFromContext(get: (key: string) => unknown): CanvasCaliperPr
     const v = get(k);
     if (v !== undefined) props[k] = v === true || v === 'true';
   }
-  // The worker's other variables (CALIPER_FORMAT, EVENT_TYPES, UNKNOWN_EVENTS, MAX_IN_FLIGHT, …): a JSON object of strings.
-  const env = get('workerEnvironment');
-  if (env !== undefined) {
+  // The worker's and serve's other variables (CALIPER_FORMAT, EVENT_TYPES, …; LOG_LEVEL, CLOCK_TOLERANCE_S, …): JSON objects of strings.
+  for (const key of ['workerEnvironment', 'ingestEnvironment'] as const) {
+    const env = get(key);
+    if (env === undefined) continue;
     let parsed: unknown = env;
     try {
       if (typeof env === 'string') parsed = JSON.parse(env);
@@ -34,10 +35,11 @@ export function propsFromContext(get: (key: string) => unknown): CanvasCaliperPr
       parsed = undefined;
     }
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || !Object.values(parsed).every((v) => typeof v === 'string')) {
-      throw new Error(`context workerEnvironment must be a JSON object of strings, e.g. {"CALIPER_FORMAT":"caliper-1.2"}`);
+      throw new Error(`context ${key} must be a JSON object of strings, e.g. {"${key === 'workerEnvironment' ? 'CALIPER_FORMAT":"caliper-1.2' : 'LOG_LEVEL":"warn'}"}`);
     }
-    props.workerEnvironment = parsed;
+    props[key] = parsed;
   }
   if (props.queueEncryption !== undefined && props.queueEncryption !== 'sqs-managed' && props.queueEncryption !== 'kms') throw new Error(`context queueEncryption must be sqs-managed or kms`);
+  if (props.ingest !== undefined && props.ingest !== 'sqs' && props.ingest !== 'https') throw new Error(`context ingest must be sqs or https`);
   return props as CanvasCaliperProps;
 }

@@ -3,14 +3,14 @@
 // role, scaling on backlog per task, alarms and a dashboard. It passes cdk-nag's AwsSolutions checks: the
 // findings that are right as they are carry an acknowledgement (Validations.of(...).acknowledge) with the
 // reason, on the one resource they concern.
-import { CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, Token, Validations, type StackProps } from 'aws-cdk-lib';
 import { CfnScalingPolicy, ScalableTarget, ServiceNamespace } from 'aws-cdk-lib/aws-applicationautoscaling';
 import { Alarm, ComparisonOperator, Dashboard, GraphWidget, MathExpression, Metric, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { FlowLogDestination, FlowLogTrafficType, SecurityGroup, SubnetType, Vpc, type IVpc } from 'aws-cdk-lib/aws-ec2';
+import { FlowLogDestination, FlowLogTrafficType, SecurityGroup, Vpc, type IVpc } from 'aws-cdk-lib/aws-ec2';
 import { Repository } from 'aws-cdk-lib/aws-ecr';
-import { Cluster, ContainerImage, ContainerInsights, CpuArchitecture, FargateService, FargateTaskDefinition, LogDrivers, OperatingSystemFamily, type ICluster } from 'aws-cdk-lib/aws-ecs';
-import { AccountPrincipal, PolicyStatement, Role, ServicePrincipal, type Policy } from 'aws-cdk-lib/aws-iam';
+import { Cluster, ContainerImage, ContainerInsights, FargateService, FargateTaskDefinition, LogDrivers, type ICluster } from 'aws-cdk-lib/aws-ecs';
+import { AccountPrincipal, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Stream, StreamEncryption, StreamMode, type IStream } from 'aws-cdk-lib/aws-kinesis';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -18,6 +18,8 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption, QueuePolicy, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { acknowledgeEcrLogin, CONTAINER_HEALTH_CHECK, RUNTIME_PLATFORM, SERVICE_DEFAULTS } from './fargate.js';
+import { HttpsIngest } from './ingest.js';
 
 /** Instructure's AWS account, which Canvas's documentation asks to allow on the live-events queue. */
 export const INSTRUCTURE_ACCOUNT_ID = '636161780776';
@@ -88,6 +90,26 @@ export interface CanvasCaliperProps extends StackProps {
   oldestMessageAlarmS?: number;
   /** Subscribe this address to the alarms topic. */
   alarmEmail?: string;
+
+  // Canvas's HTTPS delivery (README: Connecting Canvas over HTTPS).
+  /** `https`: also run `canvas-caliper serve` behind an internet-facing load balancer (default `sqs`: Canvas sends to the queue). */
+  ingest?: 'sqs' | 'https';
+  /** The ACM certificate (in this region) of ingestDomain. */
+  ingestCertificateArn?: string;
+  /** The custom domain Canvas posts to. */
+  ingestDomain?: string;
+  /** The path Canvas posts to (serve's INGEST_PATH). */
+  ingestPath?: string;
+  ingestCpu?: number;
+  ingestMemoryMiB?: number;
+  ingestMinTasks?: number;
+  ingestMaxTasks?: number;
+  /** Scaling target of serve: requests per task per minute. */
+  ingestRequestsPerTarget?: number;
+  /** Public subnets of an imported VPC, for the load balancer. */
+  publicSubnetIds?: string[];
+  /** More serve environment variables (README: canvas-caliper serve). */
+  ingestEnvironment?: Record<string, string>;
 }
 
 export class CanvasCaliperStack extends Stack {
@@ -98,6 +120,8 @@ export class CanvasCaliperStack extends Stack {
   readonly service: FargateService;
   /** The backlog per task that scaling aims for. */
   readonly targetBacklogPerTask: number;
+  /** `-c ingest=https`: serve behind its load balancer. */
+  readonly ingest?: HttpsIngest;
 
   constructor(scope: Construct, id: string, props: CanvasCaliperProps = {}) {
     super(scope, id, props);
@@ -123,6 +147,13 @@ export class CanvasCaliperStack extends Stack {
       acceptableLatencyS: 60,
       perMessageSeconds: 0.005,
       oldestMessageAlarmS: 600,
+      ingest: 'sqs' as const,
+      ingestPath: '/',
+      ingestCpu: 512,
+      ingestMemoryMiB: 1024,
+      ingestMinTasks: 2,
+      ingestMaxTasks: 10,
+      ingestRequestsPerTarget: 30_000,
       ...props,
     };
     const stopTimeoutS = p.shutdownTimeoutS + p.stopMarginS;
@@ -131,6 +162,15 @@ export class CanvasCaliperStack extends Stack {
     // Target tracking multiplies the current task count: from zero tasks it can never scale out.
     if (p.minTasks < 1 || p.maxTasks < p.minTasks) throw new Error(`need 1 <= minTasks (${p.minTasks}) <= maxTasks (${p.maxTasks})`);
     if (p.allowCanvasToSend && p.sourceQueueArn) throw new Error('allowCanvasToSend applies to a created queue; an imported queue keeps the policy it has');
+    if (p.ingest !== 'sqs' && p.ingest !== 'https') throw new Error(`ingest must be sqs or https, not '${String(p.ingest)}'`);
+    if (p.ingest === 'https') {
+      const missing = (['ingestCertificateArn', 'ingestDomain'] as const).filter((k) => !p[k]);
+      if (p.clusterName && !p.publicSubnetIds?.length) missing.push('publicSubnetIds' as never);
+      if (missing.length) throw new Error(`ingest=https needs ${missing.join(', ')} (HTTPS needs a certificate for a domain of yours: the load balancer's own name can have none, and API Gateway's default names do not resolve from Instructure's VPCs; README: Connecting Canvas over HTTPS)`);
+      // The load balancer's access logs go to a bucket whose policy names the region's log delivery.
+      if (Token.isUnresolved(this.region)) throw new Error('ingest=https needs the stack\'s region (CDK_DEFAULT_REGION, set by `cdk deploy` from the profile or AWS_REGION) for the load balancer\'s access logs');
+      if (p.ingestMinTasks < 1 || p.ingestMaxTasks < p.ingestMinTasks) throw new Error(`need 1 <= ingestMinTasks (${p.ingestMinTasks}) <= ingestMaxTasks (${p.ingestMaxTasks})`);
+    }
 
     // Queues.
     const queueKey = !p.sourceQueueArn || !p.dlqArn ? (p.queueEncryption === 'kms' ? new Key(this, 'QueueKey', { enableKeyRotation: true, description: 'canvas-caliper queues' }) : undefined) : undefined;
@@ -204,7 +244,7 @@ export class CanvasCaliperStack extends Stack {
     let cluster: ICluster;
     if (p.clusterName) {
       if (!p.vpcId || !p.subnetIds?.length || !p.availabilityZones?.length) throw new Error('an imported cluster needs vpcId, subnetIds and availabilityZones');
-      vpc = Vpc.fromVpcAttributes(this, 'Vpc', { vpcId: p.vpcId, availabilityZones: p.availabilityZones, privateSubnetIds: p.subnetIds });
+      vpc = Vpc.fromVpcAttributes(this, 'Vpc', { vpcId: p.vpcId, availabilityZones: p.availabilityZones, privateSubnetIds: p.subnetIds, ...(p.publicSubnetIds?.length ? { publicSubnetIds: p.publicSubnetIds } : {}) });
       cluster = Cluster.fromClusterAttributes(this, 'Cluster', { clusterName: p.clusterName, vpc });
     } else {
       // The VPC is ours: its flow log (accepted and rejected traffic) goes to a log group with the same retention as the worker's.
@@ -217,10 +257,11 @@ export class CanvasCaliperStack extends Stack {
       cpu: p.cpu,
       memoryLimitMiB: p.memoryMiB,
       taskRole: this.taskRole,
-      runtimePlatform: { cpuArchitecture: CpuArchitecture.X86_64, operatingSystemFamily: OperatingSystemFamily.LINUX },
+      runtimePlatform: RUNTIME_PLATFORM,
     });
+    const image = Repository.fromRepositoryName(this, 'Image', p.imageRepositoryName);
     taskDefinition.addContainer('worker', {
-      image: ContainerImage.fromEcrRepository(Repository.fromRepositoryName(this, 'Image', p.imageRepositoryName), p.imageTag),
+      image: ContainerImage.fromEcrRepository(image, p.imageTag),
       logging: LogDrivers.awsLogs({ logGroup, streamPrefix: 'worker' }),
       environment: {
         NODE_ENV: 'production',
@@ -233,13 +274,7 @@ export class CanvasCaliperStack extends Stack {
         HEALTH_PORT: '8080',
         ...p.workerEnvironment,
       },
-      healthCheck: {
-        command: ['CMD', 'node', 'bin/canvas-caliper.js', 'healthcheck'],
-        interval: Duration.seconds(30),
-        timeout: Duration.seconds(5),
-        retries: 3,
-        startPeriod: Duration.seconds(30),
-      },
+      healthCheck: CONTAINER_HEALTH_CHECK,
       stopTimeout: Duration.seconds(stopTimeoutS),
       readonlyRootFilesystem: true,
     });
@@ -247,25 +282,39 @@ export class CanvasCaliperStack extends Stack {
       id: 'AwsSolutions-ECS2',
       reason: 'The environment holds no secret: queue URLs, the stream name or ARN, the region, NODE_ENV, timeouts, the health port and the tuning variables of the README (workerEnvironment is for those). The worker takes no secret at all; its AWS credentials come from the task role.',
     });
-    // The execution role pulls the image from the one repository and writes the one log group; ECR's login
-    // call is the exception, and only that wildcard is acknowledged (any other would still be reported).
-    const executionPolicy = taskDefinition.executionRole!.node.findChild('DefaultPolicy') as Policy;
-    Validations.of(executionPolicy.node.defaultChild!).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'ecr:GetAuthorizationToken, the one statement on "*": the action has no resource type in IAM (it returns a login token for the whole registry), so AWS allows it only on "*". Pulling is granted on the one repository and logging on the one log group.',
-    });
+    acknowledgeEcrLogin(taskDefinition);
     const securityGroup = new SecurityGroup(this, 'WorkerSecurityGroup', { vpc, description: 'canvas-caliper worker: outbound only (SQS, Kinesis, CloudWatch Logs, ECR)', allowAllOutbound: true });
     this.service = new FargateService(this, 'Service', {
       cluster,
       taskDefinition,
       desiredCount: p.desiredTasks ?? p.minTasks,
-      minHealthyPercent: 100,
-      maxHealthyPercent: 200,
-      circuitBreaker: { rollback: true },
-      vpcSubnets: { subnetType: SubnetType.PRIVATE_WITH_EGRESS },
+      ...SERVICE_DEFAULTS,
       securityGroups: [securityGroup],
-      assignPublicIp: false,
     });
+
+    if (p.ingest === 'https') {
+      this.ingest = new HttpsIngest(this, 'Ingest', {
+        vpc,
+        cluster,
+        queue: this.sourceQueue,
+        queueKeyArn: sourceKeyArn,
+        image,
+        imageTag: p.imageTag,
+        logGroup,
+        certificateArn: p.ingestCertificateArn!,
+        domain: p.ingestDomain!,
+        path: p.ingestPath,
+        cpu: p.ingestCpu,
+        memoryMiB: p.ingestMemoryMiB,
+        minTasks: p.ingestMinTasks,
+        maxTasks: p.ingestMaxTasks,
+        requestsPerTarget: p.ingestRequestsPerTarget,
+        shutdownTimeoutS: p.shutdownTimeoutS,
+        stopTimeoutS: stopTimeoutS,
+        logRetentionDays: p.logRetentionDays,
+        environment: p.ingestEnvironment ?? {},
+      });
+    }
 
     // Scaling: target tracking on backlog per task (AWS's recommendation for queue workers). The target
     // is the backlog one task clears within the acceptable latency.
@@ -352,6 +401,7 @@ export class CanvasCaliperStack extends Stack {
         datapointsToAlarm: 3,
         treatMissingData: TreatMissingData.NOT_BREACHING,
       }),
+      ...(this.ingest?.alarms ?? []),
     ];
     for (const alarm of alarms) alarm.addAlarmAction(new SnsAction(topic));
     topic.addToResourcePolicy(
@@ -378,6 +428,7 @@ export class CanvasCaliperStack extends Stack {
           new GraphWidget({ title: 'Kinesis retries', left: [workerMetric('Retries', 'Sum'), workerMetric('Released', 'Sum').with({ label: 'left in SQS (retry budget spent)' })] }),
           new GraphWidget({ title: 'Lag: now − event time (ms)', left: [workerMetric('LagMs', 'Maximum')], right: [runningTasks.with({ label: 'running tasks' })] }),
         ],
+        ...(this.ingest ? [this.ingest.widgets] : []),
       ],
     });
 

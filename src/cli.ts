@@ -32,7 +32,9 @@ Usage: canvas-caliper <command> [options]
 Commands:
   run             the worker: SQS → Caliper → Kinesis (configured by environment variables; with no
                   SQS_QUEUE_URL, outside production, it runs on embedded local services with the samples)
-  healthcheck     exit 0 if the local worker's /healthz answers 200, else 1 (container health check)
+  serve           the HTTPS ingest: verifies Canvas's signed live events (JWT, JWKS) and enqueues them
+                  in the worker's SQS queue (configured by environment variables)
+  healthcheck     exit 0 if the local worker's (or serve's) /healthz answers 200, else 1 (container health check)
   replay-dlq      get the messages parked in a dead-letter queue back into the pipeline (to the source
                   queue, straight to Kinesis, or by SQS's own message-move task)
   map [FILE...]   map raw Canvas events to Caliper envelopes (NDJSON on stdout)
@@ -87,7 +89,7 @@ Options:
   -h, --help   show this help
 `;
 
-const COMMANDS = ['map', 'events', 'run', 'healthcheck', 'replay-dlq'];
+const COMMANDS = ['map', 'events', 'run', 'serve', 'healthcheck', 'replay-dlq'];
 
 /** Runs the CLI and returns its exit code. */
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
@@ -100,6 +102,8 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
         return eventsCommand(rest, io);
       case 'run':
         return await runCommand(rest, io);
+      case 'serve':
+        return await serveCommand(rest, io);
       case 'healthcheck':
         return await healthcheckCommand(rest, io);
       case 'replay-dlq':
@@ -140,6 +144,24 @@ SHUTDOWN_TIMEOUT_MS; a second signal exits at once.
 
 With no SQS_QUEUE_URL (and NODE_ENV not production) it starts local SQS and Kinesis services,
 enqueues the samples, runs until the queue is drained, and prints what arrived in the stream.
+
+Options (embedded run only):
+  --ingest sqs|https   sqs (default): the samples are sent to the queue directly; https: they are
+                       posted as signed JWTs to 'serve' on a loopback port, with a local JWKS and a
+                       signing key made at start, as Canvas's HTTPS delivery would
+`;
+
+const SERVE_HELP = `Usage: canvas-caliper serve
+
+The HTTPS ingest for Canvas's "HTTPS - Webhook with JWT signing" delivery (TLS ends at the load
+balancer). Each POST to INGEST_PATH carries one live event as a signed JWT: it is verified against
+CANVAS_JWKS_URL (the key whose kid the header names; CANVAS_JWT_ALGORITHMS, default RS256; exp, nbf
+and iat within CLOCK_TOLERANCE_S), and its raw Canvas event {metadata, body} is enqueued in
+SQS_QUEUE_URL, the queue 'canvas-caliper run' reads. The answer is 200 only once SQS accepted it;
+401/400 (bad token, not a Canvas event), 413 (over BODY_LIMIT_BYTES), 405 (not POST), 503 (SQS or
+the JWKS unavailable: retry) with a one-line JSON reason. /healthz and /metrics on the same port.
+Configured by environment variables (see README); every bad one is reported at once (exit 2). On
+SIGTERM or SIGINT it stops accepting, answers the requests in flight and exits 0.
 `;
 
 const HEALTHCHECK_HELP = `Usage: canvas-caliper healthcheck
@@ -154,9 +176,20 @@ async function runCommand(argv: string[], io: Io): Promise<number> {
     io.stdout(RUN_HELP);
     return 0;
   }
-  if (argv.length) throw new UsageError(`run takes no arguments (configure it with environment variables)`);
+  const { values } = parseArgs({ args: argv, options: { ingest: { type: 'string' } } });
+  if (values.ingest !== undefined && values.ingest !== 'sqs' && values.ingest !== 'https') throw new UsageError(`--ingest must be sqs or https, not '${values.ingest}'`);
   const { runWorker } = await import('./worker/run.js');
-  return runWorker({ env: io.env ?? process.env, stdout: io.stdout, stderr: io.stderr });
+  return runWorker({ env: io.env ?? process.env, stdout: io.stdout, stderr: io.stderr }, { ingest: values.ingest ?? 'sqs' });
+}
+
+async function serveCommand(argv: string[], io: Io): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.stdout(SERVE_HELP);
+    return 0;
+  }
+  if (argv.length) throw new UsageError(`serve takes no arguments (configure it with environment variables)`);
+  const { runServe } = await import('./ingest/command.js');
+  return runServe({ env: io.env ?? process.env, stdout: io.stdout, stderr: io.stderr });
 }
 
 async function healthcheckCommand(argv: string[], io: Io): Promise<number> {

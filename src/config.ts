@@ -5,7 +5,7 @@ import { eventNameList, unknownEventNames } from './filter.js';
 import type { MapOptions } from './engine.js';
 import { DEFAULT_FORMAT, FORMATS } from './formats/index.js';
 
-const int = (name: string, def: number, min: number, max: number) =>
+export const int = (name: string, def: number, min: number, max: number) =>
   z.coerce
     .number({ error: `${name} must be a number` })
     .int(`${name} must be a whole number`)
@@ -24,14 +24,17 @@ const eventTypes = (name: string) =>
     .optional();
 
 /** A cross-field check runs once its own variables are valid, whatever else is wrong. */
-const whenValid =
+export const whenValid =
   (...names: string[]) =>
   (payload: { issues: { path?: PropertyKey[] }[] }) =>
     !payload.issues.some((issue) => names.includes(String(issue.path?.[0])));
 
-const numbers = (input: unknown) => input as Record<string, number>;
+/** pino's levels. */
+export const logLevel = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], { error: 'LOG_LEVEL must be trace, debug, info, warn, error, fatal or silent' }).default('info');
 
-const url = (name: string) => z.string().url(`${name} must be a URL (https://sqs.<region>.amazonaws.com/<account>/<queue>)`);
+export const numbers = (input: unknown) => input as Record<string, number>;
+
+export const url = (name: string) => z.string().url(`${name} must be a URL (https://sqs.<region>.amazonaws.com/<account>/<queue>)`);
 
 export const ConfigSchema = z
   .object({
@@ -52,7 +55,7 @@ export const ConfigSchema = z
     SHUTDOWN_TIMEOUT_MS: int('SHUTDOWN_TIMEOUT_MS', 25_000, 100, 3_600_000),
     PARTITION_KEY: z.enum(['actor', 'object'], { error: 'PARTITION_KEY must be actor or object' }).default('actor'),
     EVENT_ID: z.enum(['deterministic', 'random'], { error: 'EVENT_ID must be deterministic or random' }).default('deterministic'),
-    LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], { error: 'LOG_LEVEL must be trace, debug, info, warn, error, fatal or silent' }).default('info'),
+    LOG_LEVEL: logLevel,
     HEALTH_PORT: int('HEALTH_PORT', 8080, 0, 65_535),
     STATS_INTERVAL_S: int('STATS_INTERVAL_S', 60, 1, 86_400),
     UNHEALTHY_AFTER_S: int('UNHEALTHY_AFTER_S', 60, 1, 86_400),
@@ -112,8 +115,13 @@ export class ConfigError extends Error {
 
 /** Reads the worker's configuration; throws a ConfigError listing every bad or missing variable. */
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
-  const values = Object.fromEntries(Object.keys(ConfigSchema.shape ?? {}).map((k) => [k, env[k] === '' ? undefined : env[k]]));
-  const result = ConfigSchema.safeParse(values);
+  return loadEnv(ConfigSchema, env);
+}
+
+/** Reads the variables a schema names from the environment (empty = unset); throws a ConfigError listing every problem. */
+export function loadEnv<S extends z.ZodType & { shape?: Record<string, unknown> }>(schema: S, env: NodeJS.ProcessEnv, shape: Record<string, unknown> = schema.shape ?? {}): z.infer<S> {
+  const values = Object.fromEntries(Object.keys(shape).map((k) => [k, env[k] === '' ? undefined : env[k]]));
+  const result = schema.safeParse(values);
   if (result.success) return result.data;
   throw new ConfigError(
     result.error.issues.map((i) => {

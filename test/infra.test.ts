@@ -375,3 +375,90 @@ describe('npm run synth', () => {
     template.resourceCountIs('AWS::ECS::Service', 1);
   }, 120_000); // compiles infra/ with tsc first
 });
+
+describe('-c ingest=https: serve behind an internet-facing load balancer', () => {
+  const CERT = `arn:aws:acm:us-east-1:${ACCOUNT}:certificate/1234abcd-12ab-34cd-56ef-1234567890ab`;
+  const HTTPS: CanvasCaliperProps = { ingest: 'https', ingestCertificateArn: CERT, ingestDomain: 'canvas-events.example.edu', ingestPath: '/live-events' };
+  const { stack, template } = synth(HTTPS);
+  const ingest = stack.ingest!;
+
+  it('adds a second Fargate service running serve, with its own health check and stop timeout', () => {
+    template.resourceCountIs('AWS::ECS::Service', 2);
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [
+        Match.objectLike({
+          Command: ['node', 'bin/canvas-caliper.js', 'serve'],
+          PortMappings: [Match.objectLike({ ContainerPort: 8080 })],
+          HealthCheck: Match.objectLike({ Command: ['CMD', 'node', 'bin/canvas-caliper.js', 'healthcheck'] }),
+          StopTimeout: 35,
+          ReadonlyRootFilesystem: true,
+          Environment: Match.arrayWith([{ Name: 'SQS_QUEUE_URL', Value: Match.anyValue() }, { Name: 'PORT', Value: '8080' }, { Name: 'HEALTH_PORT', Value: '8080' }, { Name: 'INGEST_PATH', Value: '/live-events' }, { Name: 'SHUTDOWN_TIMEOUT_MS', Value: '25000' }]),
+        }),
+      ],
+    });
+    template.hasResourceProperties('AWS::ECS::Service', { DesiredCount: 2 });
+  });
+
+  it('gives serve\'s task role only sqs:SendMessage on the source queue (the worker\'s role is unchanged)', () => {
+    const roleId = stack.getLogicalId(ingest.taskRole.node.defaultChild as never);
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: roleId }]));
+    expect(policies.map((p) => p.Properties.PolicyDocument.Statement)).toEqual([
+      [{ Sid: 'EnqueueToSourceQueue', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [stack.getLogicalId((stack.sourceQueue as never as { node: { defaultChild: never } }).node.defaultChild), 'Arn'] } }],
+    ]);
+    expect(taskRoleStatements(template, stack).map((s) => s.Sid)).toEqual(['ConsumeSourceQueue', 'ParkInDlq', 'PublishToStream']);
+  });
+
+  it('terminates HTTPS with the certificate on an internet-facing ALB (access logs on), forwards only the ingest path', () => {
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      Scheme: 'internet-facing',
+      Type: 'application',
+      LoadBalancerAttributes: Match.arrayWith([{ Key: 'routing.http.drop_invalid_header_fields.enabled', Value: 'true' }, { Key: 'access_logs.s3.enabled', Value: 'true' }]),
+    });
+    template.resourceCountIs('AWS::ElasticLoadBalancingV2::Listener', 1);
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Protocol: 'HTTPS',
+      Port: 443,
+      Certificates: [{ CertificateArn: CERT }],
+      SslPolicy: 'ELBSecurityPolicy-TLS13-1-2-2021-06',
+      DefaultActions: [Match.objectLike({ Type: 'fixed-response', FixedResponseConfig: Match.objectLike({ StatusCode: '404' }) })],
+    });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', { Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/live-events'] } }] });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', { Port: 8080, Protocol: 'HTTP', TargetType: 'ip', HealthCheckPath: '/healthz' });
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', { SecurityGroupIngress: [{ CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443, IpProtocol: 'tcp', Description: Match.anyValue() }] });
+    template.hasOutput('IngestUrl', { Value: 'https://canvas-events.example.edu/live-events' });
+    const dashboard = JSON.stringify(template.findResources('AWS::CloudWatch::Dashboard'));
+    for (const title of ['HTTPS ingest: requests', 'HTTPS ingest: response time (s)', 'HTTPS ingest: refusals by reason', 'Ingest_bad_signature', 'Ingest_sqs_unavailable']) expect(dashboard).toContain(title);
+  });
+
+  it('scales serve on requests per target', () => {
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 2, MaxCapacity: 10 });
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      TargetTrackingScalingPolicyConfiguration: Match.objectLike({ TargetValue: 30_000, PredefinedMetricSpecification: Match.objectLike({ PredefinedMetricType: 'ALBRequestCountPerTarget' }) }),
+    });
+  });
+
+  it('is clean under cdk-nag, created or imported, each acknowledgement with its reason', () => {
+    const ingestAcks = ['AwsSolutions-ECS2 Test/Ingest/Task/Resource', 'AwsSolutions-IAM5[Resource::*] Test/Ingest/Task/ExecutionRole/DefaultPolicy/Resource', 'AwsSolutions-EC23 Test/Ingest/LoadBalancerSecurityGroup/Resource', 'AwsSolutions-S1 Test/Ingest/AccessLogs/Resource'];
+    for (const props of [HTTPS, { ...IMPORTED, ...HTTPS, publicSubnetIds: ['subnet-0eee5555ffff66667', 'subnet-0ggg7777hhhh88889'], queueEncryption: 'kms' as const, sourceQueueKeyArn: KEY_ARN }]) {
+      const { error, findings, acknowledged } = nag(props);
+      expect(findings).toEqual([]);
+      expect(error).toBeUndefined();
+      expect(acknowledged.map((a) => `${a.rule} ${a.at}`).filter((a) => a.includes('/Ingest/')).sort()).toEqual([...ingestAcks].sort());
+      for (const a of acknowledged) expect(a.reason.length).toBeGreaterThan(80);
+    }
+  });
+
+  it('refuses an https ingest without its domain and certificate, or an imported VPC without public subnets', async () => {
+    expect(() => synth({ ingest: 'https' })).toThrow(/ingest=https needs ingestCertificateArn, ingestDomain/);
+    expect(() => synth({ ...IMPORTED, ...HTTPS })).toThrow(/needs publicSubnetIds/);
+    expect(() => new CanvasCaliperStack(new App(), 'NoRegion', HTTPS)).toThrow(/needs the stack's region/);
+    const { propsFromContext } = await import('../infra/context.js');
+    expect(propsFromContext((k) => ({ ingest: 'https', ingestMinTasks: '3', publicSubnetIds: 'subnet-a,subnet-b' })[k])).toEqual({ ingest: 'https', ingestMinTasks: 3, publicSubnetIds: ['subnet-a', 'subnet-b'] });
+    expect(() => propsFromContext((k) => ({ ingest: 'webhook' })[k])).toThrow(/context ingest must be sqs or https/);
+    expect(propsFromContext((k) => ({ ingestEnvironment: '{"LOG_LEVEL":"warn"}' })[k])).toEqual({ ingestEnvironment: { LOG_LEVEL: 'warn' } });
+    expect(() => propsFromContext((k) => ({ ingestEnvironment: '{"CLOCK_TOLERANCE_S":10}' })[k])).toThrow(/context ingestEnvironment must be a JSON object of strings/);
+    synth({ ...HTTPS, ingestEnvironment: { CLOCK_TOLERANCE_S: '10' } }).template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [Match.objectLike({ Command: ['node', 'bin/canvas-caliper.js', 'serve'], Environment: Match.arrayWith([{ Name: 'CLOCK_TOLERANCE_S', Value: '10' }]) })],
+    });
+  });
+});

@@ -15,6 +15,22 @@ const METRICS: [keyof Counters, string][] = [
   ['skipped', 'Skipped'],
 ];
 
+/**
+ * The CloudWatch Embedded Metric Format fields of a log line (namespace CanvasCaliper): CloudWatch Logs
+ * turns the line's fields named by `metrics` into metrics with these dimensions.
+ */
+export function emf(dimensions: Record<string, string>, metrics: { name: string; unit: string }[]): Record<string, unknown> {
+  return {
+    _aws: { Timestamp: Date.now(), CloudWatchMetrics: [{ Namespace: 'CanvasCaliper', Dimensions: [Object.keys(dimensions)], Metrics: metrics.map((m) => ({ Name: m.name, Unit: m.unit })) }] },
+    ...dimensions,
+  };
+}
+
+/** A Prometheus counter or gauge: its TYPE line and one sample per label set. */
+export function promMetric(name: string, type: 'counter' | 'gauge', samples: [labels: string, value: number][]): string[] {
+  return [`# TYPE ${name} ${type}`, ...samples.map(([labels, value]) => `${name}${labels} ${value}`)];
+}
+
 /** Logs the counters every `intervalS` seconds: totals, deltas as EMF metrics, in flight and lag. */
 export function startStats(worker: Worker, logger: Logger, intervalS: number, stream: string): () => void {
   let last: Counters = { ...worker.counters };
@@ -25,18 +41,7 @@ export function startStats(worker: Worker, logger: Logger, intervalS: number, st
     logger.info(
       {
         stats: { ...now, inFlight: worker.inFlightCount, lagMs: worker.lagMs, errors: { ...worker.faults.counts } },
-        // CloudWatch Embedded Metric Format: CloudWatch Logs turns this line into metrics.
-        _aws: {
-          Timestamp: Date.now(),
-          CloudWatchMetrics: [
-            {
-              Namespace: 'CanvasCaliper',
-              Dimensions: [['Stream']],
-              Metrics: [...METRICS.map(([, name]) => ({ Name: name, Unit: 'Count' })), { Name: 'InFlight', Unit: 'Count' }, { Name: 'LagMs', Unit: 'Milliseconds' }],
-            },
-          ],
-        },
-        Stream: stream,
+        ...emf({ Stream: stream }, [...METRICS.map(([, name]) => ({ name, unit: 'Count' })), { name: 'InFlight', unit: 'Count' }, { name: 'LagMs', unit: 'Milliseconds' }]),
         ...delta,
         InFlight: worker.inFlightCount,
         LagMs: worker.lagMs,
@@ -75,13 +80,10 @@ export function health(worker: Worker, now = Date.now()): Health {
 
 export function prometheus(worker: Worker): string {
   const lines: string[] = [];
-  for (const [k, name] of METRICS) {
-    const metric = `canvas_caliper_${name.replace(/[A-Z]/g, (c, i) => (i ? '_' : '') + c.toLowerCase())}_total`;
-    lines.push(`# TYPE ${metric} counter`, `${metric} ${worker.counters[k]}`);
-  }
-  lines.push('# TYPE canvas_caliper_errors_total counter', ...FAULT_KINDS.map((kind) => `canvas_caliper_errors_total{kind="${kind}"} ${worker.faults.counts[kind]}`));
-  lines.push('# TYPE canvas_caliper_in_flight gauge', `canvas_caliper_in_flight ${worker.inFlightCount}`);
-  lines.push('# TYPE canvas_caliper_lag_milliseconds gauge', `canvas_caliper_lag_milliseconds ${worker.lagMs}`);
+  for (const [k, name] of METRICS) lines.push(...promMetric(`canvas_caliper_${name.replace(/[A-Z]/g, (c, i) => (i ? '_' : '') + c.toLowerCase())}_total`, 'counter', [['', worker.counters[k]]]));
+  lines.push(...promMetric('canvas_caliper_errors_total', 'counter', FAULT_KINDS.map((kind) => [`{kind="${kind}"}`, worker.faults.counts[kind]])));
+  lines.push(...promMetric('canvas_caliper_in_flight', 'gauge', [['', worker.inFlightCount]]));
+  lines.push(...promMetric('canvas_caliper_lag_milliseconds', 'gauge', [['', worker.lagMs]]));
   return `${lines.join('\n')}\n`;
 }
 

@@ -17,9 +17,18 @@ export interface RunIo {
   stderr: (text: string) => void;
 }
 
+export interface RunOptions {
+  /** The embedded run's delivery: samples sent to the queue (sqs), or posted as signed JWTs to `serve` (https). */
+  ingest?: 'sqs' | 'https';
+}
+
 /** Runs the worker until SIGTERM/SIGINT; returns the exit code. */
-export async function runWorker(io: RunIo): Promise<number> {
+export async function runWorker(io: RunIo, options: RunOptions = {}): Promise<number> {
   const embedded = !io.env.SQS_QUEUE_URL && io.env.NODE_ENV !== 'production';
+  if (options.ingest === 'https' && !embedded) {
+    io.stderr(`canvas-caliper run: --ingest applies to the embedded run (no SQS_QUEUE_URL, NODE_ENV not production); deployed, run 'canvas-caliper serve' beside the worker\n`);
+    return 2;
+  }
   // Every problem at once, in embedded mode too (checked before the local services start).
   let config: Config;
   try {
@@ -30,7 +39,7 @@ export async function runWorker(io: RunIo): Promise<number> {
     io.stderr(`canvas-caliper run: ${new ConfigError(problems).message}\n`);
     return 2;
   }
-  if (embedded) return runEmbedded(io);
+  if (embedded) return runEmbedded(io, options.ingest ?? 'sqs');
   const logger = pino({ level: config.LOG_LEVEL, base: { service: 'canvas-caliper' } });
   const { sqs, kinesis } = createClients({ region: config.AWS_REGION });
   const worker = new Worker({ sqs, kinesis, config, logger });
@@ -107,7 +116,7 @@ async function serve(worker: Worker, config: Config, logger: Logger, io: RunIo, 
  * stream, enqueues the samples, runs the worker until the queue is drained, reads the stream back,
  * and prints what arrived.
  */
-async function runEmbedded(io: RunIo): Promise<number> {
+async function runEmbedded(io: RunIo, ingest: 'sqs' | 'https'): Promise<number> {
   const local = await import('./local.js');
   const { summarise } = await import('./summary.js');
   io.stdout('No SQS_QUEUE_URL: running on embedded local services (local-aws-sqs, kinesis-local) with the samples.\n');
@@ -118,8 +127,14 @@ async function runEmbedded(io: RunIo): Promise<number> {
     const { loadSamples } = await import('../samples.js');
     const samples = loadSamples();
     const bodies = samples.map((raw) => JSON.stringify(raw));
-    await local.enqueue(services.sqs, queueUrl, bodies);
-    io.stdout(`Enqueued ${bodies.length} sample events on ${queueUrl}\n`);
+    if (ingest === 'https') {
+      const { postSigned } = await import('../ingest/embedded.js');
+      const { accepted, url } = await postSigned(services.sqs, queueUrl, samples, io.env.LOG_LEVEL || 'warn');
+      io.stdout(`Posted ${bodies.length} sample events as signed JWTs to serve at ${url}: ${accepted} answered 200 (enqueued on ${queueUrl})\n`);
+    } else {
+      await local.enqueue(services.sqs, queueUrl, bodies);
+      io.stdout(`Enqueued ${bodies.length} sample events on ${queueUrl}\n`);
+    }
     const config = loadConfig(embeddedEnv(io.env, { SQS_QUEUE_URL: queueUrl, DLQ_URL: dlqUrl }));
     const logger = pino({ level: config.LOG_LEVEL, base: { service: 'canvas-caliper' } });
     const worker = new Worker({ sqs: services.sqs, kinesis: services.kinesis, config, logger });

@@ -1,0 +1,141 @@
+// `canvas-caliper serve`: the HTTPS ingest for Canvas's signed live events (the TLS ends at the load
+// balancer), enqueuing each verified event in the queue the worker reads.
+import type { AddressInfo } from 'node:net';
+import pino, { type Logger } from 'pino';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { ConfigError } from '../config.js';
+import { createClients } from '../worker/clients.js';
+import { Faults } from '../worker/faults.js';
+import { emf } from '../worker/observe.js';
+import { loadServeConfig, type ServeConfig } from './config.js';
+import { Enqueuer } from './enqueue.js';
+import { createIngest, type Ingest } from './server.js';
+import { createVerifier, OUTCOMES } from './verify.js';
+
+export interface ServeIo {
+  env: NodeJS.ProcessEnv;
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+export interface Serving {
+  ingest: Ingest;
+  enqueuer: Enqueuer;
+  port: number;
+  /** Stops as on SIGTERM: no new requests, those in flight finished, the enqueuer drained. */
+  stop(): Promise<{ unfinished: number }>;
+}
+
+/** Starts the ingest on config.PORT (0: a free port) with this SQS client; resolves once it listens. */
+export async function startServe(config: ServeConfig, sqs: SQSClient, logger: Logger): Promise<Serving> {
+  const faults = new Faults(logger);
+  const enqueuer = new Enqueuer(sqs, config.SQS_QUEUE_URL, { lingerMs: config.ENQUEUE_LINGER_MS, maxBatchBytes: config.ENQUEUE_BATCH_MAX_BYTES, retryBudgetMs: config.ENQUEUE_RETRY_BUDGET_MS, faults });
+  const verify = createVerifier({
+    jwksUrl: config.CANVAS_JWKS_URL,
+    algorithms: config.CANVAS_JWT_ALGORITHMS,
+    clockToleranceS: config.CLOCK_TOLERANCE_S,
+    cooldownS: config.JWKS_COOLDOWN_S,
+    cacheMaxAgeS: config.JWKS_CACHE_MAX_AGE_S,
+  });
+  const ingest = createIngest({
+    verify,
+    enqueuer,
+    faults,
+    logger,
+    ingestPath: config.INGEST_PATH,
+    bodyLimitBytes: config.BODY_LIMIT_BYTES,
+    unhealthyAfterS: config.UNHEALTHY_AFTER_S,
+    keepAliveTimeoutS: config.KEEP_ALIVE_TIMEOUT_S,
+  });
+  await new Promise<void>((resolve, reject) => {
+    ingest.server.once('error', reject);
+    ingest.server.listen(config.PORT, () => resolve());
+  });
+  const port = (ingest.server.address() as AddressInfo).port;
+  // Not fatal: the JWKS may come back before Canvas posts (refused with 503 meanwhile, and Canvas retries).
+  await verify.warm().catch((err: unknown) => logger.warn({ jwks: config.CANVAS_JWKS_URL, error: String((err as Error).message ?? err) }, 'cannot read the JWKS now: tokens are answered 503 until it can be read'));
+  const stopStats = startIngestStats(ingest, faults, logger, config.STATS_INTERVAL_S);
+  logger.info({ port, path: config.INGEST_PATH, queue: config.SQS_QUEUE_URL, jwks: config.CANVAS_JWKS_URL, algorithms: config.CANVAS_JWT_ALGORITHMS }, 'serve listening');
+  return {
+    ingest,
+    enqueuer,
+    port,
+    async stop() {
+      const deadline = Date.now() + config.SHUTDOWN_TIMEOUT_MS;
+      const { unfinished } = await ingest.close(config.SHUTDOWN_TIMEOUT_MS);
+      // Every request has its answer by now; a call SQS has not answered yet is not waited for past the timeout.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([enqueuer.drain(), new Promise((r) => (timer = setTimeout(r, Math.max(0, deadline - Date.now()))))]);
+      clearTimeout(timer);
+      stopStats();
+      return { unfinished };
+    },
+  };
+}
+
+/** Every STATS_INTERVAL_S a `stats` line: totals per outcome, and the interval's counts as EMF metrics. */
+function startIngestStats(ingest: Ingest, faults: Faults, logger: Logger, intervalS: number): () => void {
+  let last = { ...ingest.counts };
+  const name = (outcome: string) => `Ingest_${outcome}`;
+  const tick = () => {
+    const now = { ...ingest.counts };
+    const delta = Object.fromEntries(OUTCOMES.map((k) => [name(k), now[k] - last[k]]));
+    last = now;
+    logger.info({ stats: { requests: now, inFlight: ingest.inFlight, errors: { ...faults.counts } }, ...emf({ Service: 'serve' }, OUTCOMES.map((k) => ({ name: name(k), unit: 'Count' }))), ...delta }, 'stats');
+  };
+  const timer = setInterval(tick, intervalS * 1000);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    tick();
+  };
+}
+
+/** Why the port cannot be listened on; undefined for any other error. */
+function portProblem(err: unknown, port: number): string | undefined {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') return `PORT ${port} is already in use by another process: set PORT to a free port`;
+  if (code === 'EACCES') return `PORT ${port} needs privileges this process does not have (ports below 1024): set PORT to 1024 or above`;
+  return undefined;
+}
+
+/** Runs `serve` until SIGTERM/SIGINT (exit 0 after finishing what is in flight; a second signal exits at once). */
+export async function runServe(io: ServeIo): Promise<number> {
+  let config: ServeConfig;
+  try {
+    config = loadServeConfig(io.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    io.stderr(`canvas-caliper serve: ${err.message}\n`);
+    return 2;
+  }
+  const logger = pino({ level: config.LOG_LEVEL, base: { service: 'canvas-caliper-serve' } });
+  const { sqs, kinesis } = createClients({ region: config.AWS_REGION });
+  kinesis.destroy();
+  let serving: Serving;
+  try {
+    serving = await startServe(config, sqs, logger);
+  } catch (err) {
+    const problem = portProblem(err, config.PORT);
+    if (!problem) throw err;
+    io.stderr(`canvas-caliper serve: ${problem}\n`);
+    return 2;
+  }
+  let signals = 0;
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    const onSignal = (s: NodeJS.Signals) => {
+      if (++signals > 1) {
+        logger.warn({ signal: s }, 'second signal: exiting now');
+        process.exit(130);
+      }
+      resolve(s);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  logger.info({ signal, inFlight: serving.ingest.inFlight }, 'stopping: no new connections; finishing the requests in flight');
+  const { unfinished } = await serving.stop();
+  sqs.destroy();
+  logger.info({ unfinished, requests: serving.ingest.counts }, unfinished ? 'stopped; requests still unanswered were cut (their senders retry)' : 'stopped; every request was answered');
+  return 0;
+}
