@@ -6,8 +6,8 @@ import type { Logger } from 'pino';
 export const FAULT_KINDS = ['credentials', 'network', 'throttled', 'other'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
-/** The AWS calls the worker makes. */
-export type Operation = 'ReceiveMessage' | 'PutRecords' | 'DeleteMessageBatch' | 'ChangeMessageVisibilityBatch' | 'SendMessage';
+/** The calls the worker makes: AWS's, and the Caliper endpoint's POST (PostEnvelope). */
+export type Operation = 'ReceiveMessage' | 'PutRecords' | 'DeleteMessageBatch' | 'ChangeMessageVisibilityBatch' | 'SendMessage' | 'PostEnvelope' | 'GetSecretValue';
 
 /** Where the call sites report. */
 export interface CallReport {

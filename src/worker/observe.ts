@@ -15,12 +15,31 @@ const METRICS: [keyof Counters, string][] = [
   ['skipped', 'Skipped'],
 ];
 
-/** Logs the counters every `intervalS` seconds: totals, deltas as EMF metrics, in flight and lag. */
-export function startStats(worker: Worker, logger: Logger, intervalS: number, stream: string): () => void {
+/** The sink's figures that go into the stats line: counters as deltas since the last line, gauges as they are. */
+function sinkFigures(worker: Worker, last: Map<string, number>): { name: string; unit: string; value: number }[] {
+  return worker
+    .sinkMetrics()
+    .filter((m) => m.emf)
+    .map((m) => {
+      const value = m.kind === 'counter' ? m.value - (last.get(m.emf!) ?? 0) : m.value;
+      last.set(m.emf!, m.value);
+      return { name: m.emf!, unit: m.unit, value };
+    });
+}
+
+/**
+ * Logs the counters every `intervalS` seconds: totals, deltas as EMF metrics, in flight and lag, and
+ * the sink's own figures (the HTTP sink: requests by status class, latency, bytes, refused events).
+ * `destination`: the stream, or the Caliper endpoint (the EMF dimension Stream or Endpoint).
+ */
+export function startStats(worker: Worker, logger: Logger, intervalS: number, destination: string, dimension: 'Stream' | 'Endpoint' = 'Stream'): () => void {
   let last: Counters = { ...worker.counters };
+  const lastSink = new Map<string, number>();
+  sinkFigures(worker, lastSink);
   const tick = () => {
     const now = { ...worker.counters };
     const delta = Object.fromEntries(METRICS.map(([k, name]) => [name, now[k] - last[k]]));
+    const sink = sinkFigures(worker, lastSink);
     last = now;
     logger.info(
       {
@@ -31,13 +50,19 @@ export function startStats(worker: Worker, logger: Logger, intervalS: number, st
           CloudWatchMetrics: [
             {
               Namespace: 'CanvasCaliper',
-              Dimensions: [['Stream']],
-              Metrics: [...METRICS.map(([, name]) => ({ Name: name, Unit: 'Count' })), { Name: 'InFlight', Unit: 'Count' }, { Name: 'LagMs', Unit: 'Milliseconds' }],
+              Dimensions: [[dimension]],
+              Metrics: [
+                ...METRICS.map(([, name]) => ({ Name: name, Unit: 'Count' })),
+                { Name: 'InFlight', Unit: 'Count' },
+                { Name: 'LagMs', Unit: 'Milliseconds' },
+                ...sink.map((m) => ({ Name: m.name, Unit: m.unit })),
+              ],
             },
           ],
         },
-        Stream: stream,
+        [dimension]: destination,
         ...delta,
+        ...Object.fromEntries(sink.map((m) => [m.name, m.value])),
         InFlight: worker.inFlightCount,
         LagMs: worker.lagMs,
       },
@@ -53,7 +78,7 @@ export function startStats(worker: Worker, logger: Logger, intervalS: number, st
 }
 
 /** The calls every message needs: failing for longer than UNHEALTHY_AFTER_S makes the task unhealthy. */
-const DATA_PATH: readonly Operation[] = ['ReceiveMessage', 'PutRecords', 'DeleteMessageBatch'];
+const DATA_PATH: readonly Operation[] = ['ReceiveMessage', 'PutRecords', 'PostEnvelope', 'DeleteMessageBatch'];
 
 export interface Health {
   healthy: boolean;
@@ -66,6 +91,7 @@ export interface Health {
  */
 export function health(worker: Worker, now = Date.now()): Health {
   const c = worker.config;
+  if (worker.blocked) return { healthy: false, reason: `not consuming: ${worker.blocked}` };
   const failing = worker.faults.failingLongerThan(c.UNHEALTHY_AFTER_S * 1000, DATA_PATH, now);
   if (failing) return { healthy: false, reason: `${failing.operation} has failed for ${Math.round((now - failing.since) / 1000)} s (${failing.kind}: ${failing.error})` };
   const idleMs = now - worker.lastPollAt;
@@ -82,6 +108,14 @@ export function prometheus(worker: Worker): string {
   lines.push('# TYPE canvas_caliper_errors_total counter', ...FAULT_KINDS.map((kind) => `canvas_caliper_errors_total{kind="${kind}"} ${worker.faults.counts[kind]}`));
   lines.push('# TYPE canvas_caliper_in_flight gauge', `canvas_caliper_in_flight ${worker.inFlightCount}`);
   lines.push('# TYPE canvas_caliper_lag_milliseconds gauge', `canvas_caliper_lag_milliseconds ${worker.lagMs}`);
+  const typed = new Set<string>();
+  for (const m of worker.sinkMetrics()) {
+    const metric = `canvas_caliper_${m.name}`;
+    if (!typed.has(metric)) lines.push(`# TYPE ${metric} ${m.kind}`);
+    typed.add(metric);
+    const labels = m.labels ? `{${Object.entries(m.labels).map(([k, v]) => `${k}="${v}"`).join(',')}}` : '';
+    lines.push(`${metric}${labels} ${m.value}`);
+  }
   return `${lines.join('\n')}\n`;
 }
 

@@ -9,6 +9,7 @@ import { deterministicEventId } from '../engine.js';
 import { createClients } from './clients.js';
 import { LOCAL_REGION } from './local.js';
 import { startHealthServer, startStats } from './observe.js';
+import { configuredSink, destinationOf, SinkSetupError, type SinkFactory } from './sink.js';
 import { Worker } from './worker.js';
 
 export interface RunIo {
@@ -33,7 +34,15 @@ export async function runWorker(io: RunIo): Promise<number> {
   if (embedded) return runEmbedded(io);
   const logger = pino({ level: config.LOG_LEVEL, base: { service: 'canvas-caliper' } });
   const { sqs, kinesis } = createClients({ region: config.AWS_REGION });
-  const worker = new Worker({ sqs, kinesis, config, logger });
+  let sink: SinkFactory;
+  try {
+    sink = await configuredSink(config, { kinesis });
+  } catch (err) {
+    if (!(err instanceof SinkSetupError)) throw err;
+    io.stderr(`canvas-caliper run: ${err.message}\n`);
+    return 2;
+  }
+  const worker = new Worker({ sqs, sink, config, logger });
   return serve(worker, config, logger, io);
 }
 
@@ -77,9 +86,10 @@ async function serve(worker: Worker, config: Config, logger: Logger, io: RunIo, 
     io.stderr(`canvas-caliper run: ${problem}\n`);
     return 2;
   }
-  const stopStats = startStats(worker, logger, config.STATS_INTERVAL_S, config.KINESIS_STREAM_NAME ?? config.KINESIS_STREAM_ARN ?? '');
+  const destination = destinationOf(config);
+  const stopStats = startStats(worker, logger, config.STATS_INTERVAL_S, destination.name, destination.dimension);
   worker.start();
-  logger.info({ queue: config.SQS_QUEUE_URL, stream: config.KINESIS_STREAM_NAME ?? config.KINESIS_STREAM_ARN, dlq: config.DLQ_URL ?? null }, 'worker started');
+  logger.info({ queue: config.SQS_QUEUE_URL, sink: config.SINK, [destination.dimension.toLowerCase()]: destination.name, dlq: config.DLQ_URL ?? null }, 'worker started');
   let signals = 0;
   const stopped = new Promise<string>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
