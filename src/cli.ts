@@ -73,6 +73,13 @@ Options:
   --exclude NAME[,NAME...]      skip these event types (repeatable; wins over --only)
   --unknown error|skip          an event_name no mapper handles: error (default: reported on stderr,
                                 exit 1) or skip
+  --post URL                    POST the envelopes to this Caliper endpoint (the Sensor API) instead of
+                                writing them to stdout, batched and retried as the worker's HTTP sink
+                                does; the bearer token from CALIPER_ENDPOINT_TOKEN (or the secret
+                                CALIPER_ENDPOINT_TOKEN_SECRET_ARN), the HTTP_* variables as the worker's
+                                (README). An event the endpoint refuses (REFUSED_BY_ENDPOINT) or that is
+                                not delivered within RETRY_BUDGET_MS (NOT_DELIVERED) is reported on
+                                stderr like an unmappable one; a last stderr line counts those posted
   -h, --help                    show this help
 
 Exit codes: 0 every event mapped, 1 some events could not be mapped, 2 usage error.
@@ -215,6 +222,7 @@ async function mapCommand(argv: string[], io: Io): Promise<number> {
       only: { type: 'string', multiple: true },
       exclude: { type: 'string', multiple: true },
       unknown: { type: 'string', default: 'error' },
+      post: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -222,6 +230,7 @@ async function mapCommand(argv: string[], io: Io): Promise<number> {
     io.stdout(MAP_HELP);
     return 0;
   }
+  if (values.post !== undefined && values.pretty) throw new UsageError('--pretty is for stdout; --post sends the envelopes instead');
   const only = values.only && values.only.flatMap(eventNameList);
   const exclude = values.exclude?.flatMap(eventNameList);
   for (const [flag, names] of [['--only', only], ['--exclude', exclude]] as const) {
@@ -250,6 +259,7 @@ async function mapCommand(argv: string[], io: Io): Promise<number> {
     }
   }
   const sources = positionals.length ? positionals : ['-'];
+  const poster = values.post === undefined ? undefined : await (await import('./post.js')).openPoster(values.post, io.env ?? process.env);
   let failed = 0;
   for (const source of sources) {
     const input = source === '-' ? 'stdin' : source;
@@ -260,8 +270,14 @@ async function mapCommand(argv: string[], io: Io): Promise<number> {
           const value = unwrapSns(item.value);
           const eventName = eventNameOf(value);
           if (eventName !== undefined && filter(eventName) === 'skip') continue;
-          const { envelope } = mapInput(value, options);
-          await io.stdout(`${serializeEnvelope(envelope, values.pretty ? 2 : undefined)}\n`);
+          const decoded = mapInput(value, options);
+          const where = { input, position: item.position, line: item.line, event_name: decoded.eventName };
+          if (poster) {
+            await poster.post(decoded, async (error_code, error) => {
+              failed++;
+              await io.stderr(`${JSON.stringify({ ...where, error_code, error })}\n`);
+            });
+          } else await io.stdout(`${serializeEnvelope(decoded.envelope, values.pretty ? 2 : undefined)}\n`);
         } catch (err) {
           failed++;
           const e = err instanceof MappingError ? err : new MappingError('MAPPER_ERROR', String(err));
@@ -274,5 +290,6 @@ async function mapCommand(argv: string[], io: Io): Promise<number> {
       await io.stderr(`${JSON.stringify({ input, error_code: 'READ_ERROR', error: (err as Error).message })}\n`);
     }
   }
+  if (poster) await io.stderr(`posted ${await poster.finish()} events to ${((u) => u.origin + u.pathname)(new URL(values.post!))}\n`);
   return failed ? 1 : 0;
 }

@@ -351,3 +351,37 @@ describe('SINK=caliper-http: configuration', () => {
     expect(problems({ SINK: 'http' })).toEqual(['SINK must be kinesis or caliper-http']);
   });
 });
+
+describe('map --post URL', () => {
+  async function map(argv: string[], stdin: string, env: NodeJS.ProcessEnv) {
+    const { main } = await import('../src/cli.js');
+    let stdout = '';
+    let stderr = '';
+    const code = await main(['map', ...argv], { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), stdin: () => [stdin], env });
+    return { code, stdout, stderr };
+  }
+
+  it('sends the mapped envelopes to the endpoint with the token from the environment; a refused event is reported, exit 1', async () => {
+    endpoint = await testEndpoint((r) => (r.envelope.data.some((e) => e.object.name === 'Page BAD') ? { status: 400, body: `refused; you sent ${r.headers.authorization}` } : { status: 200 }));
+    const input = [page('1'), page('2'), page('3', 'Page BAD')].join('\n');
+    const out = await map(['--post', endpoint.url], input, { CALIPER_ENDPOINT_TOKEN: TOKEN });
+    expect(out.stdout).toBe('');
+    expect(endpoint.delivered.sort()).toEqual([eventId(page('1')), eventId(page('2'))].sort());
+    expect(endpoint.requests[0]!.headers.authorization).toBe(`Bearer ${TOKEN}`);
+    const [refusal, summary] = out.stderr.trim().split('\n');
+    expect(JSON.parse(refusal!)).toMatchObject({ input: 'stdin', line: 3, event_name: 'wiki_page_created', error_code: 'REFUSED_BY_ENDPOINT', error: expect.stringContaining('HTTP 400: refused; you sent Bearer [redacted]') });
+    expect(summary).toBe(`posted 2 events to ${endpoint.url}`);
+    expect(out.stderr).not.toContain(TOKEN);
+    expect(out.code).toBe(1);
+    expect((await map(['--post', endpoint.url], page('4'), { CALIPER_ENDPOINT_TOKEN: TOKEN })).code).toBe(0);
+  });
+
+  it('refuses a missing token or a plain-http remote URL as a usage error (exit 2)', async () => {
+    const noToken = await map(['--post', 'https://lrs.example.edu/caliper'], page('1'), {});
+    expect(noToken.code).toBe(2);
+    expect(noToken.stderr).toContain('CALIPER_ENDPOINT_TOKEN or CALIPER_ENDPOINT_TOKEN_SECRET_ARN (one of them) is required');
+    const plain = await map(['--post', 'http://lrs.example.edu/caliper'], page('1'), { CALIPER_ENDPOINT_TOKEN: TOKEN });
+    expect(plain.code).toBe(2);
+    expect(plain.stderr).toContain('CALIPER_ENDPOINT_URL must be https');
+  });
+});

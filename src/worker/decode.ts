@@ -20,7 +20,8 @@ export function recordFor(body: string, options: MapOptions): Decoded & { record
   return withRecord(decodeMessage(body, options));
 }
 
-function withRecord(decoded: Decoded): Decoded & { record: Buffer } {
+/** A decoded envelope with its record: the text a sink publishes. */
+export function withRecord(decoded: Decoded): Decoded & { record: Buffer } {
   // caliper-1.2 writes its decimals with a fraction (serializeEnvelope); other formats are JSON.stringify's.
   // `data` comes last (a passed-through envelope may have it elsewhere): the HTTP sink splices records' events on that.
   const record = Buffer.from(serializeEnvelope(dataLast(decoded.envelope)));
