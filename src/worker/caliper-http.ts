@@ -318,6 +318,7 @@ export class CaliperHttpSink implements Sink {
       { name: 'http_requests_2xx_total', emf: 'Http2xx', value: byClass('2'), kind: 'counter', unit: 'Count' },
       { name: 'http_requests_4xx_total', emf: 'Http4xx', value: byClass('4'), kind: 'counter', unit: 'Count' },
       { name: 'http_requests_5xx_total', emf: 'Http5xx', value: byClass('5'), kind: 'counter', unit: 'Count' },
+      { name: 'http_requests_429_total', emf: 'Http429', value: this.statuses.get('429') ?? 0, kind: 'counter', unit: 'Count' },
       { name: 'http_requests_failed_total', emf: 'HttpFailed', value: (this.statuses.get('timeout') ?? 0) + (this.statuses.get('error') ?? 0), kind: 'counter', unit: 'Count' },
       { name: 'http_request_count', emf: 'HttpRequests', value: requests, kind: 'counter', unit: 'Count' },
       { name: 'http_request_duration_milliseconds_sum', emf: 'HttpLatencyMsSum', value: this.latencyMsSum, kind: 'counter', unit: 'Milliseconds' },
