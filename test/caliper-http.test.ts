@@ -14,7 +14,7 @@ import { health, prometheus, startStats } from '../src/worker/observe.js';
 import { caliperHttpSink, configuredSink, PublishError, RefusedError } from '../src/worker/sink.js';
 import { redact, staticToken } from '../src/worker/token.js';
 import { Worker } from '../src/worker/worker.js';
-import { userEvent } from './helpers.js';
+import { queueOf as queueMessages, userEvent } from './helpers.js';
 import { testEndpoint, type TestEndpoint } from './http-endpoint.js';
 
 const TOKEN = 'tok-3f9a1c77e2b14d0d9b5e-SECRET';
@@ -28,18 +28,7 @@ const page = (id: string, title = `Page ${id}`) => JSON.stringify(userEvent('wik
 const message = (id: string, body = page(id)): Message => ({ MessageId: `m-${id}`, ReceiptHandle: `rh-${id}`, Body: body, Attributes: { ApproximateReceiveCount: '1' } });
 const eventId = (body: string) => mapJson(body).data[0].id;
 
-/** SQS that hands out `messages` once, then polls empty. */
-function queueOf(messages: Message[]): void {
-  let served = false;
-  sqsMock.on(ReceiveMessageCommand).callsFake(async () => {
-    if (!served) {
-      served = true;
-      return { Messages: messages };
-    }
-    await wait(20);
-    return { Messages: [] };
-  });
-}
+const queueOf = (messages: Message[]) => queueMessages(sqsMock, messages);
 
 const deleted = () => sqsMock.commandCalls(DeleteMessageBatchCommand).flatMap((c) => c.args[0].input.Entries!.map((e) => e.ReceiptHandle));
 const released = () => sqsMock.commandCalls(ChangeMessageVisibilityBatchCommand).flatMap((c) => c.args[0].input.Entries!.map((e) => e.ReceiptHandle));

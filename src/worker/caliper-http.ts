@@ -15,7 +15,7 @@
 //   worker stops consuming.
 import { Pool } from 'undici';
 import { serializeIn } from '../formats/index.js';
-import { backoffMs } from './backoff.js';
+import { backoffMs, IdleWaiters } from './backoff.js';
 import type { CallReport } from './faults.js';
 import { PublishError, RefusedError, type Sink, type SinkMetric } from './sink.js';
 import { redact, type TokenSource } from './token.js';
@@ -91,7 +91,7 @@ export class CaliperHttpSink implements Sink {
   private timer: NodeJS.Timeout | undefined;
   private calls = 0;
   private retrying = new Set<{ timer: NodeJS.Timeout; p: Pending }>();
-  private readonly idle = new Set<() => void>();
+  private readonly idle = new IdleWaiters(() => this.busy);
   /** Bumped on each token refresh: an envelope refused with an older token is simply resent. */
   private generation = 0;
   /** A refresh was made and no envelope has been accepted since: the next 401/403 blocks. */
@@ -136,17 +136,11 @@ export class CaliperHttpSink implements Sink {
 
   async drain(): Promise<void> {
     this.flush();
-    while (this.busy) await new Promise<void>((r) => this.idle.add(r));
+    await this.idle.until();
   }
 
   async close(): Promise<void> {
     await this.pool.close();
-  }
-
-  private notifyIfIdle(): void {
-    if (this.busy) return;
-    for (const r of this.idle) r();
-    this.idle.clear();
   }
 
   private enqueue(p: Pending): void {
@@ -179,7 +173,7 @@ export class CaliperHttpSink implements Sink {
         void this.deliver(group, batch).finally(() => {
           this.calls--;
           if (this.groups.size) this.flush();
-          this.notifyIfIdle();
+          this.idle.check();
         });
       }
       if (!g.items.length) this.groups.delete(group);
@@ -242,7 +236,7 @@ export class CaliperHttpSink implements Sink {
       this.rejectAll([r.p]);
     }
     this.retrying.clear();
-    this.notifyIfIdle();
+    this.idle.check();
   }
 
   private rejectAll(batch: Pending[]): void {
@@ -304,7 +298,7 @@ export class CaliperHttpSink implements Sink {
       timer: setTimeout(() => {
         this.retrying.delete(entry);
         this.enqueue(p);
-        this.notifyIfIdle();
+        this.idle.check();
       }, delay),
     };
     this.retrying.add(entry);
