@@ -30,12 +30,13 @@ const HELP = `canvas-caliper: Canvas live events (raw Canvas format) to IMS Cali
 Usage: canvas-caliper <command> [options]
 
 Commands:
-  run             the worker: SQS → Caliper → Kinesis (configured by environment variables; with no
-                  SQS_QUEUE_URL, outside production, it runs on embedded local services with the samples)
+  run             the worker: SQS → Caliper → Kinesis, or a Caliper endpoint (SINK=caliper-http);
+                  configured by environment variables; with no SQS_QUEUE_URL, outside production,
+                  it runs on embedded local services with the samples
   healthcheck     exit 0 if the local worker's /healthz answers 200, else 1 (container health check)
   replay-dlq      get the messages parked in a dead-letter queue back into the pipeline (to the source
-                  queue, straight to Kinesis, or by SQS's own message-move task)
-  map [FILE...]   map raw Canvas events to Caliper envelopes (NDJSON on stdout)
+                  queue, straight to the worker's sink, or by SQS's own message-move task)
+  map [FILE...]   map raw Canvas events to Caliper envelopes (NDJSON on stdout, or --post URL)
   events          list every supported event_name with its Caliper type, action and object type
 
 Run 'canvas-caliper <command> --help' for a command's options.
@@ -138,15 +139,18 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
 const RUN_HELP = `Usage: canvas-caliper run
 
 Runs the worker until SIGTERM or SIGINT: receives Canvas live events from SQS_QUEUE_URL, maps them
-to Caliper, publishes them to KINESIS_STREAM_NAME (or KINESIS_STREAM_ARN), deletes each message once
-Kinesis accepted it, and parks messages that can never be mapped in DLQ_URL. Messages whose event
+to Caliper, publishes them to KINESIS_STREAM_NAME (or KINESIS_STREAM_ARN) or, with SINK=caliper-http,
+POSTs them to the Caliper endpoint CALIPER_ENDPOINT_URL, deletes each message once its destination
+accepted it, and parks messages that can never be mapped (or whose event the endpoint refuses) in
+DLQ_URL. Messages whose event
 type is filtered out (EVENT_TYPES, EXCLUDE_EVENT_TYPES, UNKNOWN_EVENTS=skip) are deleted unpublished.
 All configuration comes from environment variables (see README); every bad one is reported at once
 (exit 2). On the first signal it stops receiving, finishes what is in flight and exits 0 within
 SHUTDOWN_TIMEOUT_MS; a second signal exits at once.
 
-With no SQS_QUEUE_URL (and NODE_ENV not production) it starts local SQS and Kinesis services,
-enqueues the samples, runs until the queue is drained, and prints what arrived in the stream.
+With no SQS_QUEUE_URL (and NODE_ENV not production) it starts local SQS and Kinesis services (with
+SINK=caliper-http and no CALIPER_ENDPOINT_URL: local SQS and a local Caliper endpoint), enqueues the
+samples, runs until the queue is drained, and prints what arrived.
 `;
 
 const HEALTHCHECK_HELP = `Usage: canvas-caliper healthcheck

@@ -10,7 +10,7 @@ import { mapJson } from '../src/engine.js';
 import { serializeEnvelope } from '../src/formats/index.js';
 import { CaliperHttpSink, splitRecord } from '../src/worker/caliper-http.js';
 import { recordFor } from '../src/worker/decode.js';
-import { health, prometheus, startStats } from '../src/worker/observe.js';
+import { health, prometheus, startHealthServer, startStats } from '../src/worker/observe.js';
 import { caliperHttpSink, configuredSink, PublishError, RefusedError } from '../src/worker/sink.js';
 import { redact, staticToken } from '../src/worker/token.js';
 import { Worker } from '../src/worker/worker.js';
@@ -182,6 +182,11 @@ describe('SINK=caliper-http: the worker', () => {
     expect(secretsMock.commandCalls(GetSecretValueCommand)).toHaveLength(2); // at start, and once on the 401
     expect(worker.blocked).toMatch(/refused our credentials \(HTTP 401\)/);
     expect(health(worker)).toEqual({ healthy: false, reason: expect.stringContaining('not consuming') });
+    const server = await startHealthServer(worker, 0, logger);
+    const healthz = await fetch(`http://127.0.0.1:${(server.address() as { port: number }).port}/healthz`);
+    expect(healthz.status).toBe(503);
+    expect(await healthz.text()).not.toContain(TOKEN);
+    server.close();
     expect(released().sort()).toEqual(['rh-0', 'rh-1', 'rh-2']);
     expect(parked()).toEqual([]);
     expect(deleted()).toEqual([]);
