@@ -292,6 +292,20 @@ describe('CaliperHttpSink', () => {
     await sink.close();
   });
 
+  it('a 403 for one envelope while others are accepted still blocks after one refresh, with no endless refreshing', async () => {
+    endpoint = await testEndpoint((r) => (r.envelope.data[0]!.object.name === 'Page X' ? { status: 403 } : { status: 200 }));
+    let refreshes = 0;
+    const token = { token: TOKEN, refresh: async () => void refreshes++ };
+    const sink = new CaliperHttpSink({ url: endpoint.url, token, timeoutMs: 500, maxEvents: 1, maxBytes: 1 << 20, lingerMs: 1, maxInFlight: 4 });
+    const puts = [page('1'), page('2', 'Page X'), page('3'), page('4')].map((b) => sink.put(recordFor(b, {}).record, 'k', Date.now() + 3000));
+    const outcomes = await Promise.allSettled(puts);
+    expect(outcomes[1]).toMatchObject({ status: 'rejected', reason: expect.any(PublishError) });
+    expect(sink.blocked).toMatch(/HTTP 403/);
+    expect(refreshes).toBe(1);
+    expect(endpoint.requests.filter((r) => r.envelope.data[0]!.object.name === 'Page X').length).toBeLessThanOrEqual(3);
+    await sink.close();
+  });
+
   it('redact takes the token, header values and any bearer credential out', () => {
     expect(redact(`a ${TOKEN} b key-123456 Bearer abc.def`, [TOKEN, 'key-123456'])).toBe('a [redacted] b [redacted] Bearer [redacted]');
   });

@@ -182,7 +182,7 @@ export class CaliperHttpSink implements Sink {
   }
 
   /** One envelope, and what its answer means for each of its records (splitting a refused one). */
-  private async deliver(group: string, batch: Pending[]): Promise<void> {
+  private async deliver(group: string, batch: Pending[], authTries = 0): Promise<void> {
     if (this.blocked) return this.rejectAll(batch);
     const generation = this.generation;
     const outcome = await this.post(group, batch);
@@ -193,9 +193,13 @@ export class CaliperHttpSink implements Sink {
     }
     const { status, reason } = outcome;
     if (status !== undefined && CREDENTIALS.has(status)) {
-      if (generation === this.generation && !this.refreshedSinceSuccess) await this.refreshToken();
-      else if (generation === this.generation) this.block(`the Caliper endpoint refused our credentials (HTTP ${status}) after the token was read again`);
-      return this.deliver(group, batch);
+      // Refused with the current token: read it again, once; refused again (this envelope, or any since the refresh), block.
+      // Refused with a token read again since: resent with the new one.
+      if (generation === this.generation) {
+        if (authTries > 0 || this.refreshedSinceSuccess) this.block(`the Caliper endpoint refused our credentials (HTTP ${status}) after the token was read again`);
+        else await this.refreshToken();
+      }
+      return this.deliver(group, batch, authTries + 1);
     }
     if (status !== undefined && REFUSING.has(status)) {
       if (batch.length > 1) {
