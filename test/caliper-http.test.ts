@@ -306,6 +306,16 @@ describe('CaliperHttpSink', () => {
     await sink.close();
   });
 
+  it('sends CALIPER_ENDPOINT_HEADERS, and keeps their values out of a refusal\'s reason', async () => {
+    endpoint = await testEndpoint((r) => ({ status: 400, body: `bad key ${String(r.headers['x-api-key'])}` }));
+    const c = config(endpoint.url, { CALIPER_ENDPOINT_HEADERS: '{"X-Api-Key": "key-7c2e90ab"}' });
+    const sink = caliperHttpSink(c, staticToken(TOKEN))({});
+    const [out] = await Promise.allSettled([sink.put(recordFor(page('1'), {}).record, 'k', Date.now() + 2000)]);
+    expect(endpoint.requests[0]!.headers['x-api-key']).toBe('key-7c2e90ab');
+    expect(out).toMatchObject({ status: 'rejected', reason: { message: 'the Caliper endpoint refused this event: HTTP 400: bad key [redacted]' } });
+    await sink.close?.();
+  });
+
   it('redact takes the token, header values and any bearer credential out', () => {
     expect(redact(`a ${TOKEN} b key-123456 Bearer abc.def`, [TOKEN, 'key-123456'])).toBe('a [redacted] b [redacted] Bearer [redacted]');
   });
