@@ -2,6 +2,9 @@
 // SQS mocked (aws-sdk-client-mock): what is deleted, retried, released and parked on each answer.
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import fs from 'node:fs';
+import https from 'node:https';
+import path from 'node:path';
 import { mockClient } from 'aws-sdk-client-mock';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -314,6 +317,29 @@ describe('CaliperHttpSink', () => {
     expect(endpoint.requests[0]!.headers['x-api-key']).toBe('key-7c2e90ab');
     expect(out).toMatchObject({ status: 'rejected', reason: { message: 'the Caliper endpoint refused this event: HTTP 400: bad key [redacted]' } });
     await sink.close?.();
+  });
+
+  it('verifies TLS certificates, even with NODE_TLS_REJECT_UNAUTHORIZED=0: a self-signed endpoint is never sent to', async () => {
+    const fixtures = path.join(import.meta.dirname, 'fixtures/tls');
+    let answered = 0;
+    const server = https.createServer({ key: fs.readFileSync(path.join(fixtures, 'self-signed.key')), cert: fs.readFileSync(path.join(fixtures, 'self-signed.crt')) }, (req, res) => {
+      answered++;
+      req.resume().on('end', () => res.writeHead(200).end());
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const before = process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+    process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
+    try {
+      const sink = new CaliperHttpSink({ url: `https://127.0.0.1:${(server.address() as { port: number }).port}/caliper`, token: staticToken(TOKEN), timeoutMs: 500, maxEvents: 1, maxBytes: 1 << 20, lingerMs: 1, maxInFlight: 1 });
+      const [out] = await Promise.allSettled([sink.put(recordFor(page('1'), {}).record, 'k', Date.now() + 400)]);
+      expect(out).toMatchObject({ status: 'rejected', reason: { message: expect.stringMatching(/self-signed certificate/) } });
+      expect(answered).toBe(0);
+      await sink.close();
+    } finally {
+      if (before === undefined) delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+      else process.env.NODE_TLS_REJECT_UNAUTHORIZED = before;
+      server.close();
+    }
   });
 
   it('redact takes the token, header values and any bearer credential out', () => {
