@@ -223,6 +223,17 @@ describe('SINK=caliper-http: the worker', () => {
     expect(prometheus(worker)).toMatch(/canvas_caliper_http_requests_total\{status="timeout"\} [12]/);
   });
 
+  it('stops within SHUTDOWN_TIMEOUT_MS while a request hangs, making its message visible again', async () => {
+    endpoint = await testEndpoint(() => 'hang');
+    const worker = await startWorker(config(endpoint.url, { HTTP_TIMEOUT_MS: '3000', SHUTDOWN_TIMEOUT_MS: '1000' }), [message('1')]);
+    await until(() => endpoint!.requests.length === 1);
+    const started = Date.now();
+    expect(await worker.stop()).toEqual({ unfinished: 1 });
+    expect(Date.now() - started).toBeLessThan(1_500);
+    expect(sqsMock.commandCalls(ChangeMessageVisibilityBatchCommand).map((c) => c.args[0].input.Entries![0]!.VisibilityTimeout)).toContain(0);
+    expect(deleted()).toEqual([]);
+  });
+
   it('leaves messages in SQS when the endpoint keeps failing past the retry budget; a redirect is not followed', async () => {
     const elsewhere = await testEndpoint(() => ({ status: 200 }));
     endpoint = await testEndpoint(() => ({ status: 307, headers: { location: `${elsewhere.url}?token=${TOKEN}` } }));

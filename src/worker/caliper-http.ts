@@ -139,8 +139,9 @@ export class CaliperHttpSink implements Sink {
     await this.idle.until();
   }
 
+  /** Closes the connections: at once when requests are still open (a shutdown past its timeout must not wait for them). */
   async close(): Promise<void> {
-    await this.pool.close();
+    await (this.busy ? this.pool.destroy() : this.pool.close());
   }
 
   private enqueue(p: Pending): void {
