@@ -84,7 +84,7 @@ const parseRetryAfter = (value: string | string[] | undefined, now = Date.now())
 };
 
 export class CaliperHttpSink implements Sink {
-  blocked: string | undefined;
+  private blockedBy: string | undefined;
   private readonly pool: Pool;
   private readonly path: string;
   private readonly groups = new Map<string, { items: Pending[]; bytes: number }>();
@@ -115,6 +115,11 @@ export class CaliperHttpSink implements Sink {
       // TLS verification always on, whatever NODE_TLS_REJECT_UNAUTHORIZED says.
       connect: { rejectUnauthorized: true, timeout: o.timeoutMs },
     });
+  }
+
+  /** Why the sink sends nothing more (the endpoint refused our credentials after a refresh), or undefined. */
+  get blocked(): string | undefined {
+    return this.blockedBy;
   }
 
   put(record: Buffer, _key: string, deadline: number): Promise<void> {
@@ -231,8 +236,8 @@ export class CaliperHttpSink implements Sink {
   }
 
   private block(reason: string): void {
-    if (this.blocked) return;
-    this.blocked = reason;
+    if (this.blockedBy) return;
+    this.blockedBy = reason;
     this.o.faults?.failed('PostEnvelope', Object.assign(new Error(reason), { name: 'Unauthorized', $metadata: { httpStatusCode: 401 } }));
     for (const g of this.groups.values()) this.rejectAll(g.items);
     this.groups.clear();
