@@ -283,17 +283,20 @@ describe('CaliperHttpSink', () => {
   });
 
   it('splits a record on its text, and a passed-through envelope with other key orders by parsing it', () => {
-    const record = recordFor(page('1'), {}).record.toString();
+    const record = recordFor(page('1'), {}).record;
+    const envelope = JSON.parse(record.toString());
     const { group, events } = splitRecord(record);
-    expect(JSON.parse(`{${group}}`)).toEqual({ sensor: JSON.parse(record).sensor, dataVersion: JSON.parse(record).dataVersion });
-    expect(JSON.parse(events)).toEqual(JSON.parse(record).data[0]);
-    const envelope = JSON.parse(record);
+    expect(JSON.parse(`{${group}}`)).toEqual({ sensor: envelope.sensor, dataVersion: envelope.dataVersion });
+    expect(events.toString()).toBe(JSON.stringify(envelope.data[0]));
     const reordered = JSON.stringify({ data: envelope.data, dataVersion: envelope.dataVersion, sendTime: envelope.sendTime, sensor: envelope.sensor });
     // decode.ts moves data last, so the textual split applies again:
-    const decoded = recordFor(reordered, {}).record.toString();
+    const decoded = recordFor(reordered, {}).record;
     expect(splitRecord(decoded)).toEqual({ group, events });
     // given data first anyway, it is parsed:
-    expect(JSON.parse(`[${splitRecord(reordered).events}]`)).toEqual(envelope.data);
+    expect(JSON.parse(`[${splitRecord(Buffer.from(reordered)).events}]`)).toEqual(envelope.data);
+    // a sensor with characters beyond ASCII: the split is by bytes
+    const wide = Buffer.from(JSON.stringify({ ...envelope, sensor: 'https://école.example/' }));
+    expect(JSON.parse(splitRecord(wide).events.toString())).toEqual(envelope.data[0]);
   });
 
   it('rejects with a PublishError at the deadline, and a RefusedError for a lone refused record', async () => {

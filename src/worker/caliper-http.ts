@@ -45,8 +45,8 @@ export const REASON_BYTES = 500;
 const ENVELOPE_BYTES = 50;
 
 interface Pending {
-  /** The text of the record's `data` elements (one event, or a passed-through envelope's events). */
-  events: string;
+  /** The bytes of the record's `data` elements (one event, or a passed-through envelope's events): a view of the record. */
+  events: Buffer;
   /** `"sensor":…,` up to `"dataVersion":…` as JSON text: what groups records into one envelope. */
   group: string;
   bytes: number;
@@ -58,6 +58,8 @@ interface Pending {
 
 type Outcome = { ok: true } | { ok: false; status?: number; reason: string; retryAfterMs?: number };
 
+/** A header longer than this (a sensor IRI of kilobytes) takes the parsing path. */
+const HEADER_BYTES = 2048;
 const HEADER = /^\{"sensor":("(?:[^"\\]|\\.)*"),"sendTime":"(?:[^"\\]|\\.)*","dataVersion":("(?:[^"\\]|\\.)*"),"data":\[/;
 
 /**
@@ -66,13 +68,16 @@ const HEADER = /^\{"sensor":("(?:[^"\\]|\\.)*"),"sendTime":"(?:[^"\\]|\\.)*","da
  * strings the split is textual (a `"data":[` cannot occur inside a JSON string, so the first one is
  * the envelope's own), else the record is parsed and its events written again in its dataVersion.
  */
-export function splitRecord(text: string): { group: string; events: string } {
-  const m = HEADER.exec(text);
-  if (m && text.endsWith(']}')) return { group: `"sensor":${m[1]},"dataVersion":${m[2]}`, events: text.slice(m[0].length, -2) };
-  const envelope = JSON.parse(text) as Record<string, unknown>;
+export function splitRecord(record: Buffer): { group: string; events: Buffer } {
+  // Only the header is decoded; the events stay the record's bytes (a view, no copy).
+  const m = HEADER.exec(record.toString('utf8', 0, Math.min(record.length, HEADER_BYTES)));
+  if (m && record[record.length - 2] === 0x5d && record[record.length - 1] === 0x7d) {
+    return { group: `"sensor":${m[1]},"dataVersion":${m[2]}`, events: record.subarray(Buffer.byteLength(m[0]), record.length - 2) };
+  }
+  const envelope = JSON.parse(record.toString('utf8')) as Record<string, unknown>;
   const { data, sendTime: _sendTime, ...header } = envelope;
   if (!Array.isArray(data) || typeof header.dataVersion !== 'string') throw new PublishError('a record for the Caliper endpoint must be an envelope with a dataVersion and data');
-  return { group: JSON.stringify(header).slice(1, -1), events: data.map((e) => serializeIn(header.dataVersion as string, e)).join(',') };
+  return { group: JSON.stringify(header).slice(1, -1), events: Buffer.from(data.map((e) => serializeIn(header.dataVersion as string, e)).join(',')) };
 }
 
 const parseRetryAfter = (value: string | string[] | undefined, now = Date.now()): number | undefined => {
@@ -124,14 +129,14 @@ export class CaliperHttpSink implements Sink {
 
   put(record: Buffer, _key: string, deadline: number): Promise<void> {
     if (this.blocked) return Promise.reject(new PublishError(`not sent: ${this.blocked}`));
-    let split: { group: string; events: string };
+    let split: { group: string; events: Buffer };
     try {
-      split = splitRecord(record.toString('utf8'));
+      split = splitRecord(record);
     } catch (err) {
       return Promise.reject(err instanceof PublishError ? err : new PublishError(`not an envelope: ${(err as Error).message}`));
     }
     return new Promise((resolve, reject) => {
-      this.enqueue({ ...split, bytes: Buffer.byteLength(split.events) + 1, attempt: 0, deadline, resolve, reject });
+      this.enqueue({ ...split, bytes: split.events.length + 1, attempt: 0, deadline, resolve, reject });
     });
   }
 
@@ -259,9 +264,9 @@ export class CaliperHttpSink implements Sink {
 
   /** One POST: its outcome, never throwing; the reason is credential-free. */
   private async post(group: string, batch: Pending[]): Promise<Outcome> {
-    const body = envelopeText(group, batch.map((p) => p.events));
+    const body = envelopeBody(group, batch.map((p) => p.events));
     const started = Date.now();
-    this.bytesSent += Buffer.byteLength(body);
+    this.bytesSent += body.length;
     try {
       const res = await this.pool.request({
         path: this.path,
@@ -334,8 +339,19 @@ export class CaliperHttpSink implements Sink {
   }
 }
 
-/** One envelope of many records' events: the group's properties, sendTime now, data last. */
-export const envelopeText = (group: string, events: string[]): string => `{${group},"sendTime":"${new Date().toISOString()}","data":[${events.join(',')}]}`;
+const COMMA = Buffer.from(',');
+const END = Buffer.from(']}');
+
+/** One envelope of many records' events: the group's properties, sendTime now, data last; one copy of the events' bytes. */
+export function envelopeBody(group: string, events: Buffer[]): Buffer {
+  const parts: Buffer[] = [Buffer.from(`{${group},"sendTime":"${new Date().toISOString()}","data":[`)];
+  for (const [i, e] of events.entries()) {
+    if (i) parts.push(COMMA);
+    parts.push(e);
+  }
+  parts.push(END);
+  return Buffer.concat(parts);
+}
 
 /** The first `limit` bytes of a body as text; the rest is read and dropped (the connection stays reusable). */
 async function firstBytes(body: AsyncIterable<Buffer>, limit: number): Promise<string> {
