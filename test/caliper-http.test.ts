@@ -404,6 +404,30 @@ describe('SINK=caliper-http: configuration', () => {
     expect(loadConfig({ ...base, ...ok, CALIPER_ENDPOINT_URL: 'https://lrs.example.edu/', CALIPER_ENDPOINT_HEADERS: '{"X-Api-Key": "k1"}' }).CALIPER_ENDPOINT_HEADERS).toEqual({ 'X-Api-Key': 'k1' });
   });
 
+  it('run stops with exit 2 when the token\'s secret cannot be read, naming the secret', async () => {
+    const { runWorker } = await import('../src/worker/run.js');
+    const { freePort } = await import('../src/worker/local.js');
+    let stderr = '';
+    const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:caliper-token-AbCdEf';
+    const code = await runWorker({
+      env: {
+        ...base,
+        NODE_ENV: 'production',
+        CALIPER_ENDPOINT_URL: 'https://lrs.example.edu/caliper',
+        CALIPER_ENDPOINT_TOKEN_SECRET_ARN: arn,
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${await freePort()}`,
+        AWS_ACCESS_KEY_ID: 'x',
+        AWS_SECRET_ACCESS_KEY: 'x',
+        AWS_MAX_ATTEMPTS: '1',
+        HEALTH_PORT: '0',
+      },
+      stdout: () => {},
+      stderr: (t) => void (stderr += t),
+    });
+    expect(code).toBe(2);
+    expect(stderr).toContain(`canvas-caliper run: cannot read the Caliper endpoint's token from CALIPER_ENDPOINT_TOKEN_SECRET_ARN (${arn})`);
+  });
+
   it('keeps SINK=kinesis the default, with its stream required', () => {
     expect(problems({ SINK: '' })).toEqual(['KINESIS_STREAM_NAME or KINESIS_STREAM_ARN is required']);
     expect(problems({ SINK: 'http' })).toEqual(['SINK must be kinesis or caliper-http']);
