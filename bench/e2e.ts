@@ -7,6 +7,8 @@
 // set the pace: a run where an endpoint used more than half a core is marked invalid. A naive worker
 // (sqs-consumer, one PutRecord per message, bench/naive-worker.ts) runs in the same run on the same
 // endpoints. RSS at 10k and at the end is the worker's peak over the 5,000 events before the mark.
+// In the same run, the same worker with SINK=caliper-http posts to a lean Caliper endpoint
+// (bench/lean-caliper.ts) on a fresh queue, measured the same way (BENCH_E2E_HTTP=0 leaves it out).
 //
 // Endpoints (bench/lean-sqs.ts, bench/lean-kinesis.ts) are lean in-memory implementations of the calls
 // the workers make: the emulators the tests use cost more CPU per message than the worker does
@@ -27,6 +29,7 @@ import { distinctEvents, loadSamples } from '../src/samples.js';
 import { createClients } from '../src/worker/clients.js';
 import { createStream, freePort, LOCAL_CREDENTIALS, LOCAL_REGION, queueDepth } from '../src/worker/local.js';
 import { cpuMs, endpointProcess } from './procs.js';
+import { BENCH_TOKEN } from './lean-caliper.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.join(here, '..', '..');
@@ -38,6 +41,8 @@ const WARMUP = Math.min(2_000, Math.floor(TOTAL / 10));
 const SQS_KIND = process.env.BENCH_E2E_SQS ?? 'lean';
 const KINESIS_KIND = process.env.BENCH_E2E_KINESIS ?? 'lean';
 const POLLERS = process.env.POLLERS ?? '8';
+/** BENCH_E2E_HTTP=0 leaves out the run with SINK=caliper-http. */
+const HTTP_SINK = process.env.BENCH_E2E_HTTP !== '0';
 const MAX_IN_FLIGHT = process.env.MAX_IN_FLIGHT ?? '2000';
 /** An endpoint that uses more than this share of a core is (close to) the bottleneck: the run is invalid. */
 const ENDPOINT_LIMIT = 0.5;
@@ -128,6 +133,9 @@ function workerEnv(sqsUrl: string, kinesisUrl: string, queueUrl: string, stream:
   };
 }
 
+/** The worker's variables for SINK=caliper-http against the lean Caliper endpoint (HTTP_* as the worker's defaults unless set). */
+const httpSinkEnv = (url: string): NodeJS.ProcessEnv => ({ SINK: 'caliper-http', CALIPER_ENDPOINT_URL: `${url}/caliper`, CALIPER_ENDPOINT_TOKEN: BENCH_TOKEN });
+
 /** The worker's counters, from its /metrics. */
 async function workerMetrics(port: number): Promise<{ acked: number; inFlight: number }> {
   try {
@@ -142,93 +150,103 @@ async function workerMetrics(port: number): Promise<{ acked: number; inFlight: n
 
 const sqsEndpoint = await endpoint(SQS_KIND === 'lean' ? 'lean-sqs' : SQS_KIND);
 const kinesisEndpoint = await endpoint(KINESIS_KIND === 'lean' ? 'lean-kinesis' : KINESIS_KIND);
+const caliperEndpoint = HTTP_SINK ? await endpoint('lean-caliper') : undefined;
 const { sqs, kinesis } = createClients({ region: LOCAL_REGION, sqsEndpoint: sqsEndpoint.url, kinesisEndpoint: kinesisEndpoint.url, credentials: LOCAL_CREDENTIALS });
 try {
-  // Ours: the queue is kept topped up ahead of what the worker acknowledged (it never waits for
-  // messages); acknowledgements are read from the worker's /metrics.
-  const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'bench-ours' }))).QueueUrl!;
-  await createStream(kinesis, 'bench-ours', 4);
-  const ahead = Number(MAX_IN_FLIGHT) + 3_000;
-  let enqueued = Math.min(TOTAL, ahead);
-  await enqueue(sqs, queueUrl, nextBodies(enqueued));
-  const port = await freePort();
-  const profile = [...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []), ...(process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [])];
-  const worker = spawn(process.execPath, [...profile, path.join(root, 'bin/canvas-caliper.js'), 'run'], {
-    env: workerEnv(sqsEndpoint.url, kinesisEndpoint.url, queueUrl, 'bench-ours', port),
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  children.push(worker);
-  const pids = { worker: worker.pid!, sqs: sqsEndpoint.child.pid!, kinesis: kinesisEndpoint.child.pid!, bench: process.pid };
-  const cpuOf = () => Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMs(pid)])) as Record<keyof typeof pids, number>;
+  /** Our worker on a fresh queue with this sink: the measured window, CPU shares, RSS and calls per event. */
+  const measure = async (name: string, sinkKind: 'kinesis' | 'caliper-http', label: string) => {
+    // Ours: the queue is kept topped up ahead of what the worker acknowledged (it never waits for
+    // messages); acknowledgements are read from the worker's /metrics.
+    const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl!;
+    if (sinkKind === 'kinesis') await createStream(kinesis, name, 4);
+    const ahead = Number(MAX_IN_FLIGHT) + 3_000;
+    let enqueued = Math.min(TOTAL, ahead);
+    let acked = 0;
+    await enqueue(sqs, queueUrl, nextBodies(enqueued));
+    const port = await freePort();
+    const profile = [...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []), ...(process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [])];
+    const worker = spawn(process.execPath, [...profile, path.join(root, 'bin/canvas-caliper.js'), 'run'], {
+      env: { ...workerEnv(sqsEndpoint.url, kinesisEndpoint.url, queueUrl, name, port), ...(sinkKind === 'kinesis' ? {} : httpSinkEnv(caliperEndpoint!.url)) },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    children.push(worker);
+    const sinkEndpoint = sinkKind === 'kinesis' ? kinesisEndpoint : caliperEndpoint!;
+    const pids = { worker: worker.pid!, sqs: sqsEndpoint.child.pid!, sink: sinkEndpoint.child.pid!, bench: process.pid };
+    const cpuOf = () => Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMs(pid)])) as Record<keyof typeof pids, number>;
 
-  const started = Date.now();
-  let acked = 0;
-  let window: { at: number; acked: number; cpu: Record<keyof typeof pids, number>; sqs?: Record<string, any>; kinesis?: Record<string, any> } | undefined;
-  /** The worker's RSS every 250 ms, with the count acknowledged by then. */
-  const rss: { acked: number; mib: number }[] = [];
-  let inFlightMax = 0;
-  let traceAt: { acked: number; cpu: number } | undefined;
-  let lastRssAt = 0;
-  const feeding = (async () => {
-    while (enqueued < TOTAL) {
-      if (enqueued - acked < ahead) {
-        const n = Math.min(1_000, TOTAL - enqueued);
-        await enqueue(sqs, queueUrl, nextBodies(n));
-        enqueued += n;
-      } else await sleep(20);
+    const started = Date.now();
+    let window: { at: number; acked: number; cpu: Record<keyof typeof pids, number>; sqs?: Record<string, any>; sink?: Record<string, any> } | undefined;
+    /** The worker's RSS every 250 ms, with the count acknowledged by then. */
+    const rss: { acked: number; mib: number }[] = [];
+    let inFlightMax = 0;
+    let traceAt: { acked: number; cpu: number } | undefined;
+    let lastRssAt = 0;
+    const feeding = (async () => {
+      while (enqueued < TOTAL) {
+        if (enqueued - acked < ahead) {
+          const n = Math.min(1_000, TOTAL - enqueued);
+          await enqueue(sqs, queueUrl, nextBodies(n));
+          enqueued += n;
+        } else await sleep(20);
+      }
+    })();
+    while (acked < TOTAL) {
+      await sleep(100);
+      if (worker.exitCode !== null) throw new Error(`the worker exited (${worker.exitCode})`);
+      const m = await workerMetrics(port);
+      acked = m.acked;
+      inFlightMax = Math.max(inFlightMax, m.inFlight);
+      if (process.env.BENCH_TRACE && acked >= (traceAt?.acked ?? 0) + 5000) {
+        const now = { acked, cpu: cpuMs(pids.worker) };
+        if (traceAt) console.error(`trace ${now.acked}: ${(((now.cpu - traceAt.cpu) * 1000) / (now.acked - traceAt.acked)).toFixed(0)} µs/event, RSS ${rssMiB(pids.worker).toFixed(0)} MiB, in flight ${m.inFlight}`);
+        traceAt = now;
+      }
+      if (!window && acked >= WARMUP) window = { at: Date.now(), acked, cpu: cpuOf(), sqs: await stats(sqsEndpoint.url), sink: await stats(sinkEndpoint.url) };
+      if (Date.now() - lastRssAt >= 250) {
+        rss.push({ acked, mib: rssMiB(pids.worker) });
+        lastRssAt = Date.now();
+      }
     }
-  })();
-  while (acked < TOTAL) {
-    await sleep(100);
-    if (worker.exitCode !== null) throw new Error(`the worker exited (${worker.exitCode})`);
-    const m = await workerMetrics(port);
-    acked = m.acked;
-    inFlightMax = Math.max(inFlightMax, m.inFlight);
-    if (process.env.BENCH_TRACE && acked >= (traceAt?.acked ?? 0) + 5000) {
-      const now = { acked, cpu: cpuMs(pids.worker) };
-      if (traceAt) console.error(`trace ${now.acked}: ${(((now.cpu - traceAt.cpu) * 1000) / (now.acked - traceAt.acked)).toFixed(0)} µs/event, RSS ${rssMiB(pids.worker).toFixed(0)} MiB, in flight ${m.inFlight}`);
-      traceAt = now;
-    }
-    if (!window && acked >= WARMUP) window = { at: Date.now(), acked, cpu: cpuOf(), sqs: await stats(sqsEndpoint.url), kinesis: await stats(kinesisEndpoint.url) };
-    if (Date.now() - lastRssAt >= 250) {
-      rss.push({ acked, mib: rssMiB(pids.worker) });
-      lastRssAt = Date.now();
-    }
-  }
-  const end = { at: Date.now(), acked, cpu: cpuOf(), sqs: await stats(sqsEndpoint.url), kinesis: await stats(kinesisEndpoint.url) };
-  rss.push({ acked, mib: rssMiB(pids.worker) });
-  // RSS at a mark: its peak over the 5,000 events up to the mark (a single sample would land anywhere on the GC saw-tooth).
-  const rssAt = (mark: number) => Math.max(...rss.filter((r) => r.acked > mark - 5_000 && r.acked <= mark).map((r) => r.mib), 0);
-  const rss10k = rssAt(Math.min(10_000, TOTAL));
-  const rssEnd = rssAt(end.acked);
-  const rssMax = Math.max(...rss.map((r) => r.mib));
-  await feeding;
-  await stop(worker);
-  const totalSeconds = (end.at - started) / 1000;
-  const seconds = (end.at - window!.at) / 1000;
-  const events = end.acked - window!.acked;
-  const share = (k: keyof typeof pids) => +((end.cpu[k] - window!.cpu[k]) / 1000 / seconds).toFixed(3);
-  const eventsPerSecond = events / seconds;
-  const workerCpuMicrosPerEvent = ((end.cpu.worker - window!.cpu.worker) * 1000) / events;
-  const endpointCpu = { sqs: share('sqs'), kinesis: share('kinesis') };
-  const sink = KINESIS_KIND === 'lean' ? end.kinesis : undefined;
-  // The calls the worker made per event over the window (lean endpoints count them; SendMessageBatch is the bench's).
-  const perEvent = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : +((a - b) / events).toFixed(4));
-  const calls =
-    SQS_KIND === 'lean' && KINESIS_KIND === 'lean'
-      ? {
-          receiveMessage: perEvent(end.sqs?.actions?.ReceiveMessage, window!.sqs?.actions?.ReceiveMessage),
-          deleteMessageBatch: perEvent(end.sqs?.actions?.DeleteMessageBatch, window!.sqs?.actions?.DeleteMessageBatch),
-          changeMessageVisibilityBatch: perEvent(end.sqs?.actions?.ChangeMessageVisibilityBatch ?? 0, window!.sqs?.actions?.ChangeMessageVisibilityBatch ?? 0),
-          putRecords: perEvent(end.kinesis?.calls, window!.kinesis?.calls),
-        }
-      : undefined;
-  log(
-    `ours:  ${events} events (after the first ${window!.acked}) in ${seconds.toFixed(1)} s = ${eventsPerSecond.toFixed(0)} events/s; ` +
-      `worker CPU ${workerCpuMicrosPerEvent.toFixed(0)} µs/event (${share('worker')} of a core); ` +
-      `SQS endpoint ${endpointCpu.sqs}, Kinesis endpoint ${endpointCpu.kinesis}, bench ${share('bench')} of a core`,
-  );
-  log(`       all ${TOTAL} in ${totalSeconds.toFixed(1)} s; worker RSS ${rss10k.toFixed(0)} MiB after 10k, ${rssEnd.toFixed(0)} MiB after ${Math.round(end.acked / 1000)}k (max ${rssMax.toFixed(0)}); in flight up to ${inFlightMax}`);
+    const end = { at: Date.now(), acked, cpu: cpuOf(), sqs: await stats(sqsEndpoint.url), sink: await stats(sinkEndpoint.url) };
+    rss.push({ acked, mib: rssMiB(pids.worker) });
+    // RSS at a mark: its peak over the 5,000 events up to the mark (a single sample would land anywhere on the GC saw-tooth).
+    const rssAt = (mark: number) => Math.max(...rss.filter((r) => r.acked > mark - 5_000 && r.acked <= mark).map((r) => r.mib), 0);
+    const rss10k = rssAt(Math.min(10_000, TOTAL));
+    const rssEnd = rssAt(end.acked);
+    const rssMax = Math.max(...rss.map((r) => r.mib));
+    await feeding;
+    await stop(worker);
+    const totalSeconds = (end.at - started) / 1000;
+    const seconds = (end.at - window!.at) / 1000;
+    const events = end.acked - window!.acked;
+    const share = (k: keyof typeof pids) => +((end.cpu[k] - window!.cpu[k]) / 1000 / seconds).toFixed(3);
+    const eventsPerSecond = events / seconds;
+    const workerCpuMicrosPerEvent = ((end.cpu.worker - window!.cpu.worker) * 1000) / events;
+    const endpointCpu = { sqs: share('sqs'), [sinkKind === 'kinesis' ? 'kinesis' : 'caliper']: share('sink') };
+    const sink = sinkKind !== 'kinesis' || KINESIS_KIND === 'lean' ? end.sink : undefined;
+    // The calls the worker made per event over the window (lean endpoints count them; SendMessageBatch is the bench's).
+    const perEvent = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : +((a - b) / events).toFixed(4));
+    const calls =
+      SQS_KIND === 'lean' && KINESIS_KIND === 'lean'
+        ? {
+            receiveMessage: perEvent(end.sqs?.actions?.ReceiveMessage, window!.sqs?.actions?.ReceiveMessage),
+            deleteMessageBatch: perEvent(end.sqs?.actions?.DeleteMessageBatch, window!.sqs?.actions?.DeleteMessageBatch),
+            changeMessageVisibilityBatch: perEvent(end.sqs?.actions?.ChangeMessageVisibilityBatch ?? 0, window!.sqs?.actions?.ChangeMessageVisibilityBatch ?? 0),
+            ...(sinkKind === 'kinesis' ? { putRecords: perEvent(end.sink?.calls, window!.sink?.calls) } : { posts: perEvent(end.sink?.requests, window!.sink?.requests) }),
+          }
+        : undefined;
+    log(
+      `${label} ${events} events (after the first ${window!.acked}) in ${seconds.toFixed(1)} s = ${eventsPerSecond.toFixed(0)} events/s; ` +
+        `worker CPU ${workerCpuMicrosPerEvent.toFixed(0)} µs/event (${share('worker')} of a core); ` +
+        `SQS endpoint ${endpointCpu.sqs}, ${sinkKind === 'kinesis' ? 'Kinesis' : 'Caliper'} endpoint ${share('sink')}, bench ${share('bench')} of a core`,
+    );
+    log(`       all ${TOTAL} in ${totalSeconds.toFixed(1)} s; worker RSS ${rss10k.toFixed(0)} MiB after 10k, ${rssEnd.toFixed(0)} MiB after ${Math.round(end.acked / 1000)}k (max ${rssMax.toFixed(0)}); in flight up to ${inFlightMax}`);
+    return { events, seconds, totalSeconds, eventsPerSecond, workerCpuMicrosPerEvent, endpointCpu, sink, calls, share, rss10k, rssEnd, rssMax, end, inFlightMax };
+  };
+  const ours = await measure('bench-ours', 'kinesis', 'ours: ');
+  const { events, seconds, totalSeconds, eventsPerSecond, workerCpuMicrosPerEvent, endpointCpu, sink, calls, share, rss10k, rssEnd, rssMax, end, inFlightMax } = ours;
+  // The same worker with SINK=caliper-http against a lean Caliper endpoint (bench/lean-caliper.ts), same run.
+  const http = caliperEndpoint ? await measure('bench-http', 'caliper-http', 'http: ') : undefined;
 
   // Naive: the same kind of events, fewer of them (it is slower), on a fresh queue and stream of the
   // same endpoints; timed from its first deletion to an empty queue (its start-up left out, as ours).
@@ -251,20 +269,22 @@ try {
   const naiveRate = naiveStart!.depth / naiveSeconds;
   log(`naive: ${naiveStart!.depth} events in ${naiveSeconds.toFixed(1)} s = ${naiveRate.toFixed(0)} events/s; ${((naiveCpu * 1000) / naiveStart!.depth).toFixed(0)} µs of CPU per event`);
 
-  const problems = [
-    ...Object.entries(endpointCpu)
+  /** Why a run does not measure the worker: an endpoint set the pace, or the sink holds less (or other) than was acknowledged. */
+  const problemsOf = (run: typeof ours, what: string) => [
+    ...Object.entries(run.endpointCpu)
       .filter(([, s]) => s > ENDPOINT_LIMIT)
-      .map(([k, s]) => `the ${k} endpoint used ${s} of a core (over ${ENDPOINT_LIMIT}): it, not the worker, may have set the pace`),
-    ...(sink && sink.malformed ? [`${sink.malformed} records the Kinesis endpoint checked were not Caliper envelopes`] : []),
-    ...(sink && sink.records! < end.acked ? [`the Kinesis endpoint holds ${sink.records} records, fewer than the ${end.acked} acknowledged`] : []),
+      .map(([k, s]) => `${what}: the ${k} endpoint used ${s} of a core (over ${ENDPOINT_LIMIT}): it, not the worker, may have set the pace`),
+    ...(run.sink && run.sink.malformed ? [`${what}: ${run.sink.malformed} records the endpoint checked were not Caliper`] : []),
+    ...(run.sink && (run.sink.records ?? run.sink.events) < run.end.acked ? [`${what}: the endpoint holds ${run.sink.records ?? run.sink.events} events, fewer than the ${run.end.acked} acknowledged`] : []),
   ];
+  const problems = [...problemsOf(ours, 'kinesis'), ...(http ? problemsOf(http, 'caliper-http') : [])];
   const result = {
     eventsPerSecond: Math.round(eventsPerSecond),
     workerCpuMicrosPerEvent: Math.round(workerCpuMicrosPerEvent),
     ratioToNaive: +(eventsPerSecond / naiveRate).toFixed(2),
     rssMiB10k: +rss10k.toFixed(1),
     rssMiB100k: +rssEnd.toFixed(1),
-    endpointCpuShare: Math.max(endpointCpu.sqs, endpointCpu.kinesis),
+    endpointCpuShare: Math.max(...Object.values(endpointCpu)),
     valid: problems.length === 0,
     problems,
     endpointCpu,
@@ -286,11 +306,24 @@ try {
     kinesisRecords: sink?.records,
     kinesisBytesPerRecord: sink?.records ? Math.round(sink.bytes / sink.records) : undefined,
     worker: { POLLERS: Number(POLLERS), MAX_IN_FLIGHT: Number(MAX_IN_FLIGHT) },
+    // SINK=caliper-http in the same run: its figures, and its CPU per event over the Kinesis sink's.
+    http: http && {
+      eventsPerSecond: Math.round(http.eventsPerSecond),
+      workerCpuMicrosPerEvent: Math.round(http.workerCpuMicrosPerEvent),
+      cpuPerEventToKinesis: +(http.workerCpuMicrosPerEvent / workerCpuMicrosPerEvent).toFixed(2),
+      endpointCpu: http.endpointCpu,
+      eventsPerPost: http.sink?.requests ? +(http.sink.events / http.sink.requests).toFixed(1) : undefined,
+      bytesPerEvent: http.sink?.events ? Math.round(http.sink.bytes / http.sink.events) : undefined,
+      rssMiBMax: +http.rssMax.toFixed(1),
+      measuredEvents: http.events,
+      callsPerEvent: http.calls,
+    },
     node: process.version,
   };
   if (json) console.log(JSON.stringify(result));
   else {
     log(`ratio to naive: ${result.ratioToNaive} (goal ≥ 10); worker CPU per event ${result.workerCpuMicrosPerEvent} µs (goal ≤ 200); RSS flat: ${result.rssFlat}`);
+    if (result.http) log(`http sink: ${result.http.eventsPerSecond} events/s, worker CPU ${result.http.workerCpuMicrosPerEvent} µs/event (${result.http.cpuPerEventToKinesis}× the Kinesis sink's), ${result.http.eventsPerPost} events per POST`);
     log(result.valid ? 'valid run' : `INVALID run: ${problems.join('; ')}`);
   }
 } finally {

@@ -1,7 +1,7 @@
 // CDK context (-c key=value, or cdk.json) to stack properties.
 import type { CanvasCaliperProps } from './stack.js';
 
-const STRINGS = ['sourceQueueArn', 'sourceQueueKeyArn', 'queueName', 'dlqArn', 'dlqKeyArn', 'queueEncryption', 'canvasAccountId', 'streamArn', 'streamKeyArn', 'streamName', 'clusterName', 'vpcId', 'imageRepositoryName', 'imageTag', 'alarmEmail', 'ingest', 'ingestCertificateArn', 'ingestDomain', 'ingestPath'] as const;
+const STRINGS = ['sourceQueueArn', 'sourceQueueKeyArn', 'queueName', 'dlqArn', 'dlqKeyArn', 'queueEncryption', 'canvasAccountId', 'streamArn', 'streamKeyArn', 'streamName', 'clusterName', 'vpcId', 'imageRepositoryName', 'imageTag', 'alarmEmail', 'ingest', 'ingestCertificateArn', 'ingestDomain', 'ingestPath', 'sink', 'caliperEndpointUrl', 'caliperEndpointTokenSecretArn', 'caliperEndpointTokenKeyArn'] as const;
 const NUMBERS = ['sourceRetentionDays', 'dlqRetentionDays', 'maxReceiveCount', 'shardCount', 'streamRetentionHours', 'cpu', 'memoryMiB', 'desiredTasks', 'minTasks', 'maxTasks', 'shutdownTimeoutS', 'stopMarginS', 'visibilityTimeoutS', 'logRetentionDays', 'acceptableLatencyS', 'perMessageSeconds', 'oldestMessageAlarmS', 'ingestCpu', 'ingestMemoryMiB', 'ingestMinTasks', 'ingestMaxTasks', 'ingestRequestsPerTarget'] as const;
 const LISTS = ['subnetIds', 'availabilityZones', 'publicSubnetIds'] as const;
 const BOOLEANS = ['allowCanvasToSend'] as const;
@@ -39,6 +39,7 @@ export function propsFromContext(get: (key: string) => unknown): CanvasCaliperPr
     }
     props[key] = parsed;
   }
+  if (props.sink !== undefined && props.sink !== 'kinesis' && props.sink !== 'caliper-http') throw new Error('context sink must be kinesis or caliper-http');
   if (props.queueEncryption !== undefined && props.queueEncryption !== 'sqs-managed' && props.queueEncryption !== 'kms') throw new Error(`context queueEncryption must be sqs-managed or kms`);
   if (props.ingest !== undefined && props.ingest !== 'sqs' && props.ingest !== 'https') throw new Error(`context ingest must be sqs or https`);
   return props as CanvasCaliperProps;

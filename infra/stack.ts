@@ -1,5 +1,6 @@
 // The deployment of the worker: the queues Canvas delivers to (imported or created), the Kinesis stream
-// (imported or created), the ECS Fargate service running `canvas-caliper run`, its least-privilege task
+// (imported or created; with sink caliper-http none: the worker POSTs to a Caliper endpoint and may read
+// only its token's secret), the ECS Fargate service running `canvas-caliper run`, its least-privilege task
 // role, scaling on backlog per task, alarms and a dashboard. It passes cdk-nag's AwsSolutions checks: the
 // findings that are right as they are carry an acknowledgement (Validations.of(...).acknowledge) with the
 // reason, on the one resource they concern.
@@ -49,7 +50,16 @@ export interface CanvasCaliperProps extends StackProps {
   allowCanvasToSend?: boolean;
   canvasAccountId?: string;
 
-  // The Kinesis stream.
+  /** Where the worker publishes (its SINK): a Kinesis stream (default), or a Caliper endpoint over HTTP (no stream then). */
+  sink?: 'kinesis' | 'caliper-http';
+  /** sink caliper-http: the endpoint (https). */
+  caliperEndpointUrl?: string;
+  /** sink caliper-http: the Secrets Manager secret holding the bearer token; the task role may read this one secret. */
+  caliperEndpointTokenSecretArn?: string;
+  /** sink caliper-http: the customer KMS key of that secret, if it has one (the task role may decrypt with it). */
+  caliperEndpointTokenKeyArn?: string;
+
+  // The Kinesis stream (sink kinesis).
   /** Import an existing stream. Absent: create one. */
   streamArn?: string;
   /** The KMS key of an imported stream encrypted with a customer key. */
@@ -115,7 +125,8 @@ export interface CanvasCaliperProps extends StackProps {
 export class CanvasCaliperStack extends Stack {
   readonly sourceQueue: IQueue;
   readonly dlq: IQueue;
-  readonly stream: IStream;
+  /** The stream (sink kinesis); undefined with sink caliper-http. */
+  readonly stream: IStream | undefined;
   readonly taskRole: Role;
   readonly service: FargateService;
   /** The backlog per task that scaling aims for. */
@@ -171,6 +182,11 @@ export class CanvasCaliperStack extends Stack {
       if (Token.isUnresolved(this.region)) throw new Error('ingest=https needs the stack\'s region (CDK_DEFAULT_REGION, set by `cdk deploy` from the profile or AWS_REGION) for the load balancer\'s access logs');
       if (p.ingestMinTasks < 1 || p.ingestMaxTasks < p.ingestMinTasks) throw new Error(`need 1 <= ingestMinTasks (${p.ingestMinTasks}) <= ingestMaxTasks (${p.ingestMaxTasks})`);
     }
+    const http = p.sink === 'caliper-http';
+    if (p.sink !== undefined && p.sink !== 'kinesis' && !http) throw new Error(`sink must be kinesis or caliper-http, not '${String(p.sink)}'`);
+    if (http && (!p.caliperEndpointUrl?.startsWith('https://') || !p.caliperEndpointTokenSecretArn)) throw new Error('sink caliper-http needs caliperEndpointUrl (https://...) and caliperEndpointTokenSecretArn');
+    if (http && (p.streamArn || p.streamKeyArn || p.shardCount)) throw new Error('sink caliper-http publishes to no stream: streamArn, streamKeyArn and shardCount are for sink kinesis');
+    if (!http && (p.caliperEndpointUrl || p.caliperEndpointTokenSecretArn)) throw new Error('caliperEndpointUrl and caliperEndpointTokenSecretArn are for sink caliper-http');
 
     // Queues.
     const queueKey = !p.sourceQueueArn || !p.dlqArn ? (p.queueEncryption === 'kms' ? new Key(this, 'QueueKey', { enableKeyRotation: true, description: 'canvas-caliper queues' }) : undefined) : undefined;
@@ -209,18 +225,24 @@ export class CanvasCaliperStack extends Stack {
       });
     }
 
-    // Stream.
-    this.stream = p.streamArn
-      ? Stream.fromStreamAttributes(this, 'Stream', { streamArn: p.streamArn, ...(p.streamKeyArn ? { encryptionKey: Key.fromKeyArn(this, 'StreamKey', p.streamKeyArn) } : {}) })
-      : new Stream(this, 'Stream', {
-          streamName: p.streamName,
-          ...(p.shardCount ? { streamMode: StreamMode.PROVISIONED, shardCount: p.shardCount } : { streamMode: StreamMode.ON_DEMAND }),
-          encryption: StreamEncryption.MANAGED,
-          retentionPeriod: Duration.hours(p.streamRetentionHours),
-        });
-    const streamEnv: Record<string, string> = p.streamArn ? { KINESIS_STREAM_ARN: p.streamArn } : { KINESIS_STREAM_NAME: this.stream.streamName };
-    /** The worker's metrics carry the stream as it was configured (name or ARN). */
-    const streamDimension = p.streamArn ?? this.stream.streamName;
+    // Stream (sink kinesis), or the Caliper endpoint (sink caliper-http).
+    this.stream = http
+      ? undefined
+      : p.streamArn
+        ? Stream.fromStreamAttributes(this, 'Stream', { streamArn: p.streamArn, ...(p.streamKeyArn ? { encryptionKey: Key.fromKeyArn(this, 'StreamKey', p.streamKeyArn) } : {}) })
+        : new Stream(this, 'Stream', {
+            streamName: p.streamName,
+            ...(p.shardCount ? { streamMode: StreamMode.PROVISIONED, shardCount: p.shardCount } : { streamMode: StreamMode.ON_DEMAND }),
+            encryption: StreamEncryption.MANAGED,
+            retentionPeriod: Duration.hours(p.streamRetentionHours),
+          });
+    const sinkEnv: Record<string, string> = this.stream
+      ? p.streamArn
+        ? { KINESIS_STREAM_ARN: p.streamArn }
+        : { KINESIS_STREAM_NAME: this.stream.streamName }
+      : { SINK: 'caliper-http', CALIPER_ENDPOINT_URL: p.caliperEndpointUrl!, CALIPER_ENDPOINT_TOKEN_SECRET_ARN: p.caliperEndpointTokenSecretArn! };
+    /** The worker's metrics carry the stream as it was configured (name or ARN), or the endpoint's origin and path (src/worker/sink.ts destinationOf). */
+    const dimension: Record<string, string> = this.stream ? { Stream: p.streamArn ?? this.stream.streamName } : { Endpoint: ((u) => u.origin + u.pathname)(new URL(p.caliperEndpointUrl!)) };
 
     // The task role: exactly the calls the worker makes.
     this.taskRole = new Role(this, 'TaskRole', { assumedBy: new ServicePrincipal('ecs-tasks.amazonaws.com'), description: 'canvas-caliper worker' });
@@ -232,7 +254,10 @@ export class CanvasCaliperStack extends Stack {
       }),
     );
     this.taskRole.addToPolicy(new PolicyStatement({ sid: 'ParkInDlq', actions: ['sqs:SendMessage'], resources: [this.dlq.queueArn] }));
-    this.taskRole.addToPolicy(new PolicyStatement({ sid: 'PublishToStream', actions: ['kinesis:PutRecords'], resources: [this.stream.streamArn] }));
+    if (this.stream) this.taskRole.addToPolicy(new PolicyStatement({ sid: 'PublishToStream', actions: ['kinesis:PutRecords'], resources: [this.stream.streamArn] }));
+    // The endpoint's token: read at start and on a 401/403, this one secret only.
+    if (http) this.taskRole.addToPolicy(new PolicyStatement({ sid: 'ReadEndpointToken', actions: ['secretsmanager:GetSecretValue'], resources: [p.caliperEndpointTokenSecretArn!] }));
+    if (http && p.caliperEndpointTokenKeyArn) this.taskRole.addToPolicy(new PolicyStatement({ sid: 'DecryptEndpointToken', actions: ['kms:Decrypt'], resources: [p.caliperEndpointTokenKeyArn] }));
     const sourceKeyArn = p.sourceQueueArn ? p.sourceQueueKeyArn : queueKey?.keyArn;
     const dlqKeyArn = p.dlqArn ? p.dlqKeyArn : queueKey?.keyArn;
     if (sourceKeyArn) this.taskRole.addToPolicy(new PolicyStatement({ sid: 'DecryptSourceQueue', actions: ['kms:Decrypt'], resources: [sourceKeyArn] }));
@@ -268,7 +293,7 @@ export class CanvasCaliperStack extends Stack {
         AWS_REGION: this.region,
         SQS_QUEUE_URL: this.sourceQueue.queueUrl,
         DLQ_URL: this.dlq.queueUrl,
-        ...streamEnv,
+        ...sinkEnv,
         VISIBILITY_TIMEOUT_S: String(p.visibilityTimeoutS),
         SHUTDOWN_TIMEOUT_MS: String(p.shutdownTimeoutS * 1000),
         HEALTH_PORT: '8080',
@@ -280,7 +305,7 @@ export class CanvasCaliperStack extends Stack {
     });
     Validations.of(taskDefinition.node.defaultChild!).acknowledge({
       id: 'AwsSolutions-ECS2',
-      reason: 'The environment holds no secret: queue URLs, the stream name or ARN, the region, NODE_ENV, timeouts, the health port and the tuning variables of the README (workerEnvironment is for those). The worker takes no secret at all; its AWS credentials come from the task role.',
+      reason: "The environment holds no secret: queue URLs, the stream name or ARN (or the Caliper endpoint's URL and its token secret's ARN, not the token: the worker reads the secret itself, at start and on a 401), the region, NODE_ENV, timeouts, the health port and the tuning variables of the README (workerEnvironment is for those). Its AWS credentials come from the task role.",
     });
     acknowledgeEcrLogin(taskDefinition);
     const securityGroup = new SecurityGroup(this, 'WorkerSecurityGroup', { vpc, description: 'canvas-caliper worker: outbound only (SQS, Kinesis, CloudWatch Logs, ECR)', allowAllOutbound: true });
@@ -366,7 +391,7 @@ export class CanvasCaliperStack extends Stack {
     // also allows CloudWatch to publish, for these alarms only (AlarmsPublish below).
     const topic = new Topic(this, 'AlarmTopic', { displayName: 'canvas-caliper alarms', enforceSSL: true });
     if (p.alarmEmail) topic.addSubscription(new EmailSubscription(p.alarmEmail));
-    const workerMetric = (metricName: string, statistic: string) => new Metric({ namespace: 'CanvasCaliper', metricName, dimensionsMap: { Stream: streamDimension }, statistic, period: Duration.minutes(1) });
+    const workerMetric = (metricName: string, statistic: string) => new Metric({ namespace: 'CanvasCaliper', metricName, dimensionsMap: dimension, statistic, period: Duration.minutes(1) });
     const five = Duration.minutes(5);
     const dlqDepth = queueMetric(this.dlq, 'ApproximateNumberOfMessagesVisible', 'Maximum', five);
     const oldestAge = queueMetric(this.sourceQueue, 'ApproximateAgeOfOldestMessage', 'Maximum', five);
@@ -388,7 +413,7 @@ export class CanvasCaliperStack extends Stack {
         treatMissingData: TreatMissingData.NOT_BREACHING,
       }),
       new Alarm(this, 'NotPublishing', {
-        alarmDescription: 'The source queue has messages but the worker published nothing for 15 minutes (no tasks running, credentials, or the stream refusing records).',
+        alarmDescription: `The source queue has messages but the worker published nothing for 15 minutes (no tasks running, credentials, or the ${http ? 'Caliper endpoint' : 'stream'} refusing records).`,
         metric: new MathExpression({
           expression: 'IF(visible > 0 AND FILL(published, 0) == 0, 1, 0)',
           usingMetrics: { visible: queueMetric(this.sourceQueue, 'ApproximateNumberOfMessagesVisible', 'Minimum', five), published: workerMetric('Published', 'Sum').with({ period: five }) },
@@ -402,6 +427,7 @@ export class CanvasCaliperStack extends Stack {
         treatMissingData: TreatMissingData.NOT_BREACHING,
       }),
       ...(this.ingest?.alarms ?? []),
+      ...(http ? this.endpointAlarms(workerMetric) : []),
     ];
     for (const alarm of alarms) alarm.addAlarmAction(new SnsAction(topic));
     topic.addToResourcePolicy(
@@ -425,16 +451,61 @@ export class CanvasCaliperStack extends Stack {
         ],
         [
           new GraphWidget({ title: 'DLQ depth', left: [dlqDepth.with({ period: Duration.minutes(1) }), workerMetric('SentToDlq', 'Sum').with({ label: 'sent to DLQ' })] }),
-          new GraphWidget({ title: 'Kinesis retries', left: [workerMetric('Retries', 'Sum'), workerMetric('Released', 'Sum').with({ label: 'left in SQS (retry budget spent)' })] }),
+          new GraphWidget({ title: http ? 'Caliper endpoint retries' : 'Kinesis retries', left: [workerMetric('Retries', 'Sum'), workerMetric('Released', 'Sum').with({ label: 'left in SQS (retry budget spent)' })] }),
           new GraphWidget({ title: 'Lag: now − event time (ms)', left: [workerMetric('LagMs', 'Maximum')], right: [runningTasks.with({ label: 'running tasks' })] }),
         ],
         ...(this.ingest ? [this.ingest.widgets] : []),
+        ...(http
+          ? [
+              [
+                new GraphWidget({
+                  title: 'Caliper endpoint: requests by answer',
+                  left: [workerMetric('Http2xx', 'Sum').with({ label: '2xx' }), workerMetric('Http4xx', 'Sum').with({ label: '4xx' }), workerMetric('Http5xx', 'Sum').with({ label: '5xx' }), workerMetric('HttpFailed', 'Sum').with({ label: 'timeouts, connection errors' })],
+                }),
+                new GraphWidget({
+                  title: 'Caliper endpoint: mean latency (ms), bytes sent',
+                  left: [new MathExpression({ expression: 'latency / IF(requests > 0, requests, 1)', usingMetrics: { latency: workerMetric('HttpLatencyMsSum', 'Sum'), requests: workerMetric('HttpRequests', 'Sum') }, period: Duration.minutes(1), label: 'mean latency (ms)' })],
+                  right: [workerMetric('HttpBytes', 'Sum').with({ label: 'bytes sent' })],
+                }),
+                new GraphWidget({ title: 'Caliper endpoint: refused events, blocked', left: [workerMetric('RefusedByEndpoint', 'Sum').with({ label: 'events refused (to the DLQ)' })], right: [workerMetric('SinkBlocked', 'Maximum').with({ label: 'blocked (credentials refused)' })] }),
+              ],
+            ]
+          : []),
       ],
     });
 
     new CfnOutput(this, 'SourceQueueUrl', { value: this.sourceQueue.queueUrl });
     new CfnOutput(this, 'DlqUrl', { value: this.dlq.queueUrl });
-    new CfnOutput(this, 'StreamArn', { value: this.stream.streamArn });
+    if (this.stream) new CfnOutput(this, 'StreamArn', { value: this.stream.streamArn });
     new CfnOutput(this, 'AlarmTopicArn', { value: topic.topicArn });
+  }
+
+  /** sink caliper-http: the endpoint refuses our credentials (the worker stopped consuming), or most requests fail. */
+  private endpointAlarms(workerMetric: (name: string, statistic: string) => Metric): Alarm[] {
+    const five = Duration.minutes(5);
+    return [
+      new Alarm(this, 'EndpointRefusesCredentials', {
+        alarmDescription: 'The Caliper endpoint refused the token (401/403) even after it was read again from its secret: the worker stopped consuming and is unhealthy. Rotate or fix the secret (README: Caliper endpoint); the events wait in SQS.',
+        metric: workerMetric('SinkBlocked', 'Maximum'),
+        threshold: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+      new Alarm(this, 'EndpointFailing', {
+        alarmDescription: 'More than half of the requests to the Caliper endpoint failed (5xx, 429, timeouts, connection errors) for 15 minutes: the events wait in SQS and are retried.',
+        metric: new MathExpression({
+          expression: '(failed + server + throttled) / IF(requests > 0, requests, 1)',
+          usingMetrics: { failed: workerMetric('HttpFailed', 'Sum').with({ period: five }), server: workerMetric('Http5xx', 'Sum').with({ period: five }), throttled: workerMetric('Http429', 'Sum').with({ period: five }), requests: workerMetric('HttpRequests', 'Sum').with({ period: five }) },
+          period: five,
+          label: 'share of requests failing',
+        }),
+        threshold: 0.5,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 3,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+    ];
   }
 }

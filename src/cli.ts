@@ -30,14 +30,15 @@ const HELP = `canvas-caliper: Canvas live events (raw Canvas format) to IMS Cali
 Usage: canvas-caliper <command> [options]
 
 Commands:
-  run             the worker: SQS → Caliper → Kinesis (configured by environment variables; with no
-                  SQS_QUEUE_URL, outside production, it runs on embedded local services with the samples)
+  run             the worker: SQS → Caliper → Kinesis, or a Caliper endpoint (SINK=caliper-http);
+                  configured by environment variables; with no SQS_QUEUE_URL, outside production,
+                  it runs on embedded local services with the samples
   serve           the HTTPS ingest: verifies Canvas's signed live events (JWT, JWKS) and enqueues them
                   in the worker's SQS queue (configured by environment variables)
   healthcheck     exit 0 if the local worker's (or serve's) /healthz answers 200, else 1 (container health check)
   replay-dlq      get the messages parked in a dead-letter queue back into the pipeline (to the source
-                  queue, straight to Kinesis, or by SQS's own message-move task)
-  map [FILE...]   map raw Canvas events to Caliper envelopes (NDJSON on stdout)
+                  queue, straight to the worker's sink, or by SQS's own message-move task)
+  map [FILE...]   map raw Canvas events to Caliper envelopes (NDJSON on stdout, or --post URL)
   events          list every supported event_name with its Caliper type, action and object type
 
 Run 'canvas-caliper <command> --help' for a command's options.
@@ -75,6 +76,13 @@ Options:
   --exclude NAME[,NAME...]      skip these event types (repeatable; wins over --only)
   --unknown error|skip          an event_name no mapper handles: error (default: reported on stderr,
                                 exit 1) or skip
+  --post URL                    POST the envelopes to this Caliper endpoint (the Sensor API) instead of
+                                writing them to stdout, batched and retried as the worker's HTTP sink
+                                does; the bearer token from CALIPER_ENDPOINT_TOKEN (or the secret
+                                CALIPER_ENDPOINT_TOKEN_SECRET_ARN), the HTTP_* variables as the worker's
+                                (README). An event the endpoint refuses (REFUSED_BY_ENDPOINT) or that is
+                                not delivered within RETRY_BUDGET_MS (NOT_DELIVERED) is reported on
+                                stderr like an unmappable one; a last stderr line counts those posted
   -h, --help                    show this help
 
 Exit codes: 0 every event mapped, 1 some events could not be mapped, 2 usage error.
@@ -135,15 +143,18 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
 const RUN_HELP = `Usage: canvas-caliper run
 
 Runs the worker until SIGTERM or SIGINT: receives Canvas live events from SQS_QUEUE_URL, maps them
-to Caliper, publishes them to KINESIS_STREAM_NAME (or KINESIS_STREAM_ARN), deletes each message once
-Kinesis accepted it, and parks messages that can never be mapped in DLQ_URL. Messages whose event
+to Caliper, publishes them to KINESIS_STREAM_NAME (or KINESIS_STREAM_ARN) or, with SINK=caliper-http,
+POSTs them to the Caliper endpoint CALIPER_ENDPOINT_URL, deletes each message once its destination
+accepted it, and parks messages that can never be mapped (or whose event the endpoint refuses) in
+DLQ_URL. Messages whose event
 type is filtered out (EVENT_TYPES, EXCLUDE_EVENT_TYPES, UNKNOWN_EVENTS=skip) are deleted unpublished.
 All configuration comes from environment variables (see README); every bad one is reported at once
 (exit 2). On the first signal it stops receiving, finishes what is in flight and exits 0 within
 SHUTDOWN_TIMEOUT_MS; a second signal exits at once.
 
-With no SQS_QUEUE_URL (and NODE_ENV not production) it starts local SQS and Kinesis services,
-enqueues the samples, runs until the queue is drained, and prints what arrived in the stream.
+With no SQS_QUEUE_URL (and NODE_ENV not production) it starts local SQS and Kinesis services (with
+SINK=caliper-http and no CALIPER_ENDPOINT_URL: local SQS and a local Caliper endpoint), enqueues the
+samples, runs until the queue is drained, and prints what arrived.
 
 Options (embedded run only):
   --ingest sqs|https   sqs (default): the samples are sent to the queue directly; https: they are
@@ -248,6 +259,7 @@ async function mapCommand(argv: string[], io: Io): Promise<number> {
       only: { type: 'string', multiple: true },
       exclude: { type: 'string', multiple: true },
       unknown: { type: 'string', default: 'error' },
+      post: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -255,6 +267,7 @@ async function mapCommand(argv: string[], io: Io): Promise<number> {
     io.stdout(MAP_HELP);
     return 0;
   }
+  if (values.post !== undefined && values.pretty) throw new UsageError('--pretty is for stdout; --post sends the envelopes instead');
   const only = values.only && values.only.flatMap(eventNameList);
   const exclude = values.exclude?.flatMap(eventNameList);
   for (const [flag, names] of [['--only', only], ['--exclude', exclude]] as const) {
@@ -283,6 +296,7 @@ async function mapCommand(argv: string[], io: Io): Promise<number> {
     }
   }
   const sources = positionals.length ? positionals : ['-'];
+  const poster = values.post === undefined ? undefined : await (await import('./post.js')).openPoster(values.post, io.env ?? process.env);
   let failed = 0;
   for (const source of sources) {
     const input = source === '-' ? 'stdin' : source;
@@ -293,8 +307,14 @@ async function mapCommand(argv: string[], io: Io): Promise<number> {
           const value = unwrapSns(item.value);
           const eventName = eventNameOf(value);
           if (eventName !== undefined && filter(eventName) === 'skip') continue;
-          const { envelope } = mapInput(value, options);
-          await io.stdout(`${serializeEnvelope(envelope, values.pretty ? 2 : undefined)}\n`);
+          const decoded = mapInput(value, options);
+          const where = { input, position: item.position, line: item.line, event_name: decoded.eventName };
+          if (poster) {
+            await poster.post(decoded, async (error_code, error) => {
+              failed++;
+              await io.stderr(`${JSON.stringify({ ...where, error_code, error })}\n`);
+            });
+          } else await io.stdout(`${serializeEnvelope(decoded.envelope, values.pretty ? 2 : undefined)}\n`);
         } catch (err) {
           failed++;
           const e = err instanceof MappingError ? err : new MappingError('MAPPER_ERROR', String(err));
@@ -307,5 +327,6 @@ async function mapCommand(argv: string[], io: Io): Promise<number> {
       await io.stderr(`${JSON.stringify({ input, error_code: 'READ_ERROR', error: (err as Error).message })}\n`);
     }
   }
+  if (poster) await io.stderr(`posted ${await poster.finish()} events to ${((u) => u.origin + u.pathname)(new URL(values.post!))}\n`);
   return failed ? 1 : 0;
 }

@@ -36,6 +36,46 @@ export const numbers = (input: unknown) => input as Record<string, number>;
 
 export const url = (name: string) => z.string().url(`${name} must be a URL (https://sqs.<region>.amazonaws.com/<account>/<queue>)`);
 
+export const SINKS = ['kinesis', 'caliper-http'] as const;
+
+/** 127.0.0.0/8, ::1 and localhost: where plain http needs no opt-in. */
+export const isLoopback = (url: string): boolean => /^(127\.\d+\.\d+\.\d+|\[::1\]|localhost)$/.test(new URL(url).hostname);
+
+const endpointUrl = z
+  .string()
+  .url('CALIPER_ENDPOINT_URL must be a URL (https://lrs.example.edu/caliper)')
+  .refine((u) => /^https?:$/.test(new URL(u).protocol), 'CALIPER_ENDPOINT_URL must be an https (or http) URL')
+  .refine((u) => !new URL(u).username && !new URL(u).password, 'CALIPER_ENDPOINT_URL must not hold credentials (user:password@): use CALIPER_ENDPOINT_TOKEN')
+  .refine((u) => !new URL(u).hash, 'CALIPER_ENDPOINT_URL must not have a #fragment');
+
+/** Headers the sink sets itself: not overridable. */
+const OWN_HEADERS = ['authorization', 'content-type', 'content-length', 'host', 'transfer-encoding', 'connection'];
+
+const extraHeaders = z.string().transform((text, ctx) => {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'CALIPER_ENDPOINT_HEADERS must be a JSON object of header names to strings ({"X-Api-Key": "..."})' });
+    return z.NEVER;
+  }
+  const entries = value !== null && typeof value === 'object' && !Array.isArray(value) ? Object.entries(value) : undefined;
+  const bad = entries?.filter(([k, v]) => typeof v !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k) || /[\r\n]/.test(v)).map(([k]) => k);
+  const own = entries?.filter(([k]) => OWN_HEADERS.includes(k.toLowerCase())).map(([k]) => k);
+  if (!entries || bad?.length || own?.length) {
+    ctx.addIssue({
+      code: 'custom',
+      message: !entries
+        ? 'CALIPER_ENDPOINT_HEADERS must be a JSON object of header names to strings'
+        : bad?.length
+          ? `CALIPER_ENDPOINT_HEADERS: not a header name with a one-line string value: ${bad.join(', ')}`
+          : `CALIPER_ENDPOINT_HEADERS: the sink sets ${own!.join(', ')} itself`,
+    });
+    return z.NEVER;
+  }
+  return Object.fromEntries(entries) as Record<string, string>;
+});
+
 export const ConfigSchema = z
   .object({
     SQS_QUEUE_URL: url('SQS_QUEUE_URL'),
@@ -66,11 +106,44 @@ export const ConfigSchema = z
     CALIPER_FORMAT: z.enum(FORMATS, { error: `CALIPER_FORMAT must be ${FORMATS.join(', ')}` }).default(DEFAULT_FORMAT),
     CALIPER_EDAPP_ID: z.string().regex(/^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$/, 'CALIPER_EDAPP_ID must be an absolute IRI (e.g. https://platform.example/apps/canvas)').optional(),
     CALIPER_SESSION: z.enum(['auto-attach'], { error: 'CALIPER_SESSION must be auto-attach (or unset)' }).optional(),
+    // The destination (src/worker/sink.ts): a Kinesis stream, or a Caliper endpoint (the Sensor API).
+    SINK: z.enum(SINKS, { error: `SINK must be ${SINKS.join(' or ')}` }).default('kinesis'),
+    CALIPER_ENDPOINT_URL: endpointUrl.optional(),
+    CALIPER_ENDPOINT_ALLOW_HTTP: z.enum(['true', 'false'], { error: 'CALIPER_ENDPOINT_ALLOW_HTTP must be true or false' }).default('false'),
+    // Never echoed: no message below quotes its value.
+    CALIPER_ENDPOINT_TOKEN: z.string().regex(/^[\x21-\x7e]+$/, 'CALIPER_ENDPOINT_TOKEN must be one word of printable ASCII (the bearer token)').optional(),
+    CALIPER_ENDPOINT_TOKEN_SECRET_ARN: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, 'CALIPER_ENDPOINT_TOKEN_SECRET_ARN must be a Secrets Manager secret ARN').optional(),
+    CALIPER_ENDPOINT_HEADERS: extraHeaders.optional(),
+    HTTP_TIMEOUT_MS: int('HTTP_TIMEOUT_MS', 10_000, 100, 300_000),
+    HTTP_BATCH_MAX_EVENTS: int('HTTP_BATCH_MAX_EVENTS', 100, 1, 10_000),
+    HTTP_BATCH_MAX_BYTES: int('HTTP_BATCH_MAX_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    HTTP_BATCH_LINGER_MS: int('HTTP_BATCH_LINGER_MS', 50, 0, 10_000),
+    HTTP_MAX_IN_FLIGHT: int('HTTP_MAX_IN_FLIGHT', 8, 1, 256),
   })
-  .refine((c) => c.KINESIS_STREAM_NAME || c.KINESIS_STREAM_ARN, {
+  .refine((c) => c.SINK !== 'caliper-http' || c.CALIPER_ENDPOINT_URL, {
+    path: ['CALIPER_ENDPOINT_URL'],
+    message: 'CALIPER_ENDPOINT_URL is required with SINK=caliper-http',
+    when: whenValid('SINK', 'CALIPER_ENDPOINT_URL'),
+  })
+  .refine((c) => !c.CALIPER_ENDPOINT_URL || c.CALIPER_ENDPOINT_URL.startsWith('https:') || isLoopback(c.CALIPER_ENDPOINT_URL) || c.CALIPER_ENDPOINT_ALLOW_HTTP === 'true', {
+    path: ['CALIPER_ENDPOINT_URL'],
+    message: 'CALIPER_ENDPOINT_URL must be https (http only to a loopback address, or with CALIPER_ENDPOINT_ALLOW_HTTP=true)',
+    when: whenValid('CALIPER_ENDPOINT_URL', 'CALIPER_ENDPOINT_ALLOW_HTTP'),
+  })
+  .refine((c) => c.SINK !== 'caliper-http' || (c.CALIPER_ENDPOINT_TOKEN === undefined) !== (c.CALIPER_ENDPOINT_TOKEN_SECRET_ARN === undefined), {
+    path: ['CALIPER_ENDPOINT_TOKEN'],
+    message: 'CALIPER_ENDPOINT_TOKEN or CALIPER_ENDPOINT_TOKEN_SECRET_ARN (one of them) is required with SINK=caliper-http',
+    when: whenValid('SINK', 'CALIPER_ENDPOINT_TOKEN', 'CALIPER_ENDPOINT_TOKEN_SECRET_ARN'),
+  })
+  .refine((c) => c.SINK !== 'caliper-http' || c.HTTP_TIMEOUT_MS < c.RETRY_BUDGET_MS, {
+    path: ['HTTP_TIMEOUT_MS'],
+    error: ({ input }) => `HTTP_TIMEOUT_MS (${numbers(input).HTTP_TIMEOUT_MS}) must be below RETRY_BUDGET_MS (${numbers(input).RETRY_BUDGET_MS})`,
+    when: whenValid('SINK', 'HTTP_TIMEOUT_MS', 'RETRY_BUDGET_MS'),
+  })
+  .refine((c) => c.SINK !== 'kinesis' || c.KINESIS_STREAM_NAME || c.KINESIS_STREAM_ARN, {
     path: ['KINESIS_STREAM_NAME'],
     message: 'KINESIS_STREAM_NAME or KINESIS_STREAM_ARN is required',
-    when: whenValid('KINESIS_STREAM_NAME', 'KINESIS_STREAM_ARN'),
+    when: whenValid('SINK', 'KINESIS_STREAM_NAME', 'KINESIS_STREAM_ARN'),
   })
   // The retry budget must end well before SQS makes the message visible again (ours to extend,
   // but a crash must not leave a message invisible for longer than the budget).

@@ -6,7 +6,9 @@ export type MappingErrorCode =
   | 'UNKNOWN_EVENT'
   | 'MAPPER_ERROR'
   | 'INVALID_CALIPER'
-  | 'RECORD_TOO_LARGE';
+  | 'RECORD_TOO_LARGE'
+  /** The Caliper endpoint (SINK=caliper-http) refused this one event: its status and answer are the reason. */
+  | 'REFUSED_BY_ENDPOINT';
 
 export class MappingError extends Error {
   override readonly name = 'MappingError';

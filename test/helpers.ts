@@ -1,4 +1,6 @@
 // A realistic user-generated raw event to vary in rule tests (the shape of Instructure's examples).
+import { ReceiveMessageCommand, type Message, type ServiceInputTypes as SqsInput, type ServiceOutputTypes as SqsOutput, type SQSClientResolvedConfig } from '@aws-sdk/client-sqs';
+import type { AwsStub } from 'aws-sdk-client-mock';
 import { expect } from 'vitest';
 import type { CaliperEvent, Envelope } from '../src/caliper/model.js';
 import { mapEvent, type MapOptions } from '../src/engine.js';
@@ -127,5 +129,18 @@ export function missingBodyValues(raw: { body: unknown }, envelope: unknown): Le
       }
     }
     return !forms.some((f) => found.has(f));
+  });
+}
+
+/** SQS (aws-sdk-client-mock) that hands out `messages` once, then long-polls empty (briefly, so that tests stay fast). */
+export function queueOf(sqs: AwsStub<SqsInput, SqsOutput, SQSClientResolvedConfig>, messages: Message[]): void {
+  let served = false;
+  sqs.on(ReceiveMessageCommand).callsFake(async () => {
+    if (!served) {
+      served = true;
+      return { Messages: messages };
+    }
+    await new Promise((r) => setTimeout(r, 20));
+    return { Messages: [] };
   });
 }

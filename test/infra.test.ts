@@ -274,6 +274,50 @@ describe('options', () => {
   });
 });
 
+describe('sink caliper-http (-c sink=caliper-http): a Caliper endpoint instead of a stream', () => {
+  const SECRET_ARN = `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:caliper-endpoint-token-AbCdEf`;
+  const HTTP: CanvasCaliperProps = { sink: 'caliper-http', caliperEndpointUrl: 'https://lrs.example.edu/caliper/v1p1?tenant=7', caliperEndpointTokenSecretArn: SECRET_ARN };
+  const { stack, template } = synth(HTTP);
+
+  it('creates no stream; the task role has no Kinesis permission, only the reading of the one secret', () => {
+    template.resourceCountIs('AWS::Kinesis::Stream', 0);
+    expect(stack.stream).toBeUndefined();
+    const statements = taskRoleStatements(template, stack);
+    expect(statements.map((st) => st.Sid)).toEqual(['ConsumeSourceQueue', 'ParkInDlq', 'ReadEndpointToken']);
+    expect(statements[2]).toEqual({ Sid: 'ReadEndpointToken', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: SECRET_ARN });
+    expect(JSON.stringify(statements)).not.toContain('kinesis');
+    expect(JSON.stringify(template.toJSON().Outputs)).not.toContain('StreamArn');
+  });
+
+  it('points the worker at the endpoint and the secret (never a token) in its environment', () => {
+    const env = Object.values(template.findResources('AWS::ECS::TaskDefinition'))[0]!.Properties.ContainerDefinitions[0].Environment as { Name: string; Value: unknown }[];
+    const vars = Object.fromEntries(env.map((e) => [e.Name, e.Value]));
+    expect(vars).toMatchObject({ SINK: 'caliper-http', CALIPER_ENDPOINT_URL: HTTP.caliperEndpointUrl, CALIPER_ENDPOINT_TOKEN_SECRET_ARN: SECRET_ARN });
+    expect(Object.keys(vars).filter((k) => k.startsWith('KINESIS') || k === 'CALIPER_ENDPOINT_TOKEN')).toEqual([]);
+  });
+
+  it('alarms when the endpoint refuses the credentials and when most requests fail; the dashboard shows the endpoint', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 5);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'SinkBlocked', Namespace: 'CanvasCaliper', Dimensions: [{ Name: 'Endpoint', Value: 'https://lrs.example.edu/caliper/v1p1' }], Statistic: 'Maximum', Threshold: 1, AlarmActions: [Match.anyValue()] });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Threshold: 0.5,
+      Metrics: Match.arrayWith([Match.objectLike({ Expression: '(failed + server + throttled) / IF(requests > 0, requests, 1)' }), Match.objectLike({ Id: 'throttled', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'Http429' }) }) })]),
+    });
+    const body = JSON.stringify(Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0]!.Properties.DashboardBody);
+    for (const title of ['Caliper endpoint: requests by answer', 'mean latency', 'refused events', 'Caliper endpoint retries']) expect(body).toContain(title);
+    expect(body).not.toContain('Kinesis retries');
+  });
+
+  it('adds kms:Decrypt on the secret\'s customer key only when given one; refuses what cannot work', () => {
+    const withKey = synth({ ...HTTP, caliperEndpointTokenKeyArn: KEY_ARN });
+    expect(taskRoleStatements(withKey.template, withKey.stack).at(-1)).toEqual({ Sid: 'DecryptEndpointToken', Effect: 'Allow', Action: 'kms:Decrypt', Resource: KEY_ARN });
+    expect(() => synth({ sink: 'caliper-http' })).toThrow(/needs caliperEndpointUrl \(https:\/\/...\) and caliperEndpointTokenSecretArn/);
+    expect(() => synth({ ...HTTP, caliperEndpointUrl: 'http://lrs.example.edu/' })).toThrow(/https/);
+    expect(() => synth({ ...HTTP, streamArn: STREAM_ARN })).toThrow(/publishes to no stream/);
+    expect(() => synth({ caliperEndpointUrl: 'https://lrs.example.edu/' })).toThrow(/are for sink caliper-http/);
+  });
+});
+
 /** What cdk-nag's AwsSolutions checks leave on a synthesised stack: the findings nobody acknowledged (from the
  * validation report), and the acknowledgements in the stack, each with the construct it is on and its reason. */
 function nag(props: CanvasCaliperProps, change?: (stack: CanvasCaliperStack) => void) {
@@ -312,6 +356,7 @@ describe('cdk-nag AwsSolutions: no unacknowledged finding, and each acknowledgem
     ['imports queue, DLQ, stream and cluster', IMPORTED, [ECS2, IAM5]],
     ['imports them with customer keys', { ...IMPORTED, sourceQueueKeyArn: KEY_ARN, dlqKeyArn: KEY_ARN, streamKeyArn: KEY_ARN }, [ECS2, IAM5]],
     ['imports the queue and creates its DLQ', { ...IMPORTED, dlqArn: undefined }, [SQS3, ECS2, IAM5]],
+    ['sink caliper-http: no stream, the token secret', { sink: 'caliper-http', caliperEndpointUrl: 'https://lrs.example.edu/caliper', caliperEndpointTokenSecretArn: `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:t-AbCdEf` }, [ECS2, IAM5]],
     ['creates KMS-encrypted queues with Canvas\'s queue policy, a provisioned stream, an alarm subscription', { queueEncryption: 'kms', allowCanvasToSend: true, shardCount: 4, alarmEmail: 'data-oncall@example.edu' }, [ECS2, IAM5]],
   ];
   for (const [name, props, expected] of variants) {
@@ -343,6 +388,9 @@ describe('context', () => {
     expect(propsFromContext((k) => context[k])).toEqual({ sourceQueueArn: SOURCE_ARN, maxTasks: 12, subnetIds: ['subnet-a', 'subnet-b'], allowCanvasToSend: true });
     expect(() => propsFromContext((k) => ({ maxTasks: 'many' })[k])).toThrow(/maxTasks must be a number/);
     expect(() => propsFromContext((k) => ({ queueEncryption: 'aes' })[k])).toThrow(/queueEncryption/);
+    const http: Record<string, unknown> = { sink: 'caliper-http', caliperEndpointUrl: 'https://lrs.example.edu/caliper', caliperEndpointTokenSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:t' };
+    expect(propsFromContext((k) => http[k])).toEqual(http);
+    expect(() => propsFromContext((k) => ({ sink: 'http' })[k])).toThrow(/sink must be kinesis or caliper-http/);
   });
 
   it('passes the worker’s other variables from workerEnvironment (a JSON object of strings) to the task', async () => {

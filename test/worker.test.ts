@@ -19,7 +19,7 @@ import { startStats } from '../src/worker/observe.js';
 import { runWorker } from '../src/worker/run.js';
 import { Acknowledger } from '../src/worker/sqs.js';
 import { Worker } from '../src/worker/worker.js';
-import { userEvent } from './helpers.js';
+import { queueOf as queueMessages, userEvent } from './helpers.js';
 
 const QUEUE = 'http://localhost:9324/000000000000/canvas';
 const DLQ = 'http://localhost:9324/000000000000/canvas-dlq';
@@ -35,18 +35,7 @@ function config(env: Record<string, string> = {}): Config {
 const page = (id: string, eventName = 'wiki_page_created') => JSON.stringify(userEvent(eventName, { wiki_page_id: id, title: `Page ${id}` }));
 const message = (id: string, body = page(id)): Message => ({ MessageId: `m-${id}`, ReceiptHandle: `rh-${id}`, Body: body, Attributes: { ApproximateReceiveCount: '1' } });
 
-/** SQS that hands out `messages` once, then long-polls empty (briefly, so that tests stay fast). */
-function queueOf(messages: Message[]): void {
-  let served = false;
-  sqsMock.on(ReceiveMessageCommand).callsFake(async () => {
-    if (!served) {
-      served = true;
-      return { Messages: messages };
-    }
-    await wait(20);
-    return { Messages: [] };
-  });
-}
+const queueOf = (messages: Message[]) => queueMessages(sqsMock, messages);
 
 function allAccepted(): void {
   kinesisMock.on(PutRecordsCommand).callsFake(async (input) => ({ FailedRecordCount: 0, Records: input.Records.map((_: unknown, i: number) => ({ SequenceNumber: String(i), ShardId: 'shardId-0' })) }));

@@ -43,6 +43,11 @@ const DECIMALS = new RegExp(`("(?:${[...DECIMAL_PROPERTIES_12].join('|')})":\\s*
  * do (their validator refuses 10 there); the value is the same JSON number. Other formats: JSON.stringify.
  */
 export function serializeEnvelope(envelope: { dataVersion: string }, indent?: number): string {
-  const text = JSON.stringify(envelope, null, indent);
-  return envelope.dataVersion === CALIPER_12_CONTEXT ? text.replace(DECIMALS, '$1.0') : text;
+  return serializeIn(envelope.dataVersion, envelope, indent);
+}
+
+/** The JSON text of a value (an envelope, or an event of one) as an envelope of `dataVersion` writes it. */
+export function serializeIn(dataVersion: string, value: unknown, indent?: number): string {
+  const text = JSON.stringify(value, null, indent);
+  return dataVersion === CALIPER_12_CONTEXT ? text.replace(DECIMALS, '$1.0') : text;
 }

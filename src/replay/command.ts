@@ -8,11 +8,12 @@ import { createClients } from '../worker/clients.js';
 import { formatSummary, startProgress } from './report.js';
 import { queueArn } from '../worker/sqs.js';
 import { replayDlq, type ReplayMode, type ReplayOptions } from './replay.js';
+import { configuredSink, SinkSetupError, type SinkFactory } from '../worker/sink.js';
 
 export const REPLAY_HELP = `Usage: canvas-caliper replay-dlq [--dlq URL] [--to-source URL | --direct | --native] [options]
 
 Gets the messages parked in a dead-letter queue back into the pipeline. A message leaves the DLQ only
-after its new copy was accepted (by the source queue, by Kinesis, or by the DLQ with a new reason), so
+after its new copy was accepted (by the source queue, by the sink, or by the DLQ with a new reason), so
 an interruption at any point loses nothing; at worst a message is moved twice, and its deterministic
 event id makes the two records identical.
 
@@ -21,8 +22,10 @@ Modes (one of them; default --to-source):
                         its original attributes (the worker's error_* attributes removed), then delete
                         it from the DLQ; the worker then handles it as new
   --direct              map and publish here, like the worker (same validation, batching, retries), to
-                        --stream or $KINESIS_STREAM_NAME / $KINESIS_STREAM_ARN; delete from the DLQ what
-                        Kinesis accepted; what still fails stays in the DLQ with its updated reason
+                        the worker's sink: Kinesis (--stream or $KINESIS_STREAM_NAME / $KINESIS_STREAM_ARN)
+                        or, with SINK=caliper-http, the Caliper endpoint $CALIPER_ENDPOINT_URL; delete
+                        from the DLQ what the sink accepted; what still fails stays in the DLQ with its
+                        updated reason (an event the endpoint refuses: REFUSED_BY_ENDPOINT)
   --native              start SQS's own message-move task (StartMessageMoveTask) towards --to-source URL
                         or $SQS_QUEUE_URL (with neither: each message's original source queue), at
                         --rate, and follow it to completion; SQS moves every message as it is, so no
@@ -131,6 +134,7 @@ export async function replayCommand(argv: string[], io: Io): Promise<number> {
       io.stderr(`canvas-caliper replay-dlq: ${err.message}\n`);
       return 2;
     }
+    if (values.stream && config.SINK !== 'kinesis') throw new UsageError('--stream is for SINK=kinesis');
   }
   const options: ReplayOptions = {
     dlqUrl,
@@ -150,6 +154,14 @@ export async function replayCommand(argv: string[], io: Io): Promise<number> {
   if ((options.visibilityTimeoutS ?? 0) > 43_200) throw new UsageError('--visibility-timeout must be at most 43200 (12 hours)');
 
   const { sqs, kinesis } = createClients({ region });
+  let sink: SinkFactory | undefined;
+  try {
+    if (config && !values['dry-run']) sink = await configuredSink(config, { kinesis });
+  } catch (err) {
+    if (!(err instanceof SinkSetupError)) throw err;
+    io.stderr(`canvas-caliper replay-dlq: ${err.message}\n`);
+    return 2;
+  }
   try {
     // Both queues must be reachable before anything moves: a wrong URL or missing permission is a configuration error.
     for (const [what, url] of [['DLQ', dlqUrl], ['source queue', sourceUrl]] as const) {
@@ -171,7 +183,7 @@ export async function replayCommand(argv: string[], io: Io): Promise<number> {
     process.on('SIGTERM', onSignal);
     const progress = startProgress({ write: io.stderr, isTTY: Boolean(io.stderrIsTTY) });
     try {
-      const summary = await replayDlq(options, { sqs, kinesis, signal: abort.signal, onProgress: progress.update });
+      const summary = await replayDlq(options, { sqs, kinesis, sink, signal: abort.signal, onProgress: progress.update });
       progress.stop();
       io.stdout(values.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
       if (summary.interrupted) return 130;

@@ -20,7 +20,7 @@ import { mapOptions, type Config } from '../config.js';
 import { MappingError } from '../errors.js';
 import { backoffMs, sleep } from '../worker/backoff.js';
 import { recordFor, type Decoded } from '../worker/decode.js';
-import { KinesisPublisher } from '../worker/kinesis.js';
+import { kinesisSink, RefusedError, type Sink, type SinkFactory } from '../worker/sink.js';
 import { Acknowledger, changeVisibility, ERROR_ATTRIBUTES, queueArn, sendToDlq } from '../worker/sqs.js';
 import { partitionKey } from '../worker/worker.js';
 import { RateLimiter } from './rate.js';
@@ -54,6 +54,8 @@ export interface ReplayOptions {
 
 export interface ReplayDeps {
   sqs: SQSClient;
+  /** direct: where to publish (the worker's configured sink); without one, Kinesis over `kinesis`. */
+  sink?: SinkFactory;
   kinesis?: KinesisClient;
   /** Aborting stops the run cleanly: no new receives, what is being moved finishes, held messages are restored. */
   signal?: AbortSignal;
@@ -135,7 +137,7 @@ class Replay {
   /** New ids of messages this run re-parked with an updated reason: not examined twice. */
   private readonly reparked = new Set<string>();
   private readonly acker: Acknowledger;
-  private readonly publisher?: KinesisPublisher;
+  private readonly publisher?: Sink;
   private readonly limiter: RateLimiter;
   private reserved = 0;
   private stopReceiving = false;
@@ -167,13 +169,9 @@ class Replay {
     this.limiter = new RateLimiter(options.rate);
     const c = options.config;
     if (options.mode === 'direct' && !options.dryRun) {
-      if (!c || !deps.kinesis) throw new Error('--direct needs the worker configuration and a Kinesis client');
-      this.publisher = new KinesisPublisher(deps.kinesis, {
-        stream: c.KINESIS_STREAM_ARN ? { StreamARN: c.KINESIS_STREAM_ARN } : { StreamName: c.KINESIS_STREAM_NAME },
-        maxRecords: c.BATCH_MAX_RECORDS,
-        maxBytes: c.BATCH_MAX_BYTES,
-        lingerMs: c.BATCH_LINGER_MS,
-      });
+      const sink = deps.sink ?? (c && deps.kinesis ? kinesisSink(deps.kinesis, c) : undefined);
+      if (!c || !sink) throw new Error('--direct needs the worker configuration and a sink (or a Kinesis client)');
+      this.publisher = sink({});
     }
   }
 
@@ -183,6 +181,7 @@ class Replay {
     this.report();
     await Promise.all(Array.from({ length: this.o.concurrency }, () => this.receiveLoop()));
     await this.publisher?.drain();
+    await this.publisher?.close?.();
     await this.acker.drain();
     // Everything this run did not move goes back to the DLQ as it was, visible at once.
     const refused = await changeVisibility(this.deps.sqs, this.o.dlqUrl, [...this.held.values()], 0);
@@ -370,7 +369,8 @@ class Replay {
         try {
           await this.publisher!.put(r.record, partitionKey(r.envelope, c.PARTITION_KEY), Date.now() + c.RETRY_BUDGET_MS);
         } catch (err) {
-          return this.stillFailing(e, 'PUBLISH_FAILED', (err as Error).message);
+          // The endpoint refused this event itself (SINK=caliper-http), or it was not accepted in time.
+          return this.stillFailing(e, err instanceof RefusedError ? err.code : 'PUBLISH_FAILED', (err as Error).message);
         }
         this.summary.published++;
         await this.deleteMoved(e);

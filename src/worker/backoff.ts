@@ -37,3 +37,20 @@ export function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal): Prom
     );
   });
 }
+
+/** What waits for a publisher to go idle: `until()` resolves once `busy()` is false; `check()` wakes the waiters when it is. */
+export class IdleWaiters {
+  private readonly waiters = new Set<() => void>();
+
+  constructor(private readonly busy: () => boolean) {}
+
+  async until(): Promise<void> {
+    while (this.busy()) await new Promise<void>((r) => this.waiters.add(r));
+  }
+
+  check(): void {
+    if (this.busy()) return;
+    for (const r of this.waiters) r();
+    this.waiters.clear();
+  }
+}

@@ -20,9 +20,11 @@ export function recordFor(body: string, options: MapOptions): Decoded & { record
   return withRecord(decodeMessage(body, options));
 }
 
-function withRecord(decoded: Decoded): Decoded & { record: Buffer } {
+/** A decoded envelope with its record: the text a sink publishes. */
+export function withRecord(decoded: Decoded): Decoded & { record: Buffer } {
   // caliper-1.2 writes its decimals with a fraction (serializeEnvelope); other formats are JSON.stringify's.
-  const record = Buffer.from(serializeEnvelope(decoded.envelope));
+  // `data` comes last (a passed-through envelope may have it elsewhere): the HTTP sink splices records' events on that.
+  const record = Buffer.from(serializeEnvelope(dataLast(decoded.envelope)));
   // Leave room for the partition key (≤ 256 characters) within the 1 MiB record limit.
   if (record.byteLength > KINESIS_MAX_RECORD_BYTES - 256) {
     throw new MappingError('RECORD_TOO_LARGE', `the Caliper record is ${record.byteLength} bytes, over Kinesis's 1 MiB record limit`, decoded.eventName);
@@ -54,4 +56,12 @@ export function readMessage(message: Message, filter: EventFilter, options: MapO
   const eventName = attribute ?? eventNameOf(value);
   if (skip(eventName)) return { skipped: eventName };
   return withRecord(mapInput(value, options));
+}
+
+/** The same envelope with its properties in the usual order, `data` last (the same object when they already are). */
+function dataLast<T extends { sensor: unknown; sendTime: unknown; dataVersion: unknown; data: unknown }>(envelope: T): T {
+  const keys = Object.keys(envelope);
+  if (keys.length === 4 && keys[0] === 'sensor' && keys[1] === 'sendTime' && keys[2] === 'dataVersion' && keys[3] === 'data') return envelope;
+  const { sensor, sendTime, dataVersion, data, ...rest } = envelope;
+  return { sensor, sendTime, dataVersion, ...rest, data } as T;
 }

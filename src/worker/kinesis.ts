@@ -3,7 +3,7 @@
 // failing — is retried with back-off and jitter until its deadline. `put` resolves once Kinesis
 // accepted the record, and rejects once its deadline has passed.
 import { KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
-import { backoffMs } from './backoff.js';
+import { backoffMs, IdleWaiters } from './backoff.js';
 import type { CallReport } from './faults.js';
 
 /** Kinesis's own limits (PutRecords): 500 records, 5 MiB per call, 1 MiB per record incl. its key. */
@@ -41,7 +41,7 @@ export class KinesisPublisher {
   private timer: NodeJS.Timeout | undefined;
   private calls = 0;
   private retrying = 0;
-  private readonly idle = new Set<() => void>();
+  private readonly idle = new IdleWaiters(() => this.busy);
 
   constructor(
     private readonly client: KinesisClient,
@@ -66,13 +66,7 @@ export class KinesisPublisher {
   /** Sends what is queued now, and resolves when every record put so far is accepted or rejected. */
   async drain(): Promise<void> {
     this.flush();
-    while (this.busy) await new Promise<void>((r) => this.idle.add(r));
-  }
-
-  private notifyIfIdle(): void {
-    if (this.busy) return;
-    for (const r of this.idle) r();
-    this.idle.clear();
+    await this.idle.until();
   }
 
   private enqueue(p: Pending): void {
@@ -100,7 +94,7 @@ export class KinesisPublisher {
       void this.send(batch).finally(() => {
         this.calls--;
         if (this.queue.length) this.flush();
-        this.notifyIfIdle();
+        this.idle.check();
       });
     }
     if (this.queue.length && !this.timer) this.timer = setTimeout(() => this.flush(), this.options.lingerMs);

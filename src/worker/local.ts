@@ -35,11 +35,38 @@ export interface LocalServices {
   stop(): Promise<void>;
 }
 
+export interface LocalSqs {
+  sqsEndpoint: string;
+  sqs: SQSClient;
+  stop(): Promise<void>;
+}
+
+/** local-aws-sqs alone, on a free loopback port (what SINK=caliper-http needs locally). */
+export async function startLocalSqs(): Promise<LocalSqs> {
+  const sqsServer = await sqsServerOnFreePort();
+  const sqsEndpoint = `http://127.0.0.1:${(sqsServer.address() as net.AddressInfo).port}`;
+  const { sqs, kinesis } = createClients({ region: LOCAL_REGION, sqsEndpoint, credentials: LOCAL_CREDENTIALS });
+  kinesis.destroy();
+  return {
+    sqsEndpoint,
+    sqs,
+    stop: async () => {
+      sqsServer.closeAllConnections();
+      await new Promise<void>((r) => sqsServer.close(() => r()));
+      sqs.destroy();
+    },
+  };
+}
+
+async function sqsServerOnFreePort(): Promise<Server> {
+  // Loaded only here: a development dependency, absent from a production install.
+  const { createSqsServer } = (await import('local-aws-sqs')) as { createSqsServer: (o: object) => Promise<Server> };
+  return createSqsServer({ port: await freePort(), hostname: '127.0.0.1', region: LOCAL_REGION, emulateQueueCreationLifecycle: false });
+}
+
 export async function startLocalServices(): Promise<LocalServices> {
   const require = createRequire(import.meta.url);
-  // Loaded only here: these are development dependencies, absent from a production install.
-  const { createSqsServer } = (await import('local-aws-sqs')) as { createSqsServer: (o: object) => Promise<Server> };
-  const sqsServer = await createSqsServer({ port: await freePort(), hostname: '127.0.0.1', region: LOCAL_REGION, emulateQueueCreationLifecycle: false });
+  const sqsServer = await sqsServerOnFreePort();
   const sqsEndpoint = `http://127.0.0.1:${(sqsServer.address() as net.AddressInfo).port}`;
 
   const kinesisDir = path.dirname(require.resolve('kinesis-local/package.json'));

@@ -31,18 +31,38 @@ export function promMetric(name: string, type: 'counter' | 'gauge', samples: [la
   return [`# TYPE ${name} ${type}`, ...samples.map(([labels, value]) => `${name}${labels} ${value}`)];
 }
 
-/** Logs the counters every `intervalS` seconds: totals, deltas as EMF metrics, in flight and lag. */
-export function startStats(worker: Worker, logger: Logger, intervalS: number, stream: string): () => void {
+/** The sink's figures that go into the stats line: counters as deltas since the last line, gauges as they are. */
+function sinkFigures(worker: Worker, last: Map<string, number>): { name: string; unit: string; value: number }[] {
+  return worker
+    .sinkMetrics()
+    .filter((m) => m.emf)
+    .map((m) => {
+      const value = m.kind === 'counter' ? m.value - (last.get(m.emf!) ?? 0) : m.value;
+      last.set(m.emf!, m.value);
+      return { name: m.emf!, unit: m.unit, value };
+    });
+}
+
+/**
+ * Logs the counters every `intervalS` seconds: totals, deltas as EMF metrics, in flight and lag, and
+ * the sink's own figures (the HTTP sink: requests by status class, latency, bytes, refused events).
+ * `destination`: the stream, or the Caliper endpoint (the EMF dimension Stream or Endpoint).
+ */
+export function startStats(worker: Worker, logger: Logger, intervalS: number, destination: string, dimension: 'Stream' | 'Endpoint' = 'Stream'): () => void {
   let last: Counters = { ...worker.counters };
+  const lastSink = new Map<string, number>();
+  sinkFigures(worker, lastSink);
   const tick = () => {
     const now = { ...worker.counters };
     const delta = Object.fromEntries(METRICS.map(([k, name]) => [name, now[k] - last[k]]));
+    const sink = sinkFigures(worker, lastSink);
     last = now;
     logger.info(
       {
         stats: { ...now, inFlight: worker.inFlightCount, lagMs: worker.lagMs, errors: { ...worker.faults.counts } },
-        ...emf({ Stream: stream }, [...METRICS.map(([, name]) => ({ name, unit: 'Count' })), { name: 'InFlight', unit: 'Count' }, { name: 'LagMs', unit: 'Milliseconds' }]),
+        ...emf({ [dimension]: destination }, [...METRICS.map(([, name]) => ({ name, unit: 'Count' })), { name: 'InFlight', unit: 'Count' }, { name: 'LagMs', unit: 'Milliseconds' }, ...sink.map((m) => ({ name: m.name, unit: m.unit }))]),
         ...delta,
+        ...Object.fromEntries(sink.map((m) => [m.name, m.value])),
         InFlight: worker.inFlightCount,
         LagMs: worker.lagMs,
       },
@@ -58,7 +78,7 @@ export function startStats(worker: Worker, logger: Logger, intervalS: number, st
 }
 
 /** The calls every message needs: failing for longer than UNHEALTHY_AFTER_S makes the task unhealthy. */
-const DATA_PATH: readonly Operation[] = ['ReceiveMessage', 'PutRecords', 'DeleteMessageBatch'];
+const DATA_PATH: readonly Operation[] = ['ReceiveMessage', 'PutRecords', 'PostEnvelope', 'DeleteMessageBatch'];
 
 export interface Health {
   healthy: boolean;
@@ -71,6 +91,7 @@ export interface Health {
  */
 export function health(worker: Worker, now = Date.now()): Health {
   const c = worker.config;
+  if (worker.blocked) return { healthy: false, reason: `not consuming: ${worker.blocked}` };
   const failing = worker.faults.failingLongerThan(c.UNHEALTHY_AFTER_S * 1000, DATA_PATH, now);
   if (failing) return { healthy: false, reason: `${failing.operation} has failed for ${Math.round((now - failing.since) / 1000)} s (${failing.kind}: ${failing.error})` };
   const idleMs = now - worker.lastPollAt;
@@ -84,6 +105,14 @@ export function prometheus(worker: Worker): string {
   lines.push(...promMetric('canvas_caliper_errors_total', 'counter', FAULT_KINDS.map((kind) => [`{kind="${kind}"}`, worker.faults.counts[kind]])));
   lines.push(...promMetric('canvas_caliper_in_flight', 'gauge', [['', worker.inFlightCount]]));
   lines.push(...promMetric('canvas_caliper_lag_milliseconds', 'gauge', [['', worker.lagMs]]));
+  const typed = new Set<string>();
+  for (const m of worker.sinkMetrics()) {
+    const metric = `canvas_caliper_${m.name}`;
+    if (!typed.has(metric)) lines.push(`# TYPE ${metric} ${m.kind}`);
+    typed.add(metric);
+    const labels = m.labels ? `{${Object.entries(m.labels).map(([k, v]) => `${k}="${v}"`).join(',')}}` : '';
+    lines.push(`${metric}${labels} ${m.value}`);
+  }
   return `${lines.join('\n')}\n`;
 }
 

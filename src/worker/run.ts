@@ -1,4 +1,5 @@
 // `canvas-caliper run`: the long-running worker (what `npm start` and the container run).
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import type { Server } from 'node:http';
 import os from 'node:os';
@@ -7,8 +8,10 @@ import pino, { type Logger } from 'pino';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { deterministicEventId } from '../engine.js';
 import { createClients } from './clients.js';
-import { LOCAL_REGION } from './local.js';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { LOCAL_REGION, type LocalSqs } from './local.js';
 import { startHealthServer, startStats } from './observe.js';
+import { configuredSink, destinationOf, SinkSetupError, type SinkFactory } from './sink.js';
 import { Worker } from './worker.js';
 
 export interface RunIo {
@@ -32,7 +35,8 @@ export async function runWorker(io: RunIo, options: RunOptions = {}): Promise<nu
   // Every problem at once, in embedded mode too (checked before the local services start).
   let config: Config;
   try {
-    config = loadConfig(embedded ? embeddedEnv(io.env, EMBEDDED_PLACEHOLDERS) : io.env);
+    const placeholders = wantsLocalEndpoint(io.env) ? { ...EMBEDDED_PLACEHOLDERS, CALIPER_ENDPOINT_URL: 'http://127.0.0.1/caliper', CALIPER_ENDPOINT_TOKEN: 'local' } : EMBEDDED_PLACEHOLDERS;
+    config = loadConfig(embedded ? embeddedEnv(io.env, placeholders) : io.env);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     const problems = err.problems.map((p) => (p === 'SQS_QUEUE_URL: is required' ? `${p} (NODE_ENV=production: no embedded local services)` : p));
@@ -42,16 +46,30 @@ export async function runWorker(io: RunIo, options: RunOptions = {}): Promise<nu
   if (embedded) return runEmbedded(io, options.ingest ?? 'sqs');
   const logger = pino({ level: config.LOG_LEVEL, base: { service: 'canvas-caliper' } });
   const { sqs, kinesis } = createClients({ region: config.AWS_REGION });
-  const worker = new Worker({ sqs, kinesis, config, logger });
+  let sink: SinkFactory;
+  try {
+    sink = await configuredSink(config, { kinesis });
+  } catch (err) {
+    if (!(err instanceof SinkSetupError)) throw err;
+    io.stderr(`canvas-caliper run: ${err.message}\n`);
+    return 2;
+  }
+  const worker = new Worker({ sqs, sink, config, logger });
   return serve(worker, config, logger, io);
 }
 
 interface Embedded {
   SQS_QUEUE_URL: string;
   DLQ_URL: string;
+  /** SINK=caliper-http with no CALIPER_ENDPOINT_URL: the local endpoint's URL and token. */
+  CALIPER_ENDPOINT_URL?: string;
+  CALIPER_ENDPOINT_TOKEN?: string;
 }
 
 const EMBEDDED_PLACEHOLDERS: Embedded = { SQS_QUEUE_URL: 'http://127.0.0.1/000000000000/canvas-live-events', DLQ_URL: 'http://127.0.0.1/000000000000/canvas-live-events-dlq' };
+
+/** SINK=caliper-http and no endpoint of the user's: the embedded run starts one of its own. */
+const wantsLocalEndpoint = (env: NodeJS.ProcessEnv): boolean => env.SINK === 'caliper-http' && !env.CALIPER_ENDPOINT_URL;
 
 /** The embedded run's configuration: the local queues and stream, quick polls, no health port, and the rest of the user's variables. */
 const embeddedEnv = (env: NodeJS.ProcessEnv, queues: Embedded): NodeJS.ProcessEnv => ({
@@ -86,9 +104,10 @@ async function serve(worker: Worker, config: Config, logger: Logger, io: RunIo, 
     io.stderr(`canvas-caliper run: ${problem}\n`);
     return 2;
   }
-  const stopStats = startStats(worker, logger, config.STATS_INTERVAL_S, config.KINESIS_STREAM_NAME ?? config.KINESIS_STREAM_ARN ?? '');
+  const destination = destinationOf(config);
+  const stopStats = startStats(worker, logger, config.STATS_INTERVAL_S, destination.name, destination.dimension);
   worker.start();
-  logger.info({ queue: config.SQS_QUEUE_URL, stream: config.KINESIS_STREAM_NAME ?? config.KINESIS_STREAM_ARN, dlq: config.DLQ_URL ?? null }, 'worker started');
+  logger.info({ queue: config.SQS_QUEUE_URL, sink: config.SINK, [destination.dimension.toLowerCase()]: destination.name, dlq: config.DLQ_URL ?? null }, 'worker started');
   let signals = 0;
   const stopped = new Promise<string>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
@@ -111,19 +130,40 @@ async function serve(worker: Worker, config: Config, logger: Logger, io: RunIo, 
   return 0;
 }
 
+/** Where the embedded run publishes, and how it reads back what arrived. */
+interface EmbeddedDestination {
+  /** The variables that point the worker at it. */
+  env: Partial<Embedded>;
+  /** What arrived (one envelope per line), or undefined when it cannot be read back (the user's own endpoint). */
+  readBack(): Promise<string[] | undefined>;
+  stop(): Promise<void>;
+}
+
 /**
- * `npm start` with no SQS_QUEUE_URL: starts local SQS and Kinesis, creates a queue with a DLQ and a
- * stream, enqueues the samples, runs the worker until the queue is drained, reads the stream back,
- * and prints what arrived.
+ * `npm start` with no SQS_QUEUE_URL: starts local SQS and the destination (kinesis-local and a
+ * stream; with SINK=caliper-http, a local Caliper endpoint that checks token, media type and each
+ * event, unless CALIPER_ENDPOINT_URL names one), creates a queue with a DLQ, enqueues the samples,
+ * runs the worker until the queue is drained, reads back what arrived, and prints it.
  */
 async function runEmbedded(io: RunIo, ingest: 'sqs' | 'https'): Promise<number> {
   const local = await import('./local.js');
   const { summarise } = await import('./summary.js');
-  io.stdout('No SQS_QUEUE_URL: running on embedded local services (local-aws-sqs, kinesis-local) with the samples.\n');
-  const services = await local.startLocalServices();
+  const http = io.env.SINK === 'caliper-http';
+  io.stdout(`No SQS_QUEUE_URL: running on embedded local services (local-aws-sqs, ${http ? (wantsLocalEndpoint(io.env) ? 'a local Caliper endpoint' : 'your CALIPER_ENDPOINT_URL') : 'kinesis-local'}) with the samples.\n`);
+  const services: LocalSqs & { kinesis?: KinesisClient } = http ? await local.startLocalSqs() : await local.startLocalServices();
+  const kinesis = services.kinesis;
+  let destination: EmbeddedDestination | undefined;
   try {
+    if (kinesis) {
+      await local.createStream(kinesis, 'canvas-caliper');
+      destination = { env: {}, readBack: () => local.readStream(kinesis, 'canvas-caliper'), stop: async () => {} };
+    } else if (wantsLocalEndpoint(io.env)) {
+      const { startLocalEndpoint } = await import('./local-endpoint.js');
+      const token = randomBytes(24).toString('base64url');
+      const endpoint = await startLocalEndpoint(token, loadConfig(embeddedEnv(io.env, { ...EMBEDDED_PLACEHOLDERS, CALIPER_ENDPOINT_URL: 'http://127.0.0.1/', CALIPER_ENDPOINT_TOKEN: token })).CALIPER_FORMAT);
+      destination = { env: { CALIPER_ENDPOINT_URL: endpoint.url, CALIPER_ENDPOINT_TOKEN: token }, readBack: async () => endpoint.records, stop: endpoint.stop };
+    } else destination = { env: {}, readBack: async () => undefined, stop: async () => {} };
     const { queueUrl, dlqUrl } = await local.createQueues(services.sqs, 'canvas-live-events');
-    await local.createStream(services.kinesis, 'canvas-caliper');
     const { loadSamples } = await import('../samples.js');
     const samples = loadSamples();
     const bodies = samples.map((raw) => JSON.stringify(raw));
@@ -135,21 +175,28 @@ async function runEmbedded(io: RunIo, ingest: 'sqs' | 'https'): Promise<number> 
       await local.enqueue(services.sqs, queueUrl, bodies);
       io.stdout(`Enqueued ${bodies.length} sample events on ${queueUrl}\n`);
     }
-    const config = loadConfig(embeddedEnv(io.env, { SQS_QUEUE_URL: queueUrl, DLQ_URL: dlqUrl }));
+    const config = loadConfig(embeddedEnv(io.env, { SQS_QUEUE_URL: queueUrl, DLQ_URL: dlqUrl, ...destination.env }));
     const logger = pino({ level: config.LOG_LEVEL, base: { service: 'canvas-caliper' } });
-    const worker = new Worker({ sqs: services.sqs, kinesis: services.kinesis, config, logger });
+    const sink = await configuredSink(config, { kinesis });
+    const worker = new Worker({ sqs: services.sqs, sink, config, logger });
     const drained = (async () => {
       await new Promise((r) => setTimeout(r, 200));
       while ((await local.queueDepth(services.sqs, queueUrl)) > 0 || worker.inFlightCount > 0) await new Promise((r) => setTimeout(r, 200));
     })();
     await serve(worker, config, logger, io, drained);
-    const records = await local.readStream(services.kinesis, 'canvas-caliper');
+    const records = await destination.readBack();
+    const dlqDepth = await local.queueDepth(services.sqs, dlqUrl);
+    if (!records) {
+      io.stdout(`\nPublished ${worker.counters.published} Caliper events to ${destinationOf(config).name} (not read back: it is your endpoint).\nDead-letter queue: ${dlqDepth} message(s).\n`);
+      return 0;
+    }
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'canvas-caliper-')), 'caliper.ndjson');
     fs.writeFileSync(out, records.map((r) => `${r}\n`).join(''));
     const sent = config.EVENT_ID === 'deterministic' ? new Map(samples.map((raw) => [deterministicEventId(raw), String(raw.metadata.event_name)])) : undefined;
-    io.stdout(summarise(records, await local.queueDepth(services.sqs, dlqUrl), out, worker.counters.skipped, sent));
+    io.stdout(summarise(records, dlqDepth, out, worker.counters.skipped, sent, http ? 'the local Caliper endpoint' : 'the stream'));
     return 0;
   } finally {
+    await destination?.stop();
     await services.stop();
   }
 }

@@ -1,9 +1,9 @@
 /**
- * A readable summary of the Caliper records read back from the stream: per Caliper type, action and
+ * A readable summary of the Caliper records read back from the stream (or the local Caliper endpoint): per Caliper type, action and
  * object type, and which of the Canvas event types enqueued (`sent`: event id → event_name, known when
  * ids are deterministic) arrived.
  */
-export function summarise(records: string[], dlqDepth: number, outputFile: string, skipped = 0, sent?: ReadonlyMap<string, string>): string {
+export function summarise(records: string[], dlqDepth: number, outputFile: string, skipped = 0, sent?: ReadonlyMap<string, string>, from = 'the stream'): string {
   const rows = new Map<string, { type: string; action: string; object: string; count: number }>();
   for (const r of records) {
     const e = JSON.parse(r).data[0];
@@ -18,7 +18,7 @@ export function summarise(records: string[], dlqDepth: number, outputFile: strin
   const lines = [...rows.values()].sort((a, b) => b.count - a.count).map((r) => `  ${String(r.count).padStart(5)}  ${r.type.padEnd(16)} ${r.action.padEnd(12)} ${r.object}`);
   return [
     '',
-    `Read back ${records.length} Caliper envelopes from the stream:`,
+    `Read back ${records.length} Caliper envelopes from ${from}:`,
     '  count  type             action       object',
     ...lines,
     ...(types ? [`Canvas event types published: ${types.length - missing.length} of the ${types.length} enqueued${missing.length ? ` (not published: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? `, and ${missing.length - 10} more` : ''})` : ''}.`] : []),

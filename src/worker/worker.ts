@@ -1,8 +1,10 @@
-// The worker: SQS → decode → map → validate → batch → PutRecords → acknowledge, with no loss.
-// Each message is handled on its own (no head-of-line blocking); a message is deleted only after
-// Kinesis accepted its record; a message that can never be mapped goes to the DLQ; a message whose
-// record could not be put within the retry budget stays in SQS and comes back later; a message whose
-// event type is filtered out (EVENT_TYPES, EXCLUDE_EVENT_TYPES, UNKNOWN_EVENTS=skip) is deleted unpublished.
+// The worker: SQS → decode → map → validate → sink (Kinesis or a Caliper endpoint) → acknowledge, with
+// no loss. Each message is handled on its own (no head-of-line blocking); a message is deleted only
+// after the sink's destination accepted its record; a message that can never be mapped, or whose event
+// the destination refuses, goes to the DLQ; a message whose record could not be put within the retry
+// budget stays in SQS and comes back later; a message whose event type is filtered out (EVENT_TYPES,
+// EXCLUDE_EVENT_TYPES, UNKNOWN_EVENTS=skip) is deleted unpublished. While the sink is blocked (the
+// destination refuses our credentials) the worker receives nothing.
 import { ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { Logger } from 'pino';
@@ -14,7 +16,7 @@ import { ABORTED, backoffMs, sleep, unlessAborted } from './backoff.js';
 import { readMessage, type Incoming } from './decode.js';
 import type { MapOptions } from '../engine.js';
 import { Faults } from './faults.js';
-import { KinesisPublisher } from './kinesis.js';
+import { kinesisSink, RefusedError, type Sink, type SinkFactory } from './sink.js';
 import { Acknowledger, changeVisibility, sendToDlq } from './sqs.js';
 
 export interface Counters {
@@ -36,7 +38,9 @@ interface InFlight {
 
 export interface WorkerDeps {
   sqs: SQSClient;
-  kinesis: KinesisClient;
+  /** The destination (run.ts builds it from the config); without one, a Kinesis sink over `kinesis`. */
+  sink?: SinkFactory;
+  kinesis?: KinesisClient;
   config: Config;
   logger: Logger;
 }
@@ -64,7 +68,7 @@ export class Worker {
   private readonly filter: EventFilter;
   /** The event id mode and the output format the worker maps (and validates) every record in. */
   private readonly mapOptions: MapOptions;
-  private readonly publisher: KinesisPublisher;
+  private readonly publisher: Sink;
   private readonly acker: Acknowledger;
   private stopping = false;
   private pollers: Promise<void>[] = [];
@@ -75,14 +79,9 @@ export class Worker {
     this.faults = new Faults(deps.logger);
     this.filter = eventFilter({ only: c.EVENT_TYPES, exclude: c.EXCLUDE_EVENT_TYPES, unknown: c.UNKNOWN_EVENTS === 'skip' ? 'skip' : 'report' });
     this.mapOptions = mapOptions(c);
-    this.publisher = new KinesisPublisher(deps.kinesis, {
-      stream: c.KINESIS_STREAM_ARN ? { StreamARN: c.KINESIS_STREAM_ARN } : { StreamName: c.KINESIS_STREAM_NAME },
-      maxRecords: c.BATCH_MAX_RECORDS,
-      maxBytes: c.BATCH_MAX_BYTES,
-      lingerMs: c.BATCH_LINGER_MS,
-      onRetry: () => this.counters.retries++,
-      faults: this.faults,
-    });
+    const sink = deps.sink ?? (deps.kinesis ? kinesisSink(deps.kinesis, c) : undefined);
+    if (!sink) throw new Error('the worker needs a sink (or a Kinesis client)');
+    this.publisher = sink({ onRetry: () => this.counters.retries++, faults: this.faults, logger: deps.logger });
     this.acker = new Acknowledger(deps.sqs, c.SQS_QUEUE_URL, { faults: this.faults });
   }
 
@@ -92,6 +91,16 @@ export class Worker {
 
   get inFlightCount(): number {
     return this.inFlight.size;
+  }
+
+  /** Why the worker receives nothing (its destination refuses our credentials), or undefined. */
+  get blocked(): string | undefined {
+    return this.publisher.blocked;
+  }
+
+  /** What the sink counts (requests by status, bytes, latency, refused events), for /metrics and the stats line. */
+  sinkMetrics(): ReturnType<NonNullable<Sink['metrics']>> {
+    return this.publisher.metrics?.() ?? [];
   }
 
   start(): void {
@@ -117,6 +126,7 @@ export class Worker {
     const finished = Promise.all([...this.pollers, ...this.inFlight.keys()]).then(() => Promise.all([this.publisher.drain(), this.acker.drain()]));
     await Promise.race([finished, deadline]);
     timeout.abort();
+    await this.publisher.close?.().catch(() => undefined);
     const left = [...this.inFlight.values()].map((f) => f.message);
     if (left.length) await changeVisibility(this.deps.sqs, this.deps.config.SQS_QUEUE_URL, left, 0, this.faults);
     return { unfinished: left.length };
@@ -126,7 +136,7 @@ export class Worker {
     const c = this.deps.config;
     let failures = 0;
     while (!this.stopping) {
-      await this.capacityFor(10);
+      await this.capacityFor(10, signal);
       if (this.stopping) break;
       let messages: Message[];
       try {
@@ -189,6 +199,7 @@ export class Worker {
     try {
       await this.publisher.put(next.record, next.key, deadline);
     } catch (err) {
+      if (err instanceof RefusedError) return this.poison(message, new MappingError(err.code, err.message, next.eventName));
       this.deps.logger.warn({ messageId: message.MessageId, err: (err as Error).message }, 'not published within the retry budget; left in SQS');
       return this.release(message);
     }
@@ -201,7 +212,7 @@ export class Worker {
    * A message's record, partition key and event time; or why it is skipped or poison. Only these wait
    * for Kinesis: the envelope's objects die young instead of being carried through collections.
    */
-  private decode(message: Message): { poison: unknown } | { skipped: string } | { record: Buffer; key: string; eventTime: number } {
+  private decode(message: Message): { poison: unknown } | { skipped: string } | { record: Buffer; key: string; eventTime: number; eventName: string } {
     let incoming: Incoming;
     try {
       incoming = readMessage(message, this.filter, this.mapOptions);
@@ -210,7 +221,7 @@ export class Worker {
     }
     if ('skipped' in incoming) return incoming;
     const { envelope, record } = incoming;
-    return { record, key: partitionKey(envelope, this.deps.config.PARTITION_KEY), eventTime: Date.parse(envelope.data[0].eventTime) };
+    return { record, key: partitionKey(envelope, this.deps.config.PARTITION_KEY), eventTime: Date.parse(envelope.data[0].eventTime), eventName: incoming.eventName };
   }
 
   /** A message whose event type is filtered out: deleted, never published, never parked. */
@@ -265,10 +276,11 @@ export class Worker {
     for (const f of due) if (!refused.has(f.message.MessageId ?? '')) f.visibleUntil = now + c.VISIBILITY_TIMEOUT_S * 1000;
   }
 
-  /** Back-pressure: waits until `n` more messages fit under MAX_IN_FLIGHT. */
-  private async capacityFor(n: number): Promise<void> {
-    while (!this.stopping && this.inFlight.size + n > this.deps.config.MAX_IN_FLIGHT) {
-      await new Promise<void>((resolve) => this.capacityWaiters.push(resolve));
+  /** Back-pressure: waits until `n` more messages fit under MAX_IN_FLIGHT, and while the sink is blocked. */
+  private async capacityFor(n: number, signal: AbortSignal): Promise<void> {
+    while (!this.stopping && (this.inFlight.size + n > this.deps.config.MAX_IN_FLIGHT || this.publisher.blocked)) {
+      if (this.publisher.blocked) await sleep(1_000, signal);
+      else await new Promise<void>((resolve) => this.capacityWaiters.push(resolve));
     }
   }
 }
