@@ -325,3 +325,6 @@ export interface Envelope {
   dataVersion: string;
   data: [CaliperEvent];
 }
+
+/** A validator's verdict (validate.ts for 1.1 and the formats, validate12.ts for 1.2): here, so that neither imports the other for it. */
+export type ValidationResult = { ok: true } | { ok: false; error: string };

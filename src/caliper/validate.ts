@@ -21,6 +21,7 @@ import {
   type PropertyKind,
   type Envelope,
   type EventType,
+  type ValidationResult,
 } from './model.js';
 import { isPlainObject } from '../json.js';
 
@@ -292,7 +293,7 @@ export function formatIssues(issues: readonly { path: readonly PropertyKey[]; me
     .join('; ');
 }
 
-export type ValidationResult = { ok: true } | { ok: false; error: string };
+export type { ValidationResult };
 const VALID: ValidationResult = { ok: true };
 
 /**

@@ -18,8 +18,7 @@ import {
   type EventRule12,
   type Kind12,
 } from './model12.js';
-import type { ValidationResult } from './validate.js';
-import { REFERENCE_ROLES } from './model.js';
+import { REFERENCE_ROLES, type ValidationResult } from './model.js';
 import { isPlainObject } from '../json.js';
 
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
