@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { eventNameList, unknownEventNames } from './filter.js';
 import type { MapOptions } from './engine.js';
 import { DEFAULT_FORMAT, FORMATS } from './formats/index.js';
+import { parseKey, privacyOf, readKeySecret } from './privacy/key.js';
+import { POLICIES, type Privacy } from './privacy/policy.js';
 
 const int = (name: string, def: number, min: number, max: number) =>
   z.coerce
@@ -30,6 +32,9 @@ const whenValid =
     !payload.issues.some((issue) => names.includes(String(issue.path?.[0])));
 
 const numbers = (input: unknown) => input as Record<string, number>;
+
+const PRIVACY_OPTIONS = ['PRIVACY_KEY', 'PRIVACY_KEY_SECRET_ARN', 'PRIVACY_KEY_ID', 'PRIVACY_IP', 'PRIVACY_KEEP_TEXT'] as const;
+const PRIVACY_OPTIONS_TEXT = `${PRIVACY_OPTIONS.slice(0, -1).join(', ')} and ${PRIVACY_OPTIONS.at(-1)}`;
 
 const url = (name: string) => z.string().url(`${name} must be a URL (https://sqs.<region>.amazonaws.com/<account>/<queue>)`);
 
@@ -63,6 +68,22 @@ export const ConfigSchema = z
     CALIPER_FORMAT: z.enum(FORMATS, { error: `CALIPER_FORMAT must be ${FORMATS.join(', ')}` }).default(DEFAULT_FORMAT),
     CALIPER_EDAPP_ID: z.string().regex(/^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$/, 'CALIPER_EDAPP_ID must be an absolute IRI (e.g. https://platform.example/apps/canvas)').optional(),
     CALIPER_SESSION: z.enum(['auto-attach'], { error: 'CALIPER_SESSION must be auto-attach (or unset)' }).optional(),
+    // The privacy policy (src/privacy, docs/privacy.md) and its key.
+    PRIVACY: z.enum(POLICIES, { error: `PRIVACY must be ${POLICIES.join(', ')}` }).default('keep'),
+    PRIVACY_KEY: z
+      .string()
+      .superRefine((text, ctx) => {
+        try {
+          parseKey(text, 'PRIVACY_KEY');
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message, input: undefined });
+        }
+      })
+      .optional(),
+    PRIVACY_KEY_SECRET_ARN: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, 'PRIVACY_KEY_SECRET_ARN must be a Secrets Manager secret ARN').optional(),
+    PRIVACY_KEY_ID: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'PRIVACY_KEY_ID must be 1 to 64 letters, digits, ".", "_", ":" or "-"').optional(),
+    PRIVACY_IP: z.enum(['truncate', 'drop'], { error: 'PRIVACY_IP must be truncate or drop' }).optional(),
+    PRIVACY_KEEP_TEXT: z.enum(['0', '1'], { error: 'PRIVACY_KEEP_TEXT must be 0 or 1' }).optional(),
   })
   .refine((c) => c.KINESIS_STREAM_NAME || c.KINESIS_STREAM_ARN, {
     path: ['KINESIS_STREAM_NAME'],
@@ -90,17 +111,52 @@ export const ConfigSchema = z
     path: ['CALIPER_FORMAT'],
     message: 'CALIPER_EDAPP_ID and CALIPER_SESSION are options of CALIPER_FORMAT=caliper-1.2',
     when: whenValid('CALIPER_FORMAT', 'CALIPER_EDAPP_ID', 'CALIPER_SESSION'),
+  })
+  .refine((c) => c.PRIVACY === 'keep' || (c.PRIVACY_KEY === undefined) !== (c.PRIVACY_KEY_SECRET_ARN === undefined), {
+    path: ['PRIVACY_KEY'],
+    error: ({ input }) => `PRIVACY=${(input as { PRIVACY: string }).PRIVACY} needs exactly one of PRIVACY_KEY and PRIVACY_KEY_SECRET_ARN (the pseudonyms' key)`,
+    when: whenValid('PRIVACY', 'PRIVACY_KEY', 'PRIVACY_KEY_SECRET_ARN'),
+  })
+  .refine((c) => c.PRIVACY !== 'keep' || PRIVACY_OPTIONS.every((name) => c[name] === undefined), {
+    path: ['PRIVACY'],
+    message: `${PRIVACY_OPTIONS_TEXT} are options of PRIVACY=pseudonymise or drop (PRIVACY is keep)`,
+    when: whenValid('PRIVACY', ...PRIVACY_OPTIONS),
+  })
+  .refine((c) => c.PRIVACY !== 'drop' || (c.PRIVACY_IP === undefined && c.PRIVACY_KEEP_TEXT === undefined), {
+    path: ['PRIVACY'],
+    message: 'PRIVACY_IP and PRIVACY_KEEP_TEXT are options of PRIVACY=pseudonymise (drop removes IP addresses and free text)',
+    when: whenValid('PRIVACY', 'PRIVACY_IP', 'PRIVACY_KEEP_TEXT'),
   });
 
-export type Config = z.infer<typeof ConfigSchema>;
+export type Config = z.infer<typeof ConfigSchema> & {
+  /** The privacy policy with its key, once the key is known (loadConfig with PRIVACY_KEY; withPrivacyKey with the secret). */
+  privacy?: Privacy;
+};
 
-/** How the worker and `replay-dlq --direct` map: the event id mode, the output format and its options. */
-export function mapOptions(config: Pick<Config, 'EVENT_ID' | 'CALIPER_FORMAT' | 'CALIPER_EDAPP_ID' | 'CALIPER_SESSION'>): MapOptions {
+/** How the worker and `replay-dlq --direct` map: the event id mode, the output format and its options, the privacy policy. */
+export function mapOptions(config: Pick<Config, 'EVENT_ID' | 'CALIPER_FORMAT' | 'CALIPER_EDAPP_ID' | 'CALIPER_SESSION'> & Partial<Pick<Config, 'PRIVACY' | 'privacy'>>): MapOptions {
+  // Never silently keep: a policy other than keep without its key (the secret not read yet) is a bug here.
+  if (config.PRIVACY !== undefined && config.PRIVACY !== 'keep' && !config.privacy) throw new Error(`PRIVACY=${config.PRIVACY}: the key was not read (withPrivacyKey)`);
   return {
     eventId: config.EVENT_ID,
     format: config.CALIPER_FORMAT,
     formatOptions: { edAppId: config.CALIPER_EDAPP_ID, session: config.CALIPER_SESSION },
+    privacy: config.privacy,
   };
+}
+
+/**
+ * The configuration with its privacy policy ready: with PRIVACY_KEY_SECRET_ARN, the secret read from
+ * Secrets Manager (once, at start). Throws a ConfigError naming the ARN when it cannot be read or is
+ * not a key.
+ */
+export async function withPrivacyKey(config: Config, read: (arn: string) => Promise<Buffer> = readKeySecret): Promise<Config> {
+  if (config.PRIVACY === 'keep' || config.privacy || config.PRIVACY_KEY_SECRET_ARN === undefined) return config;
+  try {
+    return { ...config, privacy: privacyOf(config, await read(config.PRIVACY_KEY_SECRET_ARN)) };
+  } catch (err) {
+    throw new ConfigError([(err as Error).message]);
+  }
 }
 
 export class ConfigError extends Error {
@@ -114,7 +170,7 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const values = Object.fromEntries(Object.keys(ConfigSchema.shape ?? {}).map((k) => [k, env[k] === '' ? undefined : env[k]]));
   const result = ConfigSchema.safeParse(values);
-  if (result.success) return result.data;
+  if (result.success) return result.data.PRIVACY_KEY === undefined ? result.data : { ...result.data, privacy: privacyOf(result.data) };
   throw new ConfigError(
     result.error.issues.map((i) => {
       const name = String(i.path[0] ?? '');

@@ -1,0 +1,248 @@
+// The privacy policy: one pass over a mapped Caliper event, in whichever format, before it is validated
+// (src/engine.ts). `keep` never gets here. The fields and what each is come from src/privacy/fields.ts;
+// docs/privacy.md says what each policy does to each kind.
+import crypto from 'node:crypto';
+import type { CaliperEvent } from '../caliper/model.js';
+import { isPlainObject } from '../json.js';
+import { EXT } from '../../mappers/builders.js';
+import { URN_PREFIX } from '../../mappers/ids.js';
+import { CALIPER_PROPERTIES, fieldOf, type Field } from './fields.js';
+import { reduceUrl, reduceUserAgent, truncateIp } from './values.js';
+
+export const POLICIES = ['keep', 'pseudonymise', 'drop'] as const;
+export type Policy = (typeof POLICIES)[number];
+
+export interface PrivacySettings {
+  policy: Exclude<Policy, 'keep'>;
+  /** The HMAC key, at least 32 bytes (src/privacy/key.ts reads it). */
+  key: Buffer;
+  /** Written into each event (`privacy_key_id`); default: a fingerprint of the key. */
+  keyId?: string;
+  /** pseudonymise: truncate (default) or drop client IPs. */
+  ip?: 'truncate' | 'drop';
+  /** pseudonymise: keep free text. */
+  keepText?: boolean;
+}
+
+export const MIN_KEY_BYTES = 32;
+/** A Canvas global id's shard: global id = shard × 10^13 + local id. */
+const SHARD_FACTOR = 10_000_000_000_000n;
+const USER_URN = `${URN_PREFIX}user:`;
+const USER_URN_IN_TEXT = /urn:instructure:canvas:user:(\d+(?:~\d+)?)/g;
+const SESSION_URN = `${URN_PREFIX}session:`;
+/** How many pseudonyms are remembered (most events name the same few users several times each). */
+const CACHE_SIZE = 50_000;
+
+/** The default key id: 8 hex digits of an HMAC of a fixed text, so two keys have two ids and the id says nothing of the key. */
+export const keyFingerprint = (key: Buffer): string => `k${crypto.createHmac('sha256', key).update('canvas-caliper privacy key id').digest('hex').slice(0, 8)}`;
+
+/**
+ * A Canvas id as one string whichever way Canvas wrote it: a global id `2107~565` becomes its 17-digit
+ * form `21070000000000565` (shard × 10^13 + local id), which is how events carry ids; a local id with a
+ * known shard (`shard`, from the root account, for ids in URL paths) becomes its global id too.
+ */
+export function normaliseId(id: string, shard?: bigint): string {
+  const tilde = id.indexOf('~');
+  if (tilde > 0 && /^\d+~\d+$/.test(id)) return String(BigInt(id.slice(0, tilde)) * SHARD_FACTOR + BigInt(id.slice(tilde + 1)));
+  if (shard !== undefined && /^\d+$/.test(id) && BigInt(id) < SHARD_FACTOR) return String(shard * SHARD_FACTOR + BigInt(id));
+  return id;
+}
+
+/** The shard of a global id (the root account's), if it is one. */
+export function shardOf(id: unknown): bigint | undefined {
+  const text = typeof id === 'number' ? String(id) : id;
+  if (typeof text !== 'string' || !/^\d{14,}$/.test(normaliseId(text))) return undefined;
+  return BigInt(normaliseId(text)) / SHARD_FACTOR;
+}
+
+export class Privacy {
+  readonly policy: Exclude<Policy, 'keep'>;
+  readonly keyId: string;
+  readonly ip: 'truncate' | 'drop';
+  readonly keepText: boolean;
+  readonly #key: Buffer;
+  readonly #cache = new Map<string, string>();
+
+  constructor(settings: PrivacySettings) {
+    if (settings.key.length < MIN_KEY_BYTES) throw new Error(`the privacy key has ${settings.key.length} bytes; at least ${MIN_KEY_BYTES} are needed`);
+    this.policy = settings.policy;
+    this.#key = Buffer.from(settings.key);
+    this.keyId = settings.keyId ?? keyFingerprint(this.#key);
+    this.ip = settings.ip ?? 'truncate';
+    this.keepText = settings.keepText ?? false;
+  }
+
+  /**
+   * The pseudonym of a value in a domain (`user`, `sis`, …): `ps` + 32 hex digits of
+   * HMAC-SHA-256(key, domain + ':' + value), user ids normalised first. Stable for one key, different
+   * for another; a valid URN segment and IRI character sequence.
+   */
+  pseudonym(domain: string, value: string): string {
+    const input = `${domain}:${domain === 'user' ? normaliseId(value) : value}`;
+    let out = this.#cache.get(input);
+    if (out === undefined) {
+      out = `ps${crypto.createHmac('sha256', this.#key).update(input).digest('hex').slice(0, 32)}`;
+      if (this.#cache.size >= CACHE_SIZE) this.#cache.clear();
+      this.#cache.set(input, out);
+    }
+    return out;
+  }
+
+  /** A user's URN with its Canvas id replaced by the pseudonym. */
+  userUrn(id: string): string {
+    return `${USER_URN}${this.pseudonym('user', id)}`;
+  }
+
+  /**
+   * The event with the policy applied: a new event (the input is not changed). `eventName` picks the
+   * table's per-type rules; `rootAccountId` gives the shard of local user ids in URL paths.
+   */
+  apply<E extends CaliperEvent>(event: E, eventName: string | undefined, rootAccountId?: unknown): E {
+    const out = new Pass(this, eventName, shardOf(rootAccountId)).event(event as unknown as Record<string, unknown>);
+    const extensions = (isPlainObject(out.extensions) ? out.extensions : (out.extensions = {})) as Record<string, unknown>;
+    const canvas = (isPlainObject(extensions[EXT]) ? extensions[EXT] : (extensions[EXT] = {})) as Record<string, unknown>;
+    canvas.privacy = this.policy;
+    canvas.privacy_key_id = this.keyId;
+    return out as unknown as E;
+  }
+}
+
+/** The Caliper properties of CALIPER_PROPERTIES an entity can have (`value`: a Comment's). */
+const ENTITY_PROPERTIES = new Set(['name', 'body', 'description', 'value']);
+
+const isEntityLike = (v: Record<string, unknown>): boolean => typeof v.type === 'string' && typeof v.id === 'string';
+
+/** Sets a key that may be `__proto__` as data. */
+function set(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (value === undefined) return;
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
+}
+
+/** One event's walk: copies what it keeps, applying the table to every field it meets. */
+class Pass {
+  private readonly drop: boolean;
+  constructor(
+    private readonly p: Privacy,
+    private readonly eventName: string | undefined,
+    private readonly shard: bigint | undefined,
+  ) {
+    this.drop = p.policy === 'drop';
+  }
+
+  event(e: Record<string, unknown>): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const key in e) {
+      const v = e[key];
+      if (v === null || v === undefined) continue;
+      if (key === 'extensions' && isPlainObject(v)) set(out, key, this.extensions(v, false));
+      else if (key === 'referrer' || key === 'session') set(out, key, this.personal(CALIPER_PROPERTIES[key]!, v, false));
+      else set(out, key, this.value(v));
+    }
+    return out;
+  }
+
+  /** Any Caliper value: user URNs in strings pseudonymised, entities walked. */
+  private value(v: unknown): unknown {
+    if (typeof v === 'string') return this.ids(v);
+    if (Array.isArray(v)) return v.map((item) => this.value(item));
+    if (!isPlainObject(v)) return v;
+    if (isEntityLike(v)) return this.entity(v);
+    const out: Record<string, unknown> = {};
+    for (const key in v) set(out, key, this.value(v[key]));
+    return out;
+  }
+
+  /** Every `urn:instructure:canvas:user:<id>` in a string with the pseudonym for its id. */
+  private ids(text: string): string {
+    return text.includes(USER_URN) ? text.replace(USER_URN_IN_TEXT, (_whole, id: string) => this.p.userUrn(id)) : text;
+  }
+
+  private entity(e: Record<string, unknown>): Record<string, unknown> {
+    const person = e.type === 'Person' || (e.id as string).startsWith(USER_URN);
+    const out: Record<string, unknown> = {};
+    for (const key in e) {
+      const v = e[key];
+      if (v === null || v === undefined) continue;
+      if (key === 'extensions' && isPlainObject(v)) set(out, key, this.extensions(v, person));
+      else if (key === 'id' && e.type === 'Membership') set(out, key, this.membershipId(e));
+      else if (ENTITY_PROPERTIES.has(key) && (key !== 'value' || e.type === 'Comment')) set(out, key, this.personal(CALIPER_PROPERTIES[key]!, v, person));
+      else set(out, key, this.value(v));
+    }
+    return out;
+  }
+
+  /** A membership's id ends with its member's user id (`…:course:565:Learner:<user id>`): that suffix pseudonymised. */
+  private membershipId(e: Record<string, unknown>): string {
+    const id = e.id as string;
+    const member = isPlainObject(e.member) && typeof e.member.id === 'string' ? e.member.id : '';
+    const userId = member.startsWith(USER_URN) ? member.slice(USER_URN.length) : undefined;
+    if (userId !== undefined && id.endsWith(`:${userId}`)) return `${id.slice(0, id.length - userId.length)}${this.p.pseudonym('user', userId)}`;
+    return this.ids(id);
+  }
+
+  private extensions(ext: Record<string, unknown>, person: boolean): Record<string, unknown> | undefined {
+    const out: Record<string, unknown> = {};
+    for (const namespace in ext) {
+      const fields = ext[namespace];
+      set(out, namespace, isPlainObject(fields) ? this.fields(fields, person, '') : undefined);
+    }
+    return out;
+  }
+
+  /** Extension fields by the table; a field the table does not know is dropped (the table lists every field we emit). */
+  private fields(obj: Record<string, unknown>, person: boolean, path: string): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const key in obj) {
+      const v = obj[key];
+      if (v === null || v === undefined) continue;
+      const name = path ? `${path}.${key}` : key;
+      const field = fieldOf(this.eventName, name);
+      if (field === 'kept') set(out, key, this.value(v));
+      else if (field) set(out, key, this.personal(field, v, person));
+      else if (isPlainObject(v)) set(out, key, this.fields(v, person, name));
+      else if (Array.isArray(v) && v.every(isPlainObject)) set(out, key, v.map((item) => this.fields(item as Record<string, unknown>, person, name)));
+    }
+    return out;
+  }
+
+  /** What the policy makes of a personal value of this kind; undefined removes it. */
+  private personal(field: Field, v: unknown, person: boolean): unknown {
+    switch (field.kind) {
+      case 'user-id':
+        return this.pseudonyms('user', v);
+      case 'entity-id':
+        return person ? this.pseudonyms('user', v) : this.value(v);
+      case 'entity-name':
+        return person ? undefined : this.value(v);
+      case 'identifier':
+        // The event's session: Canvas's (its id holds Canvas's session id), or one a platform attaches (kept).
+        if (field.domain === 'session' && isPlainObject(v)) {
+          if (typeof v.id !== 'string' || !v.id.startsWith(SESSION_URN)) return this.value(v);
+          if (this.drop) return undefined;
+          return { ...(this.value(v) as object), id: `${SESSION_URN}${this.p.pseudonym('session', v.id.slice(SESSION_URN.length))}` };
+        }
+        return this.drop ? undefined : this.pseudonyms(field.domain!, v);
+      case 'direct':
+        return undefined;
+      case 'quasi':
+        return this.drop ? undefined : this.value(v);
+      case 'text':
+        return !this.drop && this.p.keepText ? this.value(v) : undefined;
+      case 'network':
+        return this.drop || this.p.ip === 'drop' ? undefined : truncateIp(v);
+      case 'user-agent':
+        return this.drop ? undefined : reduceUserAgent(v);
+      case 'url':
+        return this.drop ? undefined : reduceUrl(v, (id) => this.p.pseudonym('user', normaliseId(id, this.shard)), (t) => this.p.pseudonym('feed', t));
+      case 'caliper':
+        return this.value(v);
+    }
+  }
+
+  /** The pseudonym of an id (a string or number; each item of an array); another value by its JSON text. */
+  private pseudonyms(domain: string, v: unknown): unknown {
+    if (Array.isArray(v)) return v.map((item) => this.pseudonyms(domain, item));
+    return this.p.pseudonym(domain, typeof v === 'string' ? v : typeof v === 'number' ? String(v) : JSON.stringify(v));
+  }
+}
