@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { eventNameList, unknownEventNames } from './filter.js';
 import type { MapOptions } from './engine.js';
 import { DEFAULT_FORMAT, FORMATS } from './formats/index.js';
-import { parseKey, privacyOf, readKeySecret } from './privacy/key.js';
+import { parseKey, privacyOf, readKeySecret, type PrivacyConfig } from './privacy/key.js';
 import { POLICIES, type Privacy } from './privacy/policy.js';
 
 const int = (name: string, def: number, min: number, max: number) =>
@@ -33,8 +33,40 @@ const whenValid =
 
 const numbers = (input: unknown) => input as Record<string, number>;
 
+// The privacy policy (src/privacy, docs/privacy.md) and its key: the worker's and `map --privacy`'s.
+const PRIVACY_SHAPE = {
+  PRIVACY: z.enum(POLICIES, { error: `PRIVACY must be ${POLICIES.join(', ')}` }).default('keep'),
+  PRIVACY_KEY: z
+    .string()
+    .superRefine((text, ctx) => {
+      try {
+        parseKey(text, 'PRIVACY_KEY');
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message, input: undefined });
+      }
+    })
+    .optional(),
+  PRIVACY_KEY_SECRET_ARN: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, 'PRIVACY_KEY_SECRET_ARN must be a Secrets Manager secret ARN').optional(),
+  PRIVACY_KEY_ID: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'PRIVACY_KEY_ID must be 1 to 64 letters, digits, ".", "_", ":" or "-"').optional(),
+  PRIVACY_IP: z.enum(['truncate', 'drop'], { error: 'PRIVACY_IP must be truncate or drop' }).optional(),
+  PRIVACY_KEEP_TEXT: z.enum(['0', '1'], { error: 'PRIVACY_KEEP_TEXT must be 0 or 1' }).optional(),
+};
+
+const PRIVACY_NAMES = Object.keys(PRIVACY_SHAPE);
 const PRIVACY_OPTIONS = ['PRIVACY_KEY', 'PRIVACY_KEY_SECRET_ARN', 'PRIVACY_KEY_ID', 'PRIVACY_IP', 'PRIVACY_KEEP_TEXT'] as const;
-const PRIVACY_OPTIONS_TEXT = `${PRIVACY_OPTIONS.slice(0, -1).join(', ')} and ${PRIVACY_OPTIONS.at(-1)}`;
+
+/** The cross-field checks of the privacy variables: a policy other than keep needs one key; options of another policy are errors, not ignored. */
+function privacyProblems(c: PrivacyConfig, ctx: { addIssue: (issue: { code: 'custom'; path: string[]; message: string; input: unknown }) => void }): void {
+  const problem = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message, input: undefined });
+  if (c.PRIVACY !== 'keep' && (c.PRIVACY_KEY === undefined) === (c.PRIVACY_KEY_SECRET_ARN === undefined)) {
+    problem('PRIVACY_KEY', `PRIVACY=${c.PRIVACY} needs exactly one of PRIVACY_KEY and PRIVACY_KEY_SECRET_ARN (the pseudonyms' key)`);
+  }
+  const set = PRIVACY_OPTIONS.filter((name) => c[name] !== undefined);
+  if (c.PRIVACY === 'keep' && set.length) problem('PRIVACY', `${set.join(', ')}: options of PRIVACY=pseudonymise or drop (PRIVACY is keep)`);
+  if (c.PRIVACY === 'drop' && (c.PRIVACY_IP !== undefined || c.PRIVACY_KEEP_TEXT !== undefined)) {
+    problem('PRIVACY', 'PRIVACY_IP and PRIVACY_KEEP_TEXT are options of PRIVACY=pseudonymise (drop removes IP addresses and free text)');
+  }
+}
 
 const url = (name: string) => z.string().url(`${name} must be a URL (https://sqs.<region>.amazonaws.com/<account>/<queue>)`);
 
@@ -68,22 +100,7 @@ export const ConfigSchema = z
     CALIPER_FORMAT: z.enum(FORMATS, { error: `CALIPER_FORMAT must be ${FORMATS.join(', ')}` }).default(DEFAULT_FORMAT),
     CALIPER_EDAPP_ID: z.string().regex(/^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$/, 'CALIPER_EDAPP_ID must be an absolute IRI (e.g. https://platform.example/apps/canvas)').optional(),
     CALIPER_SESSION: z.enum(['auto-attach'], { error: 'CALIPER_SESSION must be auto-attach (or unset)' }).optional(),
-    // The privacy policy (src/privacy, docs/privacy.md) and its key.
-    PRIVACY: z.enum(POLICIES, { error: `PRIVACY must be ${POLICIES.join(', ')}` }).default('keep'),
-    PRIVACY_KEY: z
-      .string()
-      .superRefine((text, ctx) => {
-        try {
-          parseKey(text, 'PRIVACY_KEY');
-        } catch (err) {
-          ctx.addIssue({ code: 'custom', message: (err as Error).message, input: undefined });
-        }
-      })
-      .optional(),
-    PRIVACY_KEY_SECRET_ARN: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, 'PRIVACY_KEY_SECRET_ARN must be a Secrets Manager secret ARN').optional(),
-    PRIVACY_KEY_ID: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'PRIVACY_KEY_ID must be 1 to 64 letters, digits, ".", "_", ":" or "-"').optional(),
-    PRIVACY_IP: z.enum(['truncate', 'drop'], { error: 'PRIVACY_IP must be truncate or drop' }).optional(),
-    PRIVACY_KEEP_TEXT: z.enum(['0', '1'], { error: 'PRIVACY_KEEP_TEXT must be 0 or 1' }).optional(),
+    ...PRIVACY_SHAPE,
   })
   .refine((c) => c.KINESIS_STREAM_NAME || c.KINESIS_STREAM_ARN, {
     path: ['KINESIS_STREAM_NAME'],
@@ -112,21 +129,7 @@ export const ConfigSchema = z
     message: 'CALIPER_EDAPP_ID and CALIPER_SESSION are options of CALIPER_FORMAT=caliper-1.2',
     when: whenValid('CALIPER_FORMAT', 'CALIPER_EDAPP_ID', 'CALIPER_SESSION'),
   })
-  .refine((c) => c.PRIVACY === 'keep' || (c.PRIVACY_KEY === undefined) !== (c.PRIVACY_KEY_SECRET_ARN === undefined), {
-    path: ['PRIVACY_KEY'],
-    error: ({ input }) => `PRIVACY=${(input as { PRIVACY: string }).PRIVACY} needs exactly one of PRIVACY_KEY and PRIVACY_KEY_SECRET_ARN (the pseudonyms' key)`,
-    when: whenValid('PRIVACY', 'PRIVACY_KEY', 'PRIVACY_KEY_SECRET_ARN'),
-  })
-  .refine((c) => c.PRIVACY !== 'keep' || PRIVACY_OPTIONS.every((name) => c[name] === undefined), {
-    path: ['PRIVACY'],
-    message: `${PRIVACY_OPTIONS_TEXT} are options of PRIVACY=pseudonymise or drop (PRIVACY is keep)`,
-    when: whenValid('PRIVACY', ...PRIVACY_OPTIONS),
-  })
-  .refine((c) => c.PRIVACY !== 'drop' || (c.PRIVACY_IP === undefined && c.PRIVACY_KEEP_TEXT === undefined), {
-    path: ['PRIVACY'],
-    message: 'PRIVACY_IP and PRIVACY_KEEP_TEXT are options of PRIVACY=pseudonymise (drop removes IP addresses and free text)',
-    when: whenValid('PRIVACY', 'PRIVACY_IP', 'PRIVACY_KEEP_TEXT'),
-  });
+  .superRefine(privacyProblems, { when: whenValid(...PRIVACY_NAMES) });
 
 export type Config = z.infer<typeof ConfigSchema> & {
   /** The privacy policy with its key, once the key is known (loadConfig with PRIVACY_KEY; withPrivacyKey with the secret). */
@@ -168,9 +171,27 @@ export class ConfigError extends Error {
 
 /** Reads the worker's configuration; throws a ConfigError listing every bad or missing variable. */
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
-  const values = Object.fromEntries(Object.keys(ConfigSchema.shape ?? {}).map((k) => [k, env[k] === '' ? undefined : env[k]]));
-  const result = ConfigSchema.safeParse(values);
-  if (result.success) return result.data.PRIVACY_KEY === undefined ? result.data : { ...result.data, privacy: privacyOf(result.data) };
+  const config = parseEnv(ConfigSchema, env);
+  return config.PRIVACY_KEY === undefined ? config : { ...config, privacy: privacyOf(config) };
+}
+
+/**
+ * `map --privacy POLICY`: the privacy variables of the environment (PRIVACY_KEY, …) with this policy,
+ * checked as the worker checks them, the key read (from Secrets Manager too); undefined for keep.
+ */
+export async function loadPrivacy(env: NodeJS.ProcessEnv, policy: string, read: (arn: string) => Promise<Buffer> = readKeySecret): Promise<Privacy | undefined> {
+  const config = parseEnv(PrivacySchema, { ...env, PRIVACY: policy });
+  return (await withPrivacyKey(config as Config, read)).privacy ?? privacyOf(config);
+}
+
+const PrivacySchema = z.object(PRIVACY_SHAPE).superRefine(privacyProblems, { when: whenValid(...PRIVACY_NAMES) });
+
+/** The schema's variables of `env` (empty is unset), parsed; a ConfigError with one line per problem. */
+function parseEnv<S extends z.ZodObject | z.ZodPipe<z.ZodObject>>(schema: S, env: NodeJS.ProcessEnv): z.infer<S> {
+  const shape = 'shape' in schema ? (schema as z.ZodObject).shape : (schema as unknown as { in: z.ZodObject }).in.shape;
+  const values = Object.fromEntries(Object.keys(shape).map((k) => [k, env[k] === '' ? undefined : env[k]]));
+  const result = schema.safeParse(values);
+  if (result.success) return result.data as z.infer<S>;
   throw new ConfigError(
     result.error.issues.map((i) => {
       const name = String(i.path[0] ?? '');

@@ -1,6 +1,6 @@
 // The privacy key: from PRIVACY_KEY, or from the Secrets Manager secret PRIVACY_KEY_SECRET_ARN read once
 // at start. Its value never appears in an error, a log line or the output: only its length and key id do.
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { MIN_KEY_BYTES, Privacy, type Policy } from './policy.js';
 
 /**
@@ -46,10 +46,12 @@ export function privacyOf(config: PrivacyConfig, key?: Buffer): Privacy | undefi
  * Reads the key from the Secrets Manager secret: its SecretString (in PRIVACY_KEY's encoding) or its
  * SecretBinary (the key bytes). Throws an Error naming the ARN and the SDK's error name, never a value.
  */
-export async function readKeySecret(arn: string, client: Pick<SecretsManagerClient, 'send'> = new SecretsManagerClient({ region: regionOf(arn) })): Promise<Buffer> {
+export async function readKeySecret(arn: string, client?: Pick<SecretsManagerClient, 'send'>): Promise<Buffer> {
+  // Loaded only when a secret is read: `map` and the worker without one do not pay for the SDK client.
+  const sdk = await import('@aws-sdk/client-secrets-manager');
   let answer;
   try {
-    answer = await client.send(new GetSecretValueCommand({ SecretId: arn }));
+    answer = await (client ?? new sdk.SecretsManagerClient({ region: regionOf(arn) })).send(new sdk.GetSecretValueCommand({ SecretId: arn }));
   } catch (err) {
     throw new Error(`PRIVACY_KEY_SECRET_ARN: could not read ${arn}: ${(err as Error).name}: ${(err as Error).message}`);
   }

@@ -28,7 +28,8 @@ export const MIN_KEY_BYTES = 32;
 /** A Canvas global id's shard: global id = shard × 10^13 + local id. */
 const SHARD_FACTOR = 10_000_000_000_000n;
 const USER_URN = `${URN_PREFIX}user:`;
-const USER_URN_IN_TEXT = /urn:instructure:canvas:user:(\d+(?:~\d+)?)/g;
+/** A user id in one of our URNs: `urn:instructure:canvas:user:<id>`, and inside one (`…:course:2:user:<id>:score`, a membership's `…:user:<id>`). */
+const USER_ID_IN_URN = /(urn:instructure:canvas:(?:[A-Za-z0-9_.~/-]+:)*?user:)(\d+(?:~\d+)?)(?![\w~])/g;
 const SESSION_URN = `${URN_PREFIX}session:`;
 /** How many pseudonyms are remembered (most events name the same few users several times each). */
 const CACHE_SIZE = 50_000;
@@ -153,9 +154,9 @@ class Pass {
     return out;
   }
 
-  /** Every `urn:instructure:canvas:user:<id>` in a string with the pseudonym for its id. */
+  /** Every user id in our URNs in a string (USER_ID_IN_URN) replaced by its pseudonym. */
   private ids(text: string): string {
-    return text.includes(USER_URN) ? text.replace(USER_URN_IN_TEXT, (_whole, id: string) => this.p.userUrn(id)) : text;
+    return text.includes(':user:') && text.includes(URN_PREFIX) ? text.replace(USER_ID_IN_URN, (_whole, prefix: string, id: string) => `${prefix}${this.p.pseudonym('user', id)}`) : text;
   }
 
   private entity(e: Record<string, unknown>): Record<string, unknown> {

@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
-import { ConfigError, loadConfig, type Config } from '../config.js';
+import { ConfigError, loadConfig, withPrivacyKey, type Config } from '../config.js';
 import { deterministicEventId } from '../engine.js';
 import { createClients } from './clients.js';
 import { LOCAL_REGION } from './local.js';
@@ -24,6 +24,8 @@ export async function runWorker(io: RunIo): Promise<number> {
   let config: Config;
   try {
     config = loadConfig(embedded ? embeddedEnv(io.env, EMBEDDED_PLACEHOLDERS) : io.env);
+    // The privacy key from Secrets Manager, read once before anything starts (a failure is a configuration error).
+    config = await withPrivacyKey(config);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     const problems = err.problems.map((p) => (p === 'SQS_QUEUE_URL: is required' ? `${p} (NODE_ENV=production: no embedded local services)` : p));
@@ -120,7 +122,7 @@ async function runEmbedded(io: RunIo): Promise<number> {
     const bodies = samples.map((raw) => JSON.stringify(raw));
     await local.enqueue(services.sqs, queueUrl, bodies);
     io.stdout(`Enqueued ${bodies.length} sample events on ${queueUrl}\n`);
-    const config = loadConfig(embeddedEnv(io.env, { SQS_QUEUE_URL: queueUrl, DLQ_URL: dlqUrl }));
+    const config = await withPrivacyKey(loadConfig(embeddedEnv(io.env, { SQS_QUEUE_URL: queueUrl, DLQ_URL: dlqUrl })));
     const logger = pino({ level: config.LOG_LEVEL, base: { service: 'canvas-caliper' } });
     const worker = new Worker({ sqs: services.sqs, kinesis: services.kinesis, config, logger });
     const drained = (async () => {
