@@ -29,7 +29,7 @@ function personalValues(raw: Raw, keepText = false): { strings: string[]; userId
     }
     const kind: Field['kind'] = personName ? 'direct' : field.kind;
     if (kind === 'user-id' || (kind === 'entity-id' && name === 'user_id')) userIds.push(String(value));
-    else if (['identifier', 'direct', 'network', 'user-agent'].includes(kind) || (kind === 'text' && !keepText)) strings.push(String(value));
+    else if (['identifier', 'log-key', 'direct', 'network', 'user-agent'].includes(kind) || (kind === 'text' && !keepText)) strings.push(String(value));
     else if (kind === 'url' && typeof value === 'string' && value.includes('?')) strings.push(value.slice(value.indexOf('?')));
   }
   // A value that is also a value of a field about things (a course id equal to a user id) is not searched for.

@@ -22,9 +22,10 @@ import { table } from '../table.js';
  * - `entity-id`: the `entity_id` extension: a user id on a person (a Person, or an entity whose id is
  *   a user's URN), else the object's own id (not personal).
  * - `entity-name`: a name: a person's on a person (removed as `direct`), else a thing's (not personal).
+ * - `log-key`: a key into Canvas's own logs that would re-identify (request_id): removed by pseudonymise and drop.
  * - `caliper`: a Caliper property the strict formats moved into extensions: walked as Caliper.
  */
-export type Kind = 'user-id' | 'identifier' | 'direct' | 'quasi' | 'text' | 'network' | 'user-agent' | 'url' | 'entity-id' | 'entity-name' | 'caliper';
+export type Kind = 'user-id' | 'identifier' | 'log-key' | 'direct' | 'quasi' | 'text' | 'network' | 'user-agent' | 'url' | 'entity-id' | 'entity-name' | 'caliper';
 
 export interface Field {
   kind: Kind;
@@ -61,7 +62,7 @@ export const PERSONAL: Readonly<Record<string, Field>> = table({
   user_uuid: { kind: 'identifier', domain: 'user_uuid', note: 'the user’s uuid (learning_outcome_result_*)' },
   lti_user_id: { kind: 'identifier', domain: 'lti_user', note: 'the user’s LTI id (submission_*, plagiarism_resubmit)' },
   session_id: { kind: 'identifier', domain: 'session', note: 'the login session (caliper-1.2 with CALIPER_SESSION=auto-attach)' },
-  request_id: { kind: 'identifier', domain: 'request', note: 'the HTTP request (joins Canvas Data’s requests, which hold IP and URL)' },
+  request_id: { kind: 'log-key', note: 'the HTTP request: a key into Canvas Data’s requests (user, IP, URL); one per request, so a pseudonym would join nothing' },
   // Direct identifiers
   user_login: DIRECT('the login (often the e-mail address)'),
   user_name: DIRECT('the user’s name (enrollment_*)'),

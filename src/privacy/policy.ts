@@ -225,6 +225,7 @@ class Pass {
         }
         return this.drop ? undefined : this.pseudonyms(field.domain!, v);
       case 'direct':
+      case 'log-key':
         return undefined;
       case 'quasi':
         return this.drop ? undefined : this.value(v);
