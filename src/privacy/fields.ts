@@ -163,8 +163,10 @@ export const NOT_PERSONAL: ReadonlySet<string> = new Set([
   'privacy', 'privacy_key_id',
 ]);
 
+/** Every field of every type (but PERSONAL_BY_TYPE's): its Field, or 'kept' when it is not personal. */
+export const FIELDS: ReadonlyMap<string, Field | 'kept'> = new Map<string, Field | 'kept'>([...[...NOT_PERSONAL].map((name) => [name, 'kept'] as const), ...Object.entries(PERSONAL)]);
+
 /** The field `name` (a dotted path for a nested field) of an event type: personal (its Field), not personal ('kept'), or unknown (undefined). */
 export function fieldOf(eventName: string | undefined, name: string): Field | 'kept' | undefined {
-  const own = eventName === undefined ? undefined : PERSONAL_BY_TYPE[eventName]?.[name];
-  return own ?? PERSONAL[name] ?? (NOT_PERSONAL.has(name) ? 'kept' : undefined);
+  return (eventName === undefined ? undefined : PERSONAL_BY_TYPE[eventName]?.[name]) ?? FIELDS.get(name);
 }

@@ -6,7 +6,7 @@ import type { CaliperEvent } from '../caliper/model.js';
 import { isPlainObject } from '../json.js';
 import { EXT } from '../../mappers/builders.js';
 import { URN_PREFIX } from '../../mappers/ids.js';
-import { CALIPER_PROPERTIES, fieldOf, type Field } from './fields.js';
+import { CALIPER_PROPERTIES, FIELDS, PERSONAL_BY_TYPE, type Field } from './fields.js';
 import { reduceUrl, reduceUserAgent, truncateIp } from './values.js';
 
 export const POLICIES = ['keep', 'pseudonymise', 'drop'] as const;
@@ -31,6 +31,7 @@ const USER_URN = `${URN_PREFIX}user:`;
 /** A user id in one of our URNs: `urn:instructure:canvas:user:<id>`, and inside one (`…:course:2:user:<id>:score`, a membership's `…:user:<id>`). */
 const USER_ID_IN_URN = /(urn:instructure:canvas:(?:[A-Za-z0-9_.~/-]+:)*?user:)(\d+(?:~\d+)?)(?![\w~])/g;
 const SESSION_URN = `${URN_PREFIX}session:`;
+const USER_ID = /^\d+(?:~\d+)?$/;
 /** How many pseudonyms are remembered (most events name the same few users several times each). */
 const CACHE_SIZE = 50_000;
 
@@ -62,7 +63,8 @@ export class Privacy {
   readonly ip: 'truncate' | 'drop';
   readonly keepText: boolean;
   readonly #key: Buffer;
-  readonly #cache = new Map<string, string>();
+  /** Pseudonyms by domain and value, as given (a few users, sessions and SIS ids make most events). */
+  readonly #cache = new Map<string, Map<string, string>>();
 
   constructor(settings: PrivacySettings) {
     if (settings.key.length < MIN_KEY_BYTES) throw new Error(`the privacy key has ${settings.key.length} bytes; at least ${MIN_KEY_BYTES} are needed`);
@@ -79,12 +81,14 @@ export class Privacy {
    * for another; a valid URN segment and IRI character sequence.
    */
   pseudonym(domain: string, value: string): string {
-    const input = `${domain}:${domain === 'user' ? normaliseId(value) : value}`;
-    let out = this.#cache.get(input);
+    let cache = this.#cache.get(domain);
+    if (cache === undefined) this.#cache.set(domain, (cache = new Map()));
+    let out = cache.get(value);
     if (out === undefined) {
+      const input = `${domain}:${domain === 'user' ? normaliseId(value) : value}`;
       out = `ps${crypto.createHmac('sha256', this.#key).update(input).digest('hex').slice(0, 32)}`;
-      if (this.#cache.size >= CACHE_SIZE) this.#cache.clear();
-      this.#cache.set(input, out);
+      if (cache.size >= CACHE_SIZE) cache.clear();
+      cache.set(value, out);
     }
     return out;
   }
@@ -95,15 +99,21 @@ export class Privacy {
   }
 
   /**
-   * The event with the policy applied: a new event (the input is not changed). `eventName` picks the
-   * table's per-type rules; `rootAccountId` gives the shard of local user ids in URL paths.
+   * The event with the policy applied: a new event (the input is not changed; subtrees the policy
+   * leaves as they are are shared). `eventName` picks the table's per-type rules; `rootAccountId`
+   * gives the shard of local user ids in URL paths.
    */
   apply<E extends CaliperEvent>(event: E, eventName: string | undefined, rootAccountId?: unknown): E {
-    const out = new Pass(this, eventName, shardOf(rootAccountId)).event(event as unknown as Record<string, unknown>);
-    const extensions = (isPlainObject(out.extensions) ? out.extensions : (out.extensions = {})) as Record<string, unknown>;
-    const canvas = (isPlainObject(extensions[EXT]) ? extensions[EXT] : (extensions[EXT] = {})) as Record<string, unknown>;
+    const input = event as unknown as Record<string, unknown>;
+    const done = new Pass(this, eventName, rootAccountId).event(input);
+    // The policy and key id go into the event's own extensions: copies, as the walk may have shared them with the input.
+    const out = done === input ? Object.assign({}, input) : done;
+    const extensions: Record<string, unknown> = Object.assign({}, isPlainObject(out.extensions) ? out.extensions : undefined);
+    const canvas: Record<string, unknown> = Object.assign({}, isPlainObject(extensions[EXT]) ? extensions[EXT] : undefined);
     canvas.privacy = this.policy;
     canvas.privacy_key_id = this.keyId;
+    extensions[EXT] = canvas;
+    out.extensions = extensions;
     return out as unknown as E;
   }
 }
@@ -114,63 +124,100 @@ const ENTITY_PROPERTIES = new Set(['name', 'body', 'description', 'value']);
 const isEntityLike = (v: Record<string, unknown>): boolean => typeof v.type === 'string' && typeof v.id === 'string';
 
 /** Sets a key that may be `__proto__` as data. */
-function set(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (value === undefined) return;
+function define(target: Record<string, unknown>, key: string, value: unknown): void {
   if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
   else target[key] = value;
 }
 
-/** One event's walk: copies what it keeps, applying the table to every field it meets. */
+/**
+ * `obj` with each non-null value replaced by `change(key, value)` (undefined removes the key): the
+ * same object when nothing changed, else a copy (made at the first change, so unchanged subtrees are
+ * never copied).
+ */
+function rebuild(obj: Record<string, unknown>, change: (key: string, value: unknown) => unknown): Record<string, unknown> {
+  let out: Record<string, unknown> | undefined;
+  for (const key in obj) {
+    const v = obj[key];
+    const r = v === null || v === undefined ? v : change(key, v);
+    if (out === undefined) {
+      if (r === v) continue;
+      out = {};
+      for (const before in obj) {
+        if (before === key) break;
+        define(out, before, obj[before]);
+      }
+    }
+    if (r !== undefined) define(out, key, r);
+  }
+  return out ?? obj;
+}
+
+/** `items` with each replaced by `change(item)`: the same array when nothing changed. */
+function rebuildArray(items: unknown[], change: (item: unknown) => unknown): unknown[] {
+  let out: unknown[] | undefined;
+  for (let i = 0; i < items.length; i++) {
+    const r = change(items[i]);
+    if (out === undefined) {
+      if (r === items[i]) continue;
+      out = items.slice(0, i);
+    }
+    out.push(r);
+  }
+  return out ?? items;
+}
+
+/** One event's walk, applying the table to every field it meets. */
 class Pass {
   private readonly drop: boolean;
+  private readonly own: Readonly<Record<string, Field>> | undefined;
+  #shard: bigint | undefined | null = null;
   constructor(
     private readonly p: Privacy,
-    private readonly eventName: string | undefined,
-    private readonly shard: bigint | undefined,
+    eventName: string | undefined,
+    private readonly rootAccountId: unknown,
   ) {
     this.drop = p.policy === 'drop';
+    this.own = eventName === undefined ? undefined : PERSONAL_BY_TYPE[eventName];
+  }
+
+  /** The shard of local user ids in URL paths (the root account's), worked out when a URL first needs it. */
+  private get shard(): bigint | undefined {
+    if (this.#shard === null) this.#shard = shardOf(this.rootAccountId);
+    return this.#shard;
   }
 
   event(e: Record<string, unknown>): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
-    for (const key in e) {
-      const v = e[key];
-      if (v === null || v === undefined) continue;
-      if (key === 'extensions' && isPlainObject(v)) set(out, key, this.extensions(v, false));
-      else if (key === 'referrer' || key === 'session') set(out, key, this.personal(CALIPER_PROPERTIES[key]!, v, false));
-      else set(out, key, this.value(v));
-    }
-    return out;
+    return rebuild(e, (key, v) => {
+      if (key === 'extensions' && isPlainObject(v)) return this.extensions(v, false);
+      if (key === 'referrer' || key === 'session') return this.personal(CALIPER_PROPERTIES[key]!, v, false);
+      return this.value(v);
+    });
   }
 
-  /** Any Caliper value: user URNs in strings pseudonymised, entities walked. */
+  /** Any Caliper value: user ids in our URNs pseudonymised, entities walked. */
   private value(v: unknown): unknown {
     if (typeof v === 'string') return this.ids(v);
-    if (Array.isArray(v)) return v.map((item) => this.value(item));
+    if (Array.isArray(v)) return rebuildArray(v, (item) => this.value(item));
     if (!isPlainObject(v)) return v;
     if (isEntityLike(v)) return this.entity(v);
-    const out: Record<string, unknown> = {};
-    for (const key in v) set(out, key, this.value(v[key]));
-    return out;
+    return rebuild(v, (_key, x) => this.value(x));
   }
 
   /** Every user id in our URNs in a string (USER_ID_IN_URN) replaced by its pseudonym. */
   private ids(text: string): string {
-    return text.includes(':user:') && text.includes(URN_PREFIX) ? text.replace(USER_ID_IN_URN, (_whole, prefix: string, id: string) => `${prefix}${this.p.pseudonym('user', id)}`) : text;
+    // Most often the whole string is a user's URN (an actor, a member, an assignee).
+    if (text.startsWith(USER_URN) && USER_ID.test(text.slice(USER_URN.length))) return `${USER_URN}${this.p.pseudonym('user', text.slice(USER_URN.length))}`;
+    return text.includes(':user:') && text.startsWith(URN_PREFIX) ? text.replace(USER_ID_IN_URN, (_whole, prefix: string, id: string) => `${prefix}${this.p.pseudonym('user', id)}`) : text;
   }
 
   private entity(e: Record<string, unknown>): Record<string, unknown> {
     const person = e.type === 'Person' || (e.id as string).startsWith(USER_URN);
-    const out: Record<string, unknown> = {};
-    for (const key in e) {
-      const v = e[key];
-      if (v === null || v === undefined) continue;
-      if (key === 'extensions' && isPlainObject(v)) set(out, key, this.extensions(v, person));
-      else if (key === 'id' && e.type === 'Membership') set(out, key, this.membershipId(e));
-      else if (ENTITY_PROPERTIES.has(key) && (key !== 'value' || e.type === 'Comment')) set(out, key, this.personal(CALIPER_PROPERTIES[key]!, v, person));
-      else set(out, key, this.value(v));
-    }
-    return out;
+    return rebuild(e, (key, v) => {
+      if (key === 'extensions' && isPlainObject(v)) return this.extensions(v, person);
+      if (key === 'id' && e.type === 'Membership') return this.membershipId(e);
+      if (ENTITY_PROPERTIES.has(key) && (key !== 'value' || e.type === 'Comment')) return this.personal(CALIPER_PROPERTIES[key]!, v, person);
+      return this.value(v);
+    });
   }
 
   /** A membership's id ends with its member's user id (`…:course:565:Learner:<user id>`): that suffix pseudonymised. */
@@ -182,31 +229,22 @@ class Pass {
     return this.ids(id);
   }
 
-  private extensions(ext: Record<string, unknown>, person: boolean): Record<string, unknown> | undefined {
-    const out: Record<string, unknown> = {};
-    for (const namespace in ext) {
-      const fields = ext[namespace];
-      set(out, namespace, isPlainObject(fields) ? this.fields(fields, person, '') : undefined);
-    }
-    return out;
+  private extensions(ext: Record<string, unknown>, person: boolean): Record<string, unknown> {
+    return rebuild(ext, (_namespace, fields) => (isPlainObject(fields) ? this.fields(fields, person, '') : undefined));
   }
 
   /** Extension fields by the table; a field the table does not know is dropped (the table lists every field we emit). */
   private fields(obj: Record<string, unknown>, person: boolean, path: string): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
-    for (const key in obj) {
-      const v = obj[key];
-      if (v === null || v === undefined) continue;
+    return rebuild(obj, (key, v) => {
       const name = path ? `${path}.${key}` : key;
-      const field = fieldOf(this.eventName, name);
-      if (field === 'kept') set(out, key, this.value(v));
-      else if (field) set(out, key, this.personal(field, v, person));
-      else if (isPlainObject(v)) set(out, key, this.fields(v, person, name));
-      else if (Array.isArray(v) && v.every(isPlainObject)) set(out, key, v.map((item) => this.fields(item as Record<string, unknown>, person, name)));
-    }
-    return out;
+      const field = this.own?.[name] ?? FIELDS.get(name);
+      if (field === 'kept') return this.value(v);
+      if (field) return this.personal(field, v, person);
+      if (isPlainObject(v)) return this.fields(v, person, name);
+      if (Array.isArray(v) && v.every(isPlainObject)) return rebuildArray(v, (item) => this.fields(item as Record<string, unknown>, person, name));
+      return undefined;
+    });
   }
-
   /** What the policy makes of a personal value of this kind; undefined removes it. */
   private personal(field: Field, v: unknown, person: boolean): unknown {
     switch (field.kind) {
