@@ -88,6 +88,19 @@ describe('pseudonyms', () => {
     expect(event.membership!.id.endsWith(`:${pseudonym}`)).toBe(true);
   });
 
+  it('a user Canvas writes as a global id in metadata and a local one in the body gets one pseudonym (the root account’s shard)', () => {
+    const raw = structuredClone(fixtureWith((event) => Array.isArray((event.object as { creators?: unknown }).creators)));
+    raw.metadata.root_account_id = '21070000000000001';
+    raw.metadata.user_id = '21070000000023482';
+    raw.body.user_id = '23482';
+    for (const format of FORMATS) {
+      const text = JSON.stringify(map(raw, format, { privacy: privacy() }));
+      const pseudonym = privacy().pseudonym('user', '21070000000023482');
+      expect(text).not.toMatch(/23482/);
+      expect(text.split(pseudonym).length - 1, format).toBeGreaterThanOrEqual(3); // actor, its entity_id, the creator (or the commenter)
+    }
+  });
+
   it('two keys give two pseudonyms; a global id written either way gives one', () => {
     const raw = fixtureWith((event) => (event.actor as { type: string }).type === 'Person');
     expect(actorId(raw, 'instructure', privacy())).not.toEqual(actorId(raw, 'instructure', privacy({ key: OTHER_KEY })));

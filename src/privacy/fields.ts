@@ -6,26 +6,24 @@
 // either here or in NOT_PERSONAL. docs/privacy.md prints both (and a test keeps the page true).
 import { table } from '../table.js';
 
-/**
- * What a field is:
- * - `user-id`: a Canvas user id. pseudonymise and drop: replaced by the user's pseudonym (so that joins work).
- * - `identifier`: another id that names a person (SIS id, LTI user id, user uuid, session, request).
- *   pseudonymise: its pseudonym; drop: removed.
- * - `direct`: a direct identifier with no analytic use a pseudonym does not serve (name, login, e-mail): removed.
- * - `quasi`: a quasi-identifier (time zone, file names): kept by pseudonymise, removed by drop.
- * - `text`: free text a person wrote: removed (pseudonymise keeps it with PRIVACY_KEEP_TEXT=1).
- * - `network`: a network identifier (the client IP): pseudonymise truncates it (IPv4 /24, IPv6 /48) or
- *   removes it (PRIVACY_IP=drop); drop removes it.
- * - `user-agent`: pseudonymise keeps the browser family and major version; drop removes it.
- * - `url`: a URL the person visited: pseudonymise keeps scheme, host and path (user ids in the path
- *   pseudonymised; query and fragment dropped); drop removes it.
- * - `entity-id`: the `entity_id` extension: a user id on a person (a Person, or an entity whose id is
- *   a user's URN), else the object's own id (not personal).
- * - `entity-name`: a name: a person's on a person (removed as `direct`), else a thing's (not personal).
- * - `log-key`: a key into Canvas's own logs that would re-identify (request_id): removed by pseudonymise and drop.
- * - `caliper`: a Caliper property the strict formats moved into extensions: walked as Caliper.
- */
+/** What a field is; KINDS says what each policy does with each kind. */
 export type Kind = 'user-id' | 'identifier' | 'log-key' | 'direct' | 'quasi' | 'text' | 'network' | 'user-agent' | 'url' | 'entity-id' | 'entity-name' | 'caliper';
+
+/** What each kind is, and what pseudonymise and drop do with it (keep leaves everything as mapped). docs/privacy.md prints this. */
+export const KINDS: Readonly<Record<Kind, { what: string; pseudonymise: string; drop: string }>> = {
+  'user-id': { what: 'a Canvas user id', pseudonymise: 'its pseudonym', drop: 'its pseudonym' },
+  identifier: { what: 'another id that names a person (SIS id, LTI user id, user uuid, session)', pseudonymise: 'its pseudonym (in its own domain)', drop: 'removed' },
+  'log-key': { what: 'a key into Canvas’s own logs that re-identifies (request_id)', pseudonymise: 'removed', drop: 'removed' },
+  direct: { what: 'a direct identifier with no analytic use a pseudonym does not serve (name, login, e-mail)', pseudonymise: 'removed', drop: 'removed' },
+  quasi: { what: 'a quasi-identifier (time zone, file names)', pseudonymise: 'kept', drop: 'removed' },
+  text: { what: 'free text a person wrote', pseudonymise: 'removed; kept with PRIVACY_KEEP_TEXT=1', drop: 'removed' },
+  network: { what: 'a network identifier (the client IP)', pseudonymise: 'IPv4 /24, IPv6 /48 (`PRIVACY_IP=truncate`, the default) or removed (`PRIVACY_IP=drop`)', drop: 'removed' },
+  'user-agent': { what: 'the browser’s User-Agent', pseudonymise: 'browser family and major version (`Chrome 73`, `Other`)', drop: 'removed' },
+  url: { what: 'a URL the person visited', pseudonymise: 'scheme, host and path; user ids in the path pseudonymised (a local id with the root account’s shard), a calendar feed’s user token too; userinfo, query and fragment dropped', drop: 'removed' },
+  'entity-id': { what: '`entity_id`: a user id on a person (a Person, or an entity whose id is a user’s URN), else the object’s own id', pseudonymise: 'on a person: its pseudonym; else kept', drop: 'on a person: its pseudonym; else kept' },
+  'entity-name': { what: 'a name: a person’s on a person, else a thing’s', pseudonymise: 'on a person: removed; else kept', drop: 'on a person: removed; else kept' },
+  caliper: { what: 'a Caliper property the strict formats moved into extensions', pseudonymise: 'walked as Caliper', drop: 'walked as Caliper' },
+};
 
 export interface Field {
   kind: Kind;

@@ -206,8 +206,8 @@ class Pass {
   /** Every user id in our URNs in a string (USER_ID_IN_URN) replaced by its pseudonym. */
   private ids(text: string): string {
     // Most often the whole string is a user's URN (an actor, a member, an assignee).
-    if (text.startsWith(USER_URN) && USER_ID.test(text.slice(USER_URN.length))) return `${USER_URN}${this.p.pseudonym('user', text.slice(USER_URN.length))}`;
-    return text.includes(':user:') && text.startsWith(URN_PREFIX) ? text.replace(USER_ID_IN_URN, (_whole, prefix: string, id: string) => `${prefix}${this.p.pseudonym('user', id)}`) : text;
+    if (text.startsWith(USER_URN) && USER_ID.test(text.slice(USER_URN.length))) return `${USER_URN}${this.user(text.slice(USER_URN.length))}`;
+    return text.includes(':user:') && text.startsWith(URN_PREFIX) ? text.replace(USER_ID_IN_URN, (_whole, prefix: string, id: string) => `${prefix}${this.user(id)}`) : text;
   }
 
   private entity(e: Record<string, unknown>): Record<string, unknown> {
@@ -225,7 +225,7 @@ class Pass {
     const id = e.id as string;
     const member = isPlainObject(e.member) && typeof e.member.id === 'string' ? e.member.id : '';
     const userId = member.startsWith(USER_URN) ? member.slice(USER_URN.length) : undefined;
-    if (userId !== undefined && id.endsWith(`:${userId}`)) return `${id.slice(0, id.length - userId.length)}${this.p.pseudonym('user', userId)}`;
+    if (userId !== undefined && id.endsWith(`:${userId}`)) return `${id.slice(0, id.length - userId.length)}${this.user(userId)}`;
     return this.ids(id);
   }
 
@@ -274,7 +274,7 @@ class Pass {
       case 'user-agent':
         return this.drop ? undefined : reduceUserAgent(v);
       case 'url':
-        return this.drop ? undefined : reduceUrl(v, (id) => this.p.pseudonym('user', normaliseId(id, this.shard)), (t) => this.p.pseudonym('feed', t));
+        return this.drop ? undefined : reduceUrl(v, (id) => this.user(id), (t) => this.p.pseudonym('feed', t));
       case 'caliper':
         return this.value(v);
     }
@@ -283,6 +283,16 @@ class Pass {
   /** The pseudonym of an id (a string or number; each item of an array); another value by its JSON text. */
   private pseudonyms(domain: string, v: unknown): unknown {
     if (Array.isArray(v)) return v.map((item) => this.pseudonyms(domain, item));
-    return this.p.pseudonym(domain, typeof v === 'string' ? v : typeof v === 'number' ? String(v) : JSON.stringify(v));
+    const text = typeof v === 'string' ? v : typeof v === 'number' ? String(v) : JSON.stringify(v);
+    return domain === 'user' ? this.user(text) : this.p.pseudonym(domain, text);
+  }
+
+  /**
+   * A user id's pseudonym. Canvas writes the same user as a global id in metadata (`21070000000023482`)
+   * and often as a local one in the body and in URLs (`23482`): a local id is read in the root
+   * account's shard, so both get one pseudonym.
+   */
+  private user(id: string): string {
+    return this.p.pseudonym('user', normaliseId(id, this.shard));
   }
 }
