@@ -46,7 +46,8 @@ export const keyFingerprint = (key: Buffer): string => `k${crypto.createHmac('sh
 export function normaliseId(id: string, shard?: bigint): string {
   const tilde = id.indexOf('~');
   if (tilde > 0 && /^\d+~\d+$/.test(id)) return String(BigInt(id.slice(0, tilde)) * SHARD_FACTOR + BigInt(id.slice(tilde + 1)));
-  if (shard !== undefined && /^\d+$/.test(id) && BigInt(id) < SHARD_FACTOR) return String(shard * SHARD_FACTOR + BigInt(id));
+  // A local id has at most 13 digits (below 10^13); a global one at least 14.
+  if (shard !== undefined && id.length < 14 && /^\d+$/.test(id)) return String(shard * SHARD_FACTOR + BigInt(id));
   return id;
 }
 
@@ -121,49 +122,19 @@ export class Privacy {
 /** The Caliper properties of CALIPER_PROPERTIES an entity can have (`value`: a Comment's). */
 const ENTITY_PROPERTIES = new Set(['name', 'body', 'description', 'value']);
 
-const isEntityLike = (v: Record<string, unknown>): boolean => typeof v.type === 'string' && typeof v.id === 'string';
-
 /** Sets a key that may be `__proto__` as data. */
 function define(target: Record<string, unknown>, key: string, value: unknown): void {
   if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
   else target[key] = value;
 }
 
-/**
- * `obj` with each non-null value replaced by `change(key, value)` (undefined removes the key): the
- * same object when nothing changed, else a copy (made at the first change, so unchanged subtrees are
- * never copied).
- */
-function rebuild(obj: Record<string, unknown>, change: (key: string, value: unknown) => unknown): Record<string, unknown> {
-  let out: Record<string, unknown> | undefined;
-  for (const key in obj) {
-    const v = obj[key];
-    const r = v === null || v === undefined ? v : change(key, v);
-    if (out === undefined) {
-      if (r === v) continue;
-      out = {};
-      for (const before in obj) {
-        if (before === key) break;
-        define(out, before, obj[before]);
-      }
-    }
-    if (r !== undefined) define(out, key, r);
-  }
-  return out ?? obj;
-}
-
-/** `items` with each replaced by `change(item)`: the same array when nothing changed. */
-function rebuildArray(items: unknown[], change: (item: unknown) => unknown): unknown[] {
-  let out: unknown[] | undefined;
-  for (let i = 0; i < items.length; i++) {
-    const r = change(items[i]);
-    if (out === undefined) {
-      if (r === items[i]) continue;
-      out = items.slice(0, i);
-    }
-    out.push(r);
-  }
-  return out ?? items;
+/** What an object of the walk is, so that one copy-on-write loop (Pass.rebuild) serves them all. */
+const enum At {
+  Event,
+  Value,
+  Entity,
+  Extensions,
+  Fields,
 }
 
 /** One event's walk, applying the table to every field it meets. */
@@ -187,37 +158,93 @@ class Pass {
   }
 
   event(e: Record<string, unknown>): Record<string, unknown> {
-    return rebuild(e, (key, v) => {
-      if (key === 'extensions' && isPlainObject(v)) return this.extensions(v, false);
-      if (key === 'referrer' || key === 'session') return this.personal(CALIPER_PROPERTIES[key]!, v, false);
-      return this.value(v);
-    });
+    return this.rebuild(e, At.Event, false, '');
+  }
+
+  /**
+   * `obj` with each value replaced as `at` says (undefined removes the key; null and undefined values
+   * are left out of a copy): the same object when nothing changed, else a copy made at the first
+   * change, so that subtrees the policy leaves alone are shared, never copied.
+   */
+  private rebuild(obj: Record<string, unknown>, at: At, person: boolean, path: string): Record<string, unknown> {
+    let out: Record<string, unknown> | undefined;
+    for (const key in obj) {
+      const v = obj[key];
+      if (v === null || v === undefined) continue;
+      let r: unknown;
+      switch (at) {
+        case At.Value:
+          r = typeof v === 'string' ? this.ids(v) : this.value(v);
+          break;
+        case At.Entity:
+          r = this.entityProperty(obj, key, v, person);
+          break;
+        case At.Fields:
+          r = this.field(key, v, person, path);
+          break;
+        case At.Extensions:
+          r = isPlainObject(v) ? this.rebuild(v, At.Fields, person, '') : undefined;
+          break;
+        case At.Event:
+          if (key === 'extensions' && isPlainObject(v)) r = this.rebuild(v, At.Extensions, false, '');
+          else if (key === 'referrer' || key === 'session') r = this.personal(CALIPER_PROPERTIES[key]!, v, false);
+          else r = this.value(v);
+          break;
+      }
+      if (out === undefined) {
+        if (r === v) continue;
+        out = {};
+        for (const before in obj) {
+          if (before === key) break;
+          const kept = obj[before];
+          if (kept !== null && kept !== undefined) define(out, before, kept);
+        }
+      }
+      if (r !== undefined) define(out, key, r);
+    }
+    return out ?? obj;
+  }
+
+  /** `items` with each walked as a value (or as extension fields at `path`): the same array when nothing changed. */
+  private rebuildArray(items: unknown[], fieldsAt?: { person: boolean; path: string }): unknown[] {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      const r = fieldsAt ? this.rebuild(item as Record<string, unknown>, At.Fields, fieldsAt.person, fieldsAt.path) : this.value(item);
+      if (out === undefined) {
+        if (r === item) continue;
+        out = items.slice(0, i);
+      }
+      out.push(r);
+    }
+    return out ?? items;
   }
 
   /** Any Caliper value: user ids in our URNs pseudonymised, entities walked. */
   private value(v: unknown): unknown {
     if (typeof v === 'string') return this.ids(v);
-    if (Array.isArray(v)) return rebuildArray(v, (item) => this.value(item));
+    if (Array.isArray(v)) return this.rebuildArray(v);
     if (!isPlainObject(v)) return v;
-    if (isEntityLike(v)) return this.entity(v);
-    return rebuild(v, (_key, x) => this.value(x));
+    if (typeof v.type === 'string' && typeof v.id === 'string') return this.rebuild(v, At.Entity, v.type === 'Person' || v.id.startsWith(USER_URN), '');
+    return this.rebuild(v, At.Value, false, '');
   }
 
   /** Every user id in our URNs in a string (USER_ID_IN_URN) replaced by its pseudonym. */
   private ids(text: string): string {
+    if (!text.startsWith(URN_PREFIX)) return text;
     // Most often the whole string is a user's URN (an actor, a member, an assignee).
-    if (text.startsWith(USER_URN) && USER_ID.test(text.slice(USER_URN.length))) return `${USER_URN}${this.user(text.slice(USER_URN.length))}`;
-    return text.includes(':user:') && text.startsWith(URN_PREFIX) ? text.replace(USER_ID_IN_URN, (_whole, prefix: string, id: string) => `${prefix}${this.user(id)}`) : text;
+    if (text.startsWith(USER_URN)) {
+      const id = text.slice(USER_URN.length);
+      if (USER_ID.test(id)) return `${USER_URN}${this.user(id)}`;
+    }
+    return text.includes(':user:') ? text.replace(USER_ID_IN_URN, (_whole, prefix: string, id: string) => `${prefix}${this.user(id)}`) : text;
   }
 
-  private entity(e: Record<string, unknown>): Record<string, unknown> {
-    const person = e.type === 'Person' || (e.id as string).startsWith(USER_URN);
-    return rebuild(e, (key, v) => {
-      if (key === 'extensions' && isPlainObject(v)) return this.extensions(v, person);
-      if (key === 'id' && e.type === 'Membership') return this.membershipId(e);
-      if (ENTITY_PROPERTIES.has(key) && (key !== 'value' || e.type === 'Comment')) return this.personal(CALIPER_PROPERTIES[key]!, v, person);
-      return this.value(v);
-    });
+  private entityProperty(e: Record<string, unknown>, key: string, v: unknown, person: boolean): unknown {
+    if (key === 'extensions' && isPlainObject(v)) return this.rebuild(v, At.Extensions, person, '');
+    if (key === 'id' && e.type === 'Membership') return this.membershipId(e);
+    if (ENTITY_PROPERTIES.has(key) && (key !== 'value' || e.type === 'Comment')) return this.personal(CALIPER_PROPERTIES[key]!, v, person);
+    return this.value(v);
   }
 
   /** A membership's id ends with its member's user id (`…:course:565:Learner:<user id>`): that suffix pseudonymised. */
@@ -229,22 +256,17 @@ class Pass {
     return this.ids(id);
   }
 
-  private extensions(ext: Record<string, unknown>, person: boolean): Record<string, unknown> {
-    return rebuild(ext, (_namespace, fields) => (isPlainObject(fields) ? this.fields(fields, person, '') : undefined));
+  /** An extension field by the table; a field the table does not know is dropped (the table lists every field we emit). */
+  private field(key: string, v: unknown, person: boolean, path: string): unknown {
+    const name = path ? `${path}.${key}` : key;
+    const field = this.own?.[name] ?? FIELDS.get(name);
+    if (field === 'kept') return this.value(v);
+    if (field) return this.personal(field, v, person);
+    if (isPlainObject(v)) return this.rebuild(v, At.Fields, person, name);
+    if (Array.isArray(v) && v.every(isPlainObject)) return this.rebuildArray(v, { person, path: name });
+    return undefined;
   }
 
-  /** Extension fields by the table; a field the table does not know is dropped (the table lists every field we emit). */
-  private fields(obj: Record<string, unknown>, person: boolean, path: string): Record<string, unknown> {
-    return rebuild(obj, (key, v) => {
-      const name = path ? `${path}.${key}` : key;
-      const field = this.own?.[name] ?? FIELDS.get(name);
-      if (field === 'kept') return this.value(v);
-      if (field) return this.personal(field, v, person);
-      if (isPlainObject(v)) return this.fields(v, person, name);
-      if (Array.isArray(v) && v.every(isPlainObject)) return rebuildArray(v, (item) => this.fields(item as Record<string, unknown>, person, name));
-      return undefined;
-    });
-  }
   /** What the policy makes of a personal value of this kind; undefined removes it. */
   private personal(field: Field, v: unknown, person: boolean): unknown {
     switch (field.kind) {
@@ -293,6 +315,7 @@ class Pass {
    * account's shard, so both get one pseudonym.
    */
   private user(id: string): string {
-    return this.p.pseudonym('user', normaliseId(id, this.shard));
+    // A global id (14 digits or more, most of them) needs no shard.
+    return this.p.pseudonym('user', id.length >= 14 && id.indexOf('~') < 0 ? id : normaliseId(id, this.shard));
   }
 }

@@ -2,9 +2,13 @@
 // (and, for a URL, of how a user id in its path is pseudonymised).
 import net from 'node:net';
 
+/** A dotted-quad IPv4 address, each part 0–255 without leading zeros (as net.isIPv4). */
+const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
 /** IPv4 to its /24 (`93.184.216.0`), IPv6 to its /48 (`2001:db8:85a3::`); a list (`a, b`) address by address; anything else undefined. */
 export function truncateIp(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
+  if (!value.includes(',')) return truncateOne(value.trim());
   const parts: string[] = [];
   for (const item of value.split(',')) {
     const one = truncateOne(item.trim());
@@ -15,7 +19,7 @@ export function truncateIp(value: unknown): string | undefined {
 }
 
 function truncateOne(ip: string): string | undefined {
-  if (net.isIPv4(ip)) return `${ip.slice(0, ip.lastIndexOf('.'))}.0`;
+  if (IPV4.test(ip)) return `${ip.slice(0, ip.lastIndexOf('.'))}.0`;
   if (!net.isIPv6(ip)) return undefined;
   // An IPv4 address written as IPv6 (::ffff:93.184.216.34) is an IPv4 address.
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
