@@ -162,9 +162,9 @@ class Pass {
   }
 
   /**
-   * `obj` with each value replaced as `at` says (undefined removes the key; null and undefined values
-   * are left out of a copy): the same object when nothing changed, else a copy made at the first
-   * change, so that subtrees the policy leaves alone are shared, never copied.
+   * `obj` with each value replaced as `at` says (undefined removes it): the same object when nothing
+   * changed, else a copy made at the first change, so that subtrees the policy leaves alone are
+   * shared, never copied.
    */
   private rebuild(obj: Record<string, unknown>, at: At, person: boolean, path: string): Record<string, unknown> {
     let out: Record<string, unknown> | undefined;
@@ -191,16 +191,12 @@ class Pass {
           else r = this.value(v);
           break;
       }
-      if (out === undefined) {
-        if (r === v) continue;
-        out = {};
-        for (const before in obj) {
-          if (before === key) break;
-          const kept = obj[before];
-          if (kept !== null && kept !== undefined) define(out, before, kept);
-        }
-      }
-      if (r !== undefined) define(out, key, r);
+      if (r === v) continue;
+      // The copy keeps the object's shape (a spread defines `__proto__` as data too); a removed value
+      // is set to undefined, which the envelope's finish prunes like every other.
+      out ??= { ...obj };
+      if (key === '__proto__') define(out, key, r);
+      else out[key] = r;
     }
     return out ?? obj;
   }
