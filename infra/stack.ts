@@ -78,6 +78,8 @@ export interface CanvasCaliperProps extends StackProps {
   logRetentionDays?: RetentionDays;
   /** More worker environment variables (README lists them). */
   workerEnvironment?: Record<string, string>;
+  /** The Secrets Manager secret holding the privacy key (the worker's PRIVACY_KEY_SECRET_ARN): the task role may read it. PRIVACY goes in workerEnvironment. */
+  privacyKeySecretArn?: string;
 
   // Scaling and alarms.
   /** How long a message may wait in the queue, in seconds: with perMessageSeconds, sets the backlog per task to aim for. */
@@ -131,6 +133,7 @@ export class CanvasCaliperStack extends Stack {
     // Target tracking multiplies the current task count: from zero tasks it can never scale out.
     if (p.minTasks < 1 || p.maxTasks < p.minTasks) throw new Error(`need 1 <= minTasks (${p.minTasks}) <= maxTasks (${p.maxTasks})`);
     if (p.allowCanvasToSend && p.sourceQueueArn) throw new Error('allowCanvasToSend applies to a created queue; an imported queue keeps the policy it has');
+    if (p.workerEnvironment?.PRIVACY_KEY !== undefined) throw new Error('workerEnvironment must not hold PRIVACY_KEY (anyone who can read the task definition could read it): put the key in Secrets Manager and set privacyKeySecretArn');
 
     // Queues.
     const queueKey = !p.sourceQueueArn || !p.dlqArn ? (p.queueEncryption === 'kms' ? new Key(this, 'QueueKey', { enableKeyRotation: true, description: 'canvas-caliper queues' }) : undefined) : undefined;
@@ -198,6 +201,7 @@ export class CanvasCaliperStack extends Stack {
     if (sourceKeyArn) this.taskRole.addToPolicy(new PolicyStatement({ sid: 'DecryptSourceQueue', actions: ['kms:Decrypt'], resources: [sourceKeyArn] }));
     if (dlqKeyArn) this.taskRole.addToPolicy(new PolicyStatement({ sid: 'EncryptDlq', actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [dlqKeyArn] }));
     if (p.streamKeyArn) this.taskRole.addToPolicy(new PolicyStatement({ sid: 'EncryptStream', actions: ['kms:GenerateDataKey'], resources: [p.streamKeyArn] }));
+    if (p.privacyKeySecretArn) this.taskRole.addToPolicy(new PolicyStatement({ sid: 'ReadPrivacyKey', actions: ['secretsmanager:GetSecretValue'], resources: [p.privacyKeySecretArn] }));
 
     // ECS.
     let vpc: IVpc;
@@ -231,6 +235,7 @@ export class CanvasCaliperStack extends Stack {
         VISIBILITY_TIMEOUT_S: String(p.visibilityTimeoutS),
         SHUTDOWN_TIMEOUT_MS: String(p.shutdownTimeoutS * 1000),
         HEALTH_PORT: '8080',
+        ...(p.privacyKeySecretArn ? { PRIVACY_KEY_SECRET_ARN: p.privacyKeySecretArn } : {}),
         ...p.workerEnvironment,
       },
       healthCheck: {
