@@ -250,7 +250,7 @@ export class CanvasCaliperStack extends Stack {
     });
     Validations.of(taskDefinition.node.defaultChild!).acknowledge({
       id: 'AwsSolutions-ECS2',
-      reason: 'The environment holds no secret: queue URLs, the stream name or ARN, the region, NODE_ENV, timeouts, the health port and the tuning variables of the README (workerEnvironment is for those). The worker takes no secret at all; its AWS credentials come from the task role.',
+      reason: 'The environment holds no secret: queue URLs, the stream name or ARN, the region, NODE_ENV, timeouts, the health port and the tuning variables of the README (workerEnvironment is for those). Its AWS credentials come from the task role; its one secret, the privacy key, is read from Secrets Manager at start (privacyKeySecretArn: only the ARN is in the environment, and a PRIVACY_KEY in workerEnvironment stops the synthesis).',
     });
     // The execution role pulls the image from the one repository and writes the one log group; ECR's login
     // call is the exception, and only that wildcard is acknowledged (any other would still be reported).
