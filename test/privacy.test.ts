@@ -34,13 +34,20 @@ const map = (raw: unknown, format: Format, options: MapOptions = {}) => mapEvent
 
 const actorId = (raw: Raw, format: Format, p: Privacy) => map(raw, format, { privacy: p }).data[0]!.actor as { id: string };
 
+/** Each format, and caliper-1.2 with its options (a platform's edApp id, its own session). */
+const FORMAT_CASES: [string, Format, MapOptions][] = [
+  ...FORMATS.map((format): [string, Format, MapOptions] => [format, format, {}]),
+  ['caliper-1.2 with CALIPER_SESSION=auto-attach and CALIPER_EDAPP_ID', 'caliper-1.2', { formatOptions: { session: 'auto-attach', edAppId: 'https://platform.example/apps/canvas' } }],
+];
+
 describe.each(Object.entries(POLICIES))('PRIVACY=%s', (policy, p) => {
-  describe.each(FORMATS)('%s', (format) => {
+  describe.each(FORMAT_CASES)('%s', (_label, format, options) => {
     it('maps every fixture of the 82 types: valid, and no personal value of the input in the output', () => {
       expect(new Set(examples.map(([, raw]) => raw.metadata.event_name)).size).toBe(MAPPERS.size);
       const problems: string[] = [];
       for (const [file, raw] of examples) {
-        const envelope = map(raw, format, { privacy: p });
+        const envelope = map(raw, format, { ...options, privacy: p });
+        if (options.formatOptions?.session && raw.metadata.session_id) expect(envelope.data[0]!.session, file).toBe('urn:tag:auto-attach');
         const valid = validateEnvelope(envelope, format === 'instructure' ? {} : { format });
         if (!valid.ok) problems.push(`${file}: ${valid.error}`);
         if (format !== 'instructure') problems.push(...imsEnvelopeErrors(format, envelope).map((e) => `${file}: IMS ${e}`));

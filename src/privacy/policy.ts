@@ -187,7 +187,8 @@ class Pass {
           break;
         case At.Event:
           if (key === 'extensions' && isPlainObject(v)) r = this.rebuild(v, At.Extensions, false, '');
-          else if (key === 'referrer' || key === 'session') r = this.personal(CALIPER_PROPERTIES[key]!, v, false);
+          else if (key === 'referrer') r = this.personal(CALIPER_PROPERTIES.referrer!, v, false);
+          else if (key === 'session') r = this.session(v);
           else r = this.value(v);
           break;
       }
@@ -243,6 +244,18 @@ class Pass {
     return this.value(v);
   }
 
+  /**
+   * The event's session (an entity or an IRI): Canvas's, whose id holds Canvas's session id (its
+   * pseudonym; drop removes it), or one a platform attaches (caliper-1.2's `urn:tag:auto-attach`), kept.
+   */
+  private session(v: unknown): unknown {
+    const id = typeof v === 'string' ? v : isPlainObject(v) ? v.id : undefined;
+    if (typeof id !== 'string' || !id.startsWith(SESSION_URN)) return this.value(v);
+    if (this.drop) return undefined;
+    const pseudonymised = `${SESSION_URN}${this.p.pseudonym(CALIPER_PROPERTIES.session!.domain!, id.slice(SESSION_URN.length))}`;
+    return typeof v === 'string' ? pseudonymised : { ...(this.value(v) as object), id: pseudonymised };
+  }
+
   /** A membership's id ends with its member's user id (`…:course:565:Learner:<user id>`): that suffix pseudonymised. */
   private membershipId(e: Record<string, unknown>): string {
     const id = e.id as string;
@@ -273,12 +286,6 @@ class Pass {
       case 'entity-name':
         return person ? undefined : this.value(v);
       case 'identifier':
-        // The event's session: Canvas's (its id holds Canvas's session id), or one a platform attaches (kept).
-        if (field.domain === 'session' && isPlainObject(v)) {
-          if (typeof v.id !== 'string' || !v.id.startsWith(SESSION_URN)) return this.value(v);
-          if (this.drop) return undefined;
-          return { ...(this.value(v) as object), id: `${SESSION_URN}${this.p.pseudonym('session', v.id.slice(SESSION_URN.length))}` };
-        }
         return this.drop ? undefined : this.pseudonyms(field.domain!, v);
       case 'direct':
       case 'log-key':
