@@ -40,8 +40,9 @@ export const keyFingerprint = (key: Buffer): string => `k${crypto.createHmac('sh
 
 /**
  * A Canvas id as one string whichever way Canvas wrote it: a global id `2107~565` becomes its 17-digit
- * form `21070000000000565` (shard × 10^13 + local id), which is how events carry ids; a local id with a
- * known shard (`shard`, from the root account, for ids in URL paths) becomes its global id too.
+ * form `21070000000000565` (shard × 10^13 + local id), which is how metadata carries ids; a local id
+ * with a known shard (`shard`, the root account's: bodies and URL paths often hold local ids) becomes
+ * its global id too.
  */
 export function normaliseId(id: string, shard?: bigint): string {
   const tilde = id.indexOf('~');
