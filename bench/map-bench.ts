@@ -1,10 +1,12 @@
 // npm run bench [-- --json]: per event type, the throughput of the whole per-event path (JSON.parse
 // with the exact-number check, raw validation, map, event id, Caliper validation, JSON.stringify) against its floor — JSON.parse
 // of the same raw text plus JSON.stringify of the same Caliper output — measured in the same run,
-// interleaved, so the ratio does not depend on how fast this machine is.
+// interleaved, so the ratio does not depend on how fast this machine is. Also each output format and
+// each privacy policy over all samples.
 import { mapEvent, mapJson } from '../src/engine.js';
 import { FORMATS, serializeEnvelope } from '../src/formats/index.js';
 import { loadSamples } from '../src/samples.js';
+import { Privacy } from '../src/privacy/policy.js';
 
 const SEND_TIME = '2020-01-01T00:00:00.000Z';
 const json = process.argv.includes('--json');
@@ -100,11 +102,43 @@ const formats = Object.fromEntries(
   }),
 );
 
+// The privacy policies (src/privacy) over every sample in the default format, against the same floor
+// (JSON.parse of the raw text + JSON.stringify of the keep output), all four interleaved in each round.
+// `overKeep`: the policy's ratio minus keep's (the goal: at most 0.5 × the floor on top).
+const PRIVACY_POLICIES = {
+  keep: undefined,
+  pseudonymise: new Privacy({ policy: 'pseudonymise', key: Buffer.from('the bench key: thirty-two bytes or more') }),
+  drop: new Privacy({ policy: 'drop', key: Buffer.from('the bench key: thirty-two bytes or more') }),
+};
+const keepOutputs = all.texts.map((t) => mapJson(t, { sendTime: SEND_TIME }));
+const privacyFloor = (i: number) => {
+  JSON.parse(all.texts[i]!);
+  return JSON.stringify(keepOutputs[i]);
+};
+const policyPaths = Object.entries(PRIVACY_POLICIES).map(([name, privacy]) => [name, (i: number) => JSON.stringify(mapJson(all.texts[i]!, { sendTime: SEND_TIME, privacy }))] as const);
+for (const [, fn] of policyPaths) measure(all, 20, fn);
+measure(all, 20, privacyFloor);
+const policyNs: Record<string, number[]> = Object.fromEntries(policyPaths.map(([name]) => [name, []]));
+const privacyFloorNs: number[] = [];
+for (let r = 0; r < ROUNDS; r++) {
+  for (const [name, fn] of policyPaths) policyNs[name]!.push(measure(all, ROUND_MS * 4, fn));
+  privacyFloorNs.push(measure(all, ROUND_MS * 4, privacyFloor));
+}
+const ratioOf = (name: string) => median(policyNs[name]!) / median(privacyFloorNs);
+const policies: Record<string, { ratioToJsonFloor: number; overKeep: number; eventsPerSecond: number }> = Object.fromEntries(
+  policyPaths.map(([name]) => [name, { ratioToJsonFloor: +ratioOf(name).toFixed(2), overKeep: +(ratioOf(name) - ratioOf('keep')).toFixed(2), eventsPerSecond: Math.round(1e9 / median(policyNs[name]!)) }]),
+);
+const privacy = { goalOverKeep: 0.5, ...policies };
+
 if (json) {
-  console.log(JSON.stringify({ ...overall, goal: 2.5, node: process.version, formats, eventTypes: rows }));
+  console.log(JSON.stringify({ ...overall, goal: 2.5, node: process.version, formats, privacy, eventTypes: rows }));
 } else {
   console.log('event_name                        events/s   floor events/s   ratio to floor');
   for (const r of rows) console.log(`${r.eventName.padEnd(32)} ${String(r.eventsPerSecond).padStart(9)} ${String(r.floorEventsPerSecond).padStart(16)} ${r.ratioToJsonFloor.toFixed(2).padStart(16)}`);
   console.log(`${'overall'.padEnd(32)} ${String(overall.eventsPerSecond).padStart(9)} ${String(overall.floorEventsPerSecond).padStart(16)} ${overall.ratioToJsonFloor.toFixed(2).padStart(16)}   (goal ≤ 2.5)`);
   for (const [format, r] of Object.entries(formats)) console.log(`format ${format.padEnd(25)} ${String(r.eventsPerSecond).padStart(9)} ${''.padStart(16)} ${r.ratioToJsonFloor.toFixed(2).padStart(16)}   (all samples)`);
+  for (const [name] of policyPaths) {
+    const r = policies[name]!;
+    console.log(`privacy ${name.padEnd(24)} ${String(r.eventsPerSecond).padStart(9)} ${''.padStart(16)} ${r.ratioToJsonFloor.toFixed(2).padStart(16)}   (all samples; ${r.overKeep.toFixed(2)} over keep, goal ≤ 0.5)`);
+  }
 }

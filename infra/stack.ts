@@ -90,6 +90,8 @@ export interface CanvasCaliperProps extends StackProps {
   logRetentionDays?: RetentionDays;
   /** More worker environment variables (README lists them). */
   workerEnvironment?: Record<string, string>;
+  /** The Secrets Manager secret holding the privacy key (the worker's PRIVACY_KEY_SECRET_ARN): the task role may read it. PRIVACY goes in workerEnvironment. */
+  privacyKeySecretArn?: string;
 
   // Scaling and alarms.
   /** How long a message may wait in the queue, in seconds: with perMessageSeconds, sets the backlog per task to aim for. */
@@ -187,6 +189,7 @@ export class CanvasCaliperStack extends Stack {
     if (http && (!p.caliperEndpointUrl?.startsWith('https://') || !p.caliperEndpointTokenSecretArn)) throw new Error('sink caliper-http needs caliperEndpointUrl (https://...) and caliperEndpointTokenSecretArn');
     if (http && (p.streamArn || p.streamKeyArn || p.shardCount)) throw new Error('sink caliper-http publishes to no stream: streamArn, streamKeyArn and shardCount are for sink kinesis');
     if (!http && (p.caliperEndpointUrl || p.caliperEndpointTokenSecretArn)) throw new Error('caliperEndpointUrl and caliperEndpointTokenSecretArn are for sink caliper-http');
+    if (p.workerEnvironment?.PRIVACY_KEY !== undefined) throw new Error('workerEnvironment must not hold PRIVACY_KEY (anyone who can read the task definition could read it): put the key in Secrets Manager and set privacyKeySecretArn');
 
     // Queues.
     const queueKey = !p.sourceQueueArn || !p.dlqArn ? (p.queueEncryption === 'kms' ? new Key(this, 'QueueKey', { enableKeyRotation: true, description: 'canvas-caliper queues' }) : undefined) : undefined;
@@ -263,6 +266,7 @@ export class CanvasCaliperStack extends Stack {
     if (sourceKeyArn) this.taskRole.addToPolicy(new PolicyStatement({ sid: 'DecryptSourceQueue', actions: ['kms:Decrypt'], resources: [sourceKeyArn] }));
     if (dlqKeyArn) this.taskRole.addToPolicy(new PolicyStatement({ sid: 'EncryptDlq', actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [dlqKeyArn] }));
     if (p.streamKeyArn) this.taskRole.addToPolicy(new PolicyStatement({ sid: 'EncryptStream', actions: ['kms:GenerateDataKey'], resources: [p.streamKeyArn] }));
+    if (p.privacyKeySecretArn) this.taskRole.addToPolicy(new PolicyStatement({ sid: 'ReadPrivacyKey', actions: ['secretsmanager:GetSecretValue'], resources: [p.privacyKeySecretArn] }));
 
     // ECS.
     let vpc: IVpc;
@@ -297,6 +301,7 @@ export class CanvasCaliperStack extends Stack {
         VISIBILITY_TIMEOUT_S: String(p.visibilityTimeoutS),
         SHUTDOWN_TIMEOUT_MS: String(p.shutdownTimeoutS * 1000),
         HEALTH_PORT: '8080',
+        ...(p.privacyKeySecretArn ? { PRIVACY_KEY_SECRET_ARN: p.privacyKeySecretArn } : {}),
         ...p.workerEnvironment,
       },
       healthCheck: CONTAINER_HEALTH_CHECK,
@@ -305,7 +310,7 @@ export class CanvasCaliperStack extends Stack {
     });
     Validations.of(taskDefinition.node.defaultChild!).acknowledge({
       id: 'AwsSolutions-ECS2',
-      reason: "The environment holds no secret: queue URLs, the stream name or ARN (or the Caliper endpoint's URL and its token secret's ARN, not the token: the worker reads the secret itself, at start and on a 401), the region, NODE_ENV, timeouts, the health port and the tuning variables of the README (workerEnvironment is for those). Its AWS credentials come from the task role.",
+      reason: "The environment holds no secret: queue URLs, the stream name or ARN (or the Caliper endpoint's URL and its token secret's ARN, not the token: the worker reads the secret itself, at start and on a 401), the region, NODE_ENV, timeouts, the health port and the tuning variables of the README (workerEnvironment is for those). Its AWS credentials come from the task role; the privacy key, too, is read from Secrets Manager at start (privacyKeySecretArn: only the ARN is in the environment, and a PRIVACY_KEY in workerEnvironment stops the synthesis).",
     });
     acknowledgeEcrLogin(taskDefinition);
     const securityGroup = new SecurityGroup(this, 'WorkerSecurityGroup', { vpc, description: 'canvas-caliper worker: outbound only (SQS, Kinesis, CloudWatch Logs, ECR)', allowAllOutbound: true });

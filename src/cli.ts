@@ -9,6 +9,10 @@ import { processIo, readFile, type Io } from './io.js';
 import { INSTRUCTURE_EVENT_NAMES, MAPPERS } from '../mappers/index.js';
 import { caliperTime } from '../mappers/values.js';
 import { FORMATS, isFormat, serializeEnvelope } from './formats/index.js';
+import { ConfigError, loadPrivacy } from './config.js';
+import { POLICIES, type Policy } from './privacy/policy.js';
+
+const isPolicy = (value: string): value is Policy => (POLICIES as readonly string[]).includes(value);
 
 export type { Io };
 
@@ -72,6 +76,14 @@ Options:
   --edapp-id IRI                caliper-1.2: the edApp's id (e.g. the id a platform assigned to the
                                 Canvas integration; the worker's CALIPER_EDAPP_ID)
   --session auto-attach         caliper-1.2: session urn:tag:auto-attach (the worker's CALIPER_SESSION)
+  --privacy keep|pseudonymise|drop
+                                keep (default): personal data as Canvas sent it; pseudonymise: user
+                                and SIS ids as keyed pseudonyms, names, logins and e-mails dropped,
+                                IPs truncated, user agents reduced, free text dropped, URLs without
+                                query; drop: every personal field removed, user ids pseudonymised
+                                (docs/privacy.md). The key and options come from the worker's
+                                variables: PRIVACY_KEY or PRIVACY_KEY_SECRET_ARN, PRIVACY_KEY_ID,
+                                PRIVACY_IP, PRIVACY_KEEP_TEXT
   --only NAME[,NAME...]         map only these event types (repeatable); the others are skipped
   --exclude NAME[,NAME...]      skip these event types (repeatable; wins over --only)
   --unknown error|skip          an event_name no mapper handles: error (default: reported on stderr,
@@ -256,6 +268,7 @@ async function mapCommand(argv: string[], io: Io): Promise<number> {
       format: { type: 'string', default: 'instructure' },
       'edapp-id': { type: 'string' },
       session: { type: 'string' },
+      privacy: { type: 'string' },
       only: { type: 'string', multiple: true },
       exclude: { type: 'string', multiple: true },
       unknown: { type: 'string', default: 'error' },
@@ -288,6 +301,15 @@ async function mapCommand(argv: string[], io: Io): Promise<number> {
   if (edAppId !== undefined && !/^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$/.test(edAppId)) throw new UsageError(`--edapp-id must be an absolute IRI, not '${edAppId}'`);
   if (session !== undefined && session !== 'auto-attach') throw new UsageError(`--session must be auto-attach, not '${session}'`);
   if (format === 'caliper-1.2') options.formatOptions = { edAppId, session };
+  if (values.privacy !== undefined) {
+    if (!isPolicy(values.privacy)) throw new UsageError(`--privacy must be ${POLICIES.join(', ')}, not '${values.privacy}'`);
+    try {
+      options.privacy = await loadPrivacy(io.env ?? process.env, values.privacy);
+    } catch (err) {
+      if (err instanceof ConfigError) throw new UsageError(`--privacy ${values.privacy}: ${err.problems.join('; ')}`);
+      throw err;
+    }
+  }
   if (values['send-time'] !== undefined) {
     try {
       options.sendTime = caliperTime(values['send-time'], '--send-time');

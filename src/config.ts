@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { eventNameList, unknownEventNames } from './filter.js';
 import type { MapOptions } from './engine.js';
 import { DEFAULT_FORMAT, FORMATS } from './formats/index.js';
+import { parseKey, privacyOf, readKeySecret, type PrivacyConfig } from './privacy/key.js';
+import { POLICIES, type Privacy } from './privacy/policy.js';
 
 export const int = (name: string, def: number, min: number, max: number) =>
   z.coerce
@@ -76,6 +78,41 @@ const extraHeaders = z.string().transform((text, ctx) => {
   return Object.fromEntries(entries) as Record<string, string>;
 });
 
+// The privacy policy (src/privacy, docs/privacy.md) and its key: the worker's and `map --privacy`'s.
+const PRIVACY_SHAPE = {
+  PRIVACY: z.enum(POLICIES, { error: `PRIVACY must be ${POLICIES.join(', ')}` }).default('keep'),
+  PRIVACY_KEY: z
+    .string()
+    .superRefine((text, ctx) => {
+      try {
+        parseKey(text, 'PRIVACY_KEY');
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message, input: undefined });
+      }
+    })
+    .optional(),
+  PRIVACY_KEY_SECRET_ARN: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, 'PRIVACY_KEY_SECRET_ARN must be a Secrets Manager secret ARN').optional(),
+  PRIVACY_KEY_ID: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'PRIVACY_KEY_ID must be 1 to 64 letters, digits, ".", "_", ":" or "-"').optional(),
+  PRIVACY_IP: z.enum(['truncate', 'drop'], { error: 'PRIVACY_IP must be truncate or drop' }).optional(),
+  PRIVACY_KEEP_TEXT: z.enum(['0', '1'], { error: 'PRIVACY_KEEP_TEXT must be 0 or 1' }).optional(),
+};
+
+const PRIVACY_NAMES = Object.keys(PRIVACY_SHAPE);
+const PRIVACY_OPTIONS = ['PRIVACY_KEY', 'PRIVACY_KEY_SECRET_ARN', 'PRIVACY_KEY_ID', 'PRIVACY_IP', 'PRIVACY_KEEP_TEXT'] as const;
+
+/** The cross-field checks of the privacy variables: a policy other than keep needs one key; options of another policy are errors, not ignored. */
+function privacyProblems(c: PrivacyConfig, ctx: { addIssue: (issue: { code: 'custom'; path: string[]; message: string; input: unknown }) => void }): void {
+  const problem = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message, input: undefined });
+  if (c.PRIVACY !== 'keep' && (c.PRIVACY_KEY === undefined) === (c.PRIVACY_KEY_SECRET_ARN === undefined)) {
+    problem('PRIVACY_KEY', `PRIVACY=${c.PRIVACY} needs exactly one of PRIVACY_KEY and PRIVACY_KEY_SECRET_ARN (the pseudonyms' key)`);
+  }
+  const set = PRIVACY_OPTIONS.filter((name) => c[name] !== undefined);
+  if (c.PRIVACY === 'keep' && set.length) problem('PRIVACY', `${set.join(', ')}: options of PRIVACY=pseudonymise or drop (PRIVACY is keep)`);
+  if (c.PRIVACY === 'drop' && (c.PRIVACY_IP !== undefined || c.PRIVACY_KEEP_TEXT !== undefined)) {
+    problem('PRIVACY', 'PRIVACY_IP and PRIVACY_KEEP_TEXT are options of PRIVACY=pseudonymise (drop removes IP addresses and free text)');
+  }
+}
+
 export const ConfigSchema = z
   .object({
     SQS_QUEUE_URL: url('SQS_QUEUE_URL'),
@@ -119,6 +156,7 @@ export const ConfigSchema = z
     HTTP_BATCH_MAX_BYTES: int('HTTP_BATCH_MAX_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     HTTP_BATCH_LINGER_MS: int('HTTP_BATCH_LINGER_MS', 50, 0, 10_000),
     HTTP_MAX_IN_FLIGHT: int('HTTP_MAX_IN_FLIGHT', 8, 1, 256),
+    ...PRIVACY_SHAPE,
   })
   .refine((c) => c.SINK !== 'caliper-http' || c.CALIPER_ENDPOINT_URL, {
     path: ['CALIPER_ENDPOINT_URL'],
@@ -166,17 +204,38 @@ export const ConfigSchema = z
     path: ['CALIPER_FORMAT'],
     message: 'CALIPER_EDAPP_ID and CALIPER_SESSION are options of CALIPER_FORMAT=caliper-1.2',
     when: whenValid('CALIPER_FORMAT', 'CALIPER_EDAPP_ID', 'CALIPER_SESSION'),
-  });
+  })
+  .superRefine(privacyProblems, { when: whenValid(...PRIVACY_NAMES) });
 
-export type Config = z.infer<typeof ConfigSchema>;
+export type Config = z.infer<typeof ConfigSchema> & {
+  /** The privacy policy with its key, once the key is known (loadConfig with PRIVACY_KEY; withPrivacyKey with the secret). */
+  privacy?: Privacy;
+};
 
-/** How the worker and `replay-dlq --direct` map: the event id mode, the output format and its options. */
-export function mapOptions(config: Pick<Config, 'EVENT_ID' | 'CALIPER_FORMAT' | 'CALIPER_EDAPP_ID' | 'CALIPER_SESSION'>): MapOptions {
+/** How the worker and `replay-dlq --direct` map: the event id mode, the output format and its options, the privacy policy. */
+export function mapOptions(config: Pick<Config, 'EVENT_ID' | 'CALIPER_FORMAT' | 'CALIPER_EDAPP_ID' | 'CALIPER_SESSION'> & Partial<Pick<Config, 'PRIVACY' | 'privacy'>>): MapOptions {
+  // Never silently keep: a policy other than keep without its key (the secret not read yet) is a bug here.
+  if (config.PRIVACY !== undefined && config.PRIVACY !== 'keep' && !config.privacy) throw new Error(`PRIVACY=${config.PRIVACY}: the key was not read (withPrivacyKey)`);
   return {
     eventId: config.EVENT_ID,
     format: config.CALIPER_FORMAT,
     formatOptions: { edAppId: config.CALIPER_EDAPP_ID, session: config.CALIPER_SESSION },
+    privacy: config.privacy,
   };
+}
+
+/**
+ * The configuration with its privacy policy ready: with PRIVACY_KEY_SECRET_ARN, the secret read from
+ * Secrets Manager (once, at start). Throws a ConfigError naming the ARN when it cannot be read or is
+ * not a key.
+ */
+export async function withPrivacyKey(config: Config, read: (arn: string) => Promise<Buffer> = readKeySecret): Promise<Config> {
+  if (config.PRIVACY === 'keep' || config.privacy || config.PRIVACY_KEY_SECRET_ARN === undefined) return config;
+  try {
+    return { ...config, privacy: privacyOf(config, await read(config.PRIVACY_KEY_SECRET_ARN)) };
+  } catch (err) {
+    throw new ConfigError([(err as Error).message]);
+  }
 }
 
 export class ConfigError extends Error {
@@ -188,14 +247,27 @@ export class ConfigError extends Error {
 
 /** Reads the worker's configuration; throws a ConfigError listing every bad or missing variable. */
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
-  return loadEnv(ConfigSchema, env);
+  const config = loadEnv(ConfigSchema, env);
+  return config.PRIVACY_KEY === undefined ? config : { ...config, privacy: privacyOf(config) };
 }
 
+/**
+ * `map --privacy POLICY`: the privacy variables of the environment (PRIVACY_KEY, …) with this policy,
+ * checked as the worker checks them, the key read (from Secrets Manager too); undefined for keep.
+ */
+export async function loadPrivacy(env: NodeJS.ProcessEnv, policy: string, read: (arn: string) => Promise<Buffer> = readKeySecret): Promise<Privacy | undefined> {
+  const config = loadEnv(PrivacySchema, { ...env, PRIVACY: policy });
+  return (await withPrivacyKey(config as Config, read)).privacy ?? privacyOf(config);
+}
+
+const PrivacySchema = z.object(PRIVACY_SHAPE).superRefine(privacyProblems, { when: whenValid(...PRIVACY_NAMES) });
+
 /** Reads the variables a schema names from the environment (empty = unset); throws a ConfigError listing every problem. */
-export function loadEnv<S extends z.ZodType & { shape?: Record<string, unknown> }>(schema: S, env: NodeJS.ProcessEnv, shape: Record<string, unknown> = schema.shape ?? {}): z.infer<S> {
+export function loadEnv<S extends z.ZodObject | z.ZodPipe<z.ZodObject>>(schema: S, env: NodeJS.ProcessEnv): z.infer<S> {
+  const shape = 'shape' in schema ? (schema as z.ZodObject).shape : (schema as unknown as { in: z.ZodObject }).in.shape;
   const values = Object.fromEntries(Object.keys(shape).map((k) => [k, env[k] === '' ? undefined : env[k]]));
   const result = schema.safeParse(values);
-  if (result.success) return result.data;
+  if (result.success) return result.data as z.infer<S>;
   throw new ConfigError(
     result.error.issues.map((i) => {
       const name = String(i.path[0] ?? '');

@@ -2,7 +2,7 @@
 // Every failure is a MappingError with a stable code and a message that names the event and field.
 import crypto from 'node:crypto';
 import { formatIssues, validateEnvelope } from './caliper/validate.js';
-import { CALIPER_CONTEXT, type Envelope } from './caliper/model.js';
+import { CALIPER_CONTEXT, type CaliperEvent, type Envelope } from './caliper/model.js';
 import { FieldError, MappingError } from './errors.js';
 import { isPlainObject, MAX_DEPTH, parseJson } from './json.js';
 import { RawEnvelope, type RawEvent } from './raw.js';
@@ -12,6 +12,7 @@ import { fastCheck } from './check.js';
 import { finishValid } from './caliper/finish.js';
 import { INSTRUCTURE_EVENT_NAMES, MAPPERS } from '../mappers/index.js';
 import { dataVersionOf, toFormat, type Format, type FormatOptions } from './formats/index.js';
+import type { Privacy } from './privacy/policy.js';
 
 export type EventIdMode = 'deterministic' | 'random';
 
@@ -24,6 +25,8 @@ export interface MapOptions {
   format?: Format;
   /** caliper-1.2's edApp id and session (CALIPER_EDAPP_ID, CALIPER_SESSION). */
   formatOptions?: FormatOptions;
+  /** The privacy policy (src/privacy): pseudonymise or drop personal data; absent is keep (the event as mapped). */
+  privacy?: Privacy;
 }
 
 /**
@@ -144,10 +147,14 @@ export function mapEvent(input: unknown, options: MapOptions = {}): Envelope {
   try {
     if (options.eventId === 'random') assertDepth(input);
     const eventId = options.eventId === 'random' ? randomEventId() : deterministicEventId(input);
-    const event = caliperEvent(raw, mapper, mapper.map(raw), eventId, departures);
+    let event = caliperEvent(raw, mapper, mapper.map(raw), eventId, departures);
     const sensor = edApp(raw.metadata).id;
     const sendTime = options.sendTime ?? new Date().toISOString();
+    // The privacy policy applies to the event in the output format, before it is validated.
+    const privacy = options.privacy;
+    const privately = (e: CaliperEvent) => (privacy ? privacy.apply(e, mapper.eventName, raw.metadata.root_account_id) : e);
     if (format === 'instructure') {
+      event = privately(event);
       // The fast path: finished and validated in one walk; a no takes the slow path below, which words the error.
       const done = finishValid(sensor, sendTime, event, departures);
       if (done) return done;
@@ -157,7 +164,7 @@ export function mapEvent(input: unknown, options: MapOptions = {}): Envelope {
       sendTime,
       // A strict format transforms the pruned Instructure event (src/formats); instructure takes it as it is.
       dataVersion: format === 'instructure' ? CALIPER_CONTEXT : dataVersionOf(format),
-      data: [format === 'instructure' ? event : toFormat(format, finish(event), raw, options.formatOptions)],
+      data: [format === 'instructure' ? event : privately(toFormat(format, finish(event), raw, options.formatOptions))],
     });
   } catch (err) {
     if (err instanceof FieldError) throw refuse('INVALID_RAW_EVENT', err.message);
@@ -200,6 +207,8 @@ export function mapInput(input: unknown, options: MapOptions = {}): Decoded {
     const valid = validateEnvelope(value, options.format ? { format: options.format } : {});
     const first = Array.isArray(value.data) && isPlainObject(value.data[0]) ? value.data[0] : {};
     const eventName = `${String(first.type)}:${String(first.action)}`;
+    // Which of a Caliper envelope's fields are personal is known only for what we map ourselves.
+    if (options.privacy) throw new MappingError('INVALID_CALIPER', `Caliper envelope ${eventName}: PRIVACY=${options.privacy.policy} takes raw Canvas events only (an envelope already in Caliper cannot be checked for personal data; subscribe in the Canvas format)`, eventName);
     if (!valid.ok) throw new MappingError('INVALID_CALIPER', `Caliper envelope ${eventName}: ${valid.error}`, eventName);
     return { envelope: value as unknown as Envelope, eventName };
   }

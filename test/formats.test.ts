@@ -17,7 +17,7 @@ import { FORMATS, serializeEnvelope, type Format } from '../src/formats/index.js
 import { NAVIGATION_TABS_11 } from '../src/formats/caliper11.js';
 import { caliperTime, isCredentialName, safeUrl } from '../mappers/values.js';
 import { MAPPERS } from '../mappers/index.js';
-import { loadImsSchemas } from './ims-schema.js';
+import { imsEnvelopeErrors, loadImsSchemas } from './ims-schema.js';
 import { referenceProblems } from './reference-rules.js';
 import { INSTRUCTURE_EVENT_NAMES } from '../mappers/index.js';
 import { ext, missingBodyValues, SEND_TIME, systemEvent, userEvent } from './helpers.js';
@@ -32,13 +32,7 @@ const IMS = { 'caliper-1.1': loadImsSchemas('1_1'), 'caliper-1.2': loadImsSchema
 const STRICT = ['caliper-1.1', 'caliper-1.2'] as const;
 const CONTEXT = { 'caliper-1.1': 'http://purl.imsglobal.org/ctx/caliper/v1p1', 'caliper-1.2': 'http://purl.imsglobal.org/ctx/caliper/v1p2' };
 
-/** IMS's schema verdict on an envelope: 1.1's Envelope as it is; 1.2's once per data item (its Envelope schema describes one item, SOURCE.md). */
-function imsErrors(format: (typeof STRICT)[number], envelope: { data: { type: string }[] }): string[] {
-  const ims = IMS[format];
-  const events = envelope.data.flatMap((event) => ims.errors(event.type, event).map((e) => `${event.type}: ${e}`));
-  const envelopes = format === 'caliper-1.1' ? ims.errors('Envelope', envelope) : envelope.data.flatMap((item) => ims.errors('Envelope', { ...envelope, data: item }));
-  return [...events, ...envelopes.map((e) => `Envelope: ${e}`)];
-}
+const imsErrors = imsEnvelopeErrors;
 
 const map = (raw: unknown, format: Format, options: MapOptions = {}) => mapEvent(raw, { sendTime: SEND_TIME, format, ...options });
 

@@ -40,3 +40,14 @@ export function loadImsSchemas(version: '1_1' | '1_2'): ImsSchemas {
     },
   };
 }
+
+const loaded: Partial<Record<'1_1' | '1_2', ImsSchemas>> = {};
+
+/** IMS's schema verdict on an envelope: 1.1's Envelope as it is; 1.2's once per data item (its Envelope schema describes one item, SOURCE.md). */
+export function imsEnvelopeErrors(format: 'caliper-1.1' | 'caliper-1.2', envelope: { data: { type: string }[] }): string[] {
+  const version = format === 'caliper-1.1' ? '1_1' : '1_2';
+  const ims = (loaded[version] ??= loadImsSchemas(version));
+  const events = envelope.data.flatMap((event) => ims.errors(event.type, event).map((e) => `${event.type}: ${e}`));
+  const envelopes = format === 'caliper-1.1' ? ims.errors('Envelope', envelope) : envelope.data.flatMap((item) => ims.errors('Envelope', { ...envelope, data: item }));
+  return [...events, ...envelopes.map((e) => `Envelope: ${e}`)];
+}

@@ -404,6 +404,20 @@ describe('context', () => {
       ContainerDefinitions: [Match.objectLike({ Environment: Match.arrayWith([{ Name: 'CALIPER_FORMAT', Value: 'caliper-1.2' }, { Name: 'EXCLUDE_EVENT_TYPES', Value: 'asset_accessed' }]) })],
     });
   });
+
+  it('privacyKeySecretArn: the task may read that one secret, the worker gets PRIVACY_KEY_SECRET_ARN; a PRIVACY_KEY in workerEnvironment is refused (issue 20)', async () => {
+    const { propsFromContext } = await import('../infra/context.js');
+    const secret = `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:canvas-caliper-privacy-AbCdEf`;
+    expect(propsFromContext((k) => ({ privacyKeySecretArn: secret })[k])).toEqual({ privacyKeySecretArn: secret });
+    const { stack, template } = synth({ privacyKeySecretArn: secret, workerEnvironment: { PRIVACY: 'pseudonymise' } });
+    expect(taskRoleStatements(template, stack)).toContainEqual({ Sid: 'ReadPrivacyKey', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secret });
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [Match.objectLike({ Environment: Match.arrayWith([{ Name: 'PRIVACY_KEY_SECRET_ARN', Value: secret }, { Name: 'PRIVACY', Value: 'pseudonymise' }]) })],
+    });
+    const without = synth();
+    expect(taskRoleStatements(without.template, without.stack).map((s) => s.Sid)).not.toContain('ReadPrivacyKey');
+    expect(() => synth({ workerEnvironment: { PRIVACY: 'drop', PRIVACY_KEY: 'x'.repeat(32) } })).toThrow('workerEnvironment must not hold PRIVACY_KEY');
+  });
 });
 
 describe('npm run synth', () => {

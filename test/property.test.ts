@@ -13,6 +13,8 @@ import { FORMATS, type Format } from '../src/formats/index.js';
 import { INSTRUCTURE_EVENT_NAMES, MAPPERS } from '../mappers/index.js';
 import { prng } from './helpers.js';
 import { referenceProblems } from './reference-rules.js';
+import { Privacy } from '../src/privacy/policy.js';
+import { leaks } from './privacy-helpers.js';
 
 type Raw = { metadata: Record<string, unknown>; body: Record<string, unknown> };
 const dir = path.join(import.meta.dirname, 'fixtures', 'events');
@@ -97,10 +99,10 @@ function numbersIn(value: unknown, out = new Set<number>()): Set<number> {
   return out;
 }
 
-function check(c: Case, format: Format = 'instructure'): 'mapped' | 'refused' {
+function check(c: Case, format: Format = 'instructure', privacy?: Privacy): 'mapped' | 'refused' {
   let envelope;
   try {
-    envelope = mapJson(c.text, { sendTime: '2020-01-01T00:00:00.000Z', format });
+    envelope = mapJson(c.text, { sendTime: '2020-01-01T00:00:00.000Z', format, privacy });
   } catch (err) {
     if (!(err instanceof MappingError)) throw new Error(`${c.label}: crashed: ${String(err)}`);
     // Refused: with a code for bad input (never a mapper bug or invalid output) and a field named.
@@ -121,6 +123,8 @@ function check(c: Case, format: Format = 'instructure'): 'mapped' | 'refused' {
   // No changed value: every number published is one the input held.
   const allowed = numbersIn(JSON.parse(c.text));
   for (const n of numbersIn(envelope)) expect(allowed.has(n), `${c.label}: ${n} is not in the input`).toBe(true);
+  // A policy other than keep: no personal value of the input in the output.
+  if (privacy) expect(leaks(JSON.parse(c.text) as Raw, envelope), `${privacy.policy} ${format} ${c.label}`).toEqual([]);
   return 'mapped';
 }
 
@@ -141,6 +145,20 @@ describe('every supported event type, its system-generated form and random mutat
     for (const [name, raw] of examples) for (const c of mutations(name, raw, PER_TYPE, rand)) outcomes[check(c, format)]++;
     expect(outcomes.mapped + outcomes.refused).toBeGreaterThanOrEqual(80 * PER_TYPE);
     // Both outcomes occur: the mutations exercise the refusals and the tolerated oddities alike.
+    expect(outcomes.mapped).toBeGreaterThan(100);
+    expect(outcomes.refused).toBeGreaterThan(100);
+  });
+
+  // The same seeded mutations in each privacy policy (src/privacy): valid, no personal value out, or refused by field.
+  const POLICY_CASES = (['pseudonymise', 'drop'] as const).flatMap((policy) => FORMATS.map((format) => [policy, format] as const));
+  it.each(POLICY_CASES)('random mutations with PRIVACY=%s (%s): valid, no personal value out, or refused by field', (policy, format) => {
+    const privacy = new Privacy({ policy, key: Buffer.from('property-test key, thirty-two bytes or more') });
+    const rand = prng(20261203);
+    const outcomes = { mapped: 0, refused: 0 };
+    for (const [name, raw] of examples) {
+      outcomes[check({ label: `${name} system-generated`, text: JSON.stringify(systemForm(raw)) }, format, privacy)]++;
+      for (const c of mutations(name, raw, PER_TYPE, rand)) outcomes[check(c, format, privacy)]++;
+    }
     expect(outcomes.mapped).toBeGreaterThan(100);
     expect(outcomes.refused).toBeGreaterThan(100);
   });

@@ -5,7 +5,7 @@ import type { Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
-import { ConfigError, loadConfig, type Config } from '../config.js';
+import { ConfigError, loadConfig, withPrivacyKey, type Config } from '../config.js';
 import { deterministicEventId } from '../engine.js';
 import { createClients } from './clients.js';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
@@ -37,6 +37,8 @@ export async function runWorker(io: RunIo, options: RunOptions = {}): Promise<nu
   try {
     const placeholders = wantsLocalEndpoint(io.env) ? { ...EMBEDDED_PLACEHOLDERS, CALIPER_ENDPOINT_URL: 'http://127.0.0.1/caliper', CALIPER_ENDPOINT_TOKEN: 'local' } : EMBEDDED_PLACEHOLDERS;
     config = loadConfig(embedded ? embeddedEnv(io.env, placeholders) : io.env);
+    // The privacy key from Secrets Manager, read once before anything starts (a failure is a configuration error).
+    config = await withPrivacyKey(config);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     const problems = err.problems.map((p) => (p === 'SQS_QUEUE_URL: is required' ? `${p} (NODE_ENV=production: no embedded local services)` : p));
@@ -175,7 +177,7 @@ async function runEmbedded(io: RunIo, ingest: 'sqs' | 'https'): Promise<number> 
       await local.enqueue(services.sqs, queueUrl, bodies);
       io.stdout(`Enqueued ${bodies.length} sample events on ${queueUrl}\n`);
     }
-    const config = loadConfig(embeddedEnv(io.env, { SQS_QUEUE_URL: queueUrl, DLQ_URL: dlqUrl, ...destination.env }));
+    const config = await withPrivacyKey(loadConfig(embeddedEnv(io.env, { SQS_QUEUE_URL: queueUrl, DLQ_URL: dlqUrl, ...destination.env })));
     const logger = pino({ level: config.LOG_LEVEL, base: { service: 'canvas-caliper' } });
     const sink = await configuredSink(config, { kinesis });
     const worker = new Worker({ sqs: services.sqs, sink, config, logger });

@@ -1,0 +1,68 @@
+// The privacy key: from PRIVACY_KEY, or from the Secrets Manager secret PRIVACY_KEY_SECRET_ARN read once
+// at start. Its value never appears in an error, a log line or the output: only its length and key id do.
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { MIN_KEY_BYTES, Privacy, type Policy } from './policy.js';
+
+/**
+ * The key bytes of a key text: `base64:<base64>` or `hex:<hex digits>` decoded, anything else the
+ * text's UTF-8 bytes. Throws (naming `name`, never the value) when it has fewer than 32 bytes or does
+ * not decode.
+ */
+export function parseKey(text: string, name: string): Buffer {
+  let key: Buffer;
+  if (text.startsWith('base64:')) {
+    const b64 = text.slice(7).trim();
+    if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(b64)) throw new Error(`${name} starts with base64: but the rest is not base64`);
+    key = Buffer.from(b64, 'base64');
+  } else if (text.startsWith('hex:')) {
+    const hex = text.slice(4).trim();
+    if (!/^(?:[0-9a-fA-F]{2})*$/.test(hex)) throw new Error(`${name} starts with hex: but the rest is not an even number of hex digits`);
+    key = Buffer.from(hex, 'hex');
+  } else {
+    key = Buffer.from(text, 'utf8');
+  }
+  if (key.length < MIN_KEY_BYTES) throw new Error(`${name} must be at least ${MIN_KEY_BYTES} bytes (it has ${key.length}); e.g. base64: and 32 random bytes (openssl rand -base64 32)`);
+  return key;
+}
+
+export interface PrivacyConfig {
+  PRIVACY: Policy;
+  PRIVACY_KEY?: string;
+  PRIVACY_KEY_SECRET_ARN?: string;
+  PRIVACY_KEY_ID?: string;
+  PRIVACY_IP?: 'truncate' | 'drop';
+  PRIVACY_KEEP_TEXT?: '0' | '1';
+}
+
+/** The policy of a configuration whose key is known (PRIVACY_KEY, or `key` read from the secret); undefined for keep. */
+export function privacyOf(config: PrivacyConfig, key?: Buffer): Privacy | undefined {
+  if (config.PRIVACY === 'keep') return undefined;
+  const bytes = key ?? (config.PRIVACY_KEY === undefined ? undefined : parseKey(config.PRIVACY_KEY, 'PRIVACY_KEY'));
+  if (!bytes) throw new Error(`PRIVACY=${config.PRIVACY} needs PRIVACY_KEY or PRIVACY_KEY_SECRET_ARN`);
+  return new Privacy({ policy: config.PRIVACY, key: bytes, keyId: config.PRIVACY_KEY_ID, ip: config.PRIVACY_IP, keepText: config.PRIVACY_KEEP_TEXT === '1' });
+}
+
+/**
+ * Reads the key from the Secrets Manager secret: its SecretString (in PRIVACY_KEY's encoding) or its
+ * SecretBinary (the key bytes). Throws an Error naming the ARN and the SDK's error name, never a value.
+ */
+export async function readKeySecret(arn: string, client?: Pick<SecretsManagerClient, 'send'>): Promise<Buffer> {
+  // Loaded only when a secret is read: `map` and the worker without one do not pay for the SDK client.
+  const sdk = await import('@aws-sdk/client-secrets-manager');
+  let answer;
+  try {
+    answer = await (client ?? new sdk.SecretsManagerClient({ region: regionOf(arn) })).send(new sdk.GetSecretValueCommand({ SecretId: arn }));
+  } catch (err) {
+    throw new Error(`PRIVACY_KEY_SECRET_ARN: could not read ${arn}: ${(err as Error).name}: ${(err as Error).message}`);
+  }
+  if (answer.SecretString !== undefined) return parseKey(answer.SecretString, `the secret ${arn}`);
+  if (answer.SecretBinary !== undefined) {
+    const key = Buffer.from(answer.SecretBinary);
+    if (key.length < MIN_KEY_BYTES) throw new Error(`the secret ${arn} must be at least ${MIN_KEY_BYTES} bytes (it has ${key.length})`);
+    return key;
+  }
+  throw new Error(`the secret ${arn} has neither SecretString nor SecretBinary`);
+}
+
+/** The region of a Secrets Manager ARN (`arn:aws:secretsmanager:<region>:…`). */
+const regionOf = (arn: string): string | undefined => arn.split(':')[3] || undefined;

@@ -1,0 +1,325 @@
+// The privacy policy: one pass over a mapped Caliper event, in whichever format, before it is validated
+// (src/engine.ts). `keep` never gets here. The fields and what each is come from src/privacy/fields.ts;
+// docs/privacy.md says what each policy does to each kind.
+import crypto from 'node:crypto';
+import type { CaliperEvent } from '../caliper/model.js';
+import { isPlainObject } from '../json.js';
+import { EXT } from '../../mappers/builders.js';
+import { URN_PREFIX } from '../../mappers/ids.js';
+import { CALIPER_PROPERTIES, FIELDS, PERSONAL_BY_TYPE, type Field } from './fields.js';
+import { reduceUrl, reduceUserAgent, truncateIp } from './values.js';
+
+export const POLICIES = ['keep', 'pseudonymise', 'drop'] as const;
+export type Policy = (typeof POLICIES)[number];
+
+export interface PrivacySettings {
+  policy: Exclude<Policy, 'keep'>;
+  /** The HMAC key, at least 32 bytes (src/privacy/key.ts reads it). */
+  key: Buffer;
+  /** Written into each event (`privacy_key_id`); default: a fingerprint of the key. */
+  keyId?: string;
+  /** pseudonymise: truncate (default) or drop client IPs. */
+  ip?: 'truncate' | 'drop';
+  /** pseudonymise: keep free text. */
+  keepText?: boolean;
+}
+
+export const MIN_KEY_BYTES = 32;
+/** A Canvas global id's shard: global id = shard × 10^13 + local id. */
+const SHARD_FACTOR = 10_000_000_000_000n;
+const USER_URN = `${URN_PREFIX}user:`;
+/** A user id in one of our URNs: `urn:instructure:canvas:user:<id>`, and inside one (`…:course:2:user:<id>:score`, a membership's `…:user:<id>`). */
+const USER_ID_IN_URN = /(urn:instructure:canvas:(?:[A-Za-z0-9_.~/-]+:)*?user:)(\d+(?:~\d+)?)(?![\w~])/g;
+const SESSION_URN = `${URN_PREFIX}session:`;
+const USER_ID = /^\d+(?:~\d+)?$/;
+/** How many pseudonyms are remembered (most events name the same few users several times each). */
+const CACHE_SIZE = 50_000;
+
+/** The default key id: 8 hex digits of an HMAC of a fixed text, so two keys have two ids and the id says nothing of the key. */
+export const keyFingerprint = (key: Buffer): string => `k${crypto.createHmac('sha256', key).update('canvas-caliper privacy key id').digest('hex').slice(0, 8)}`;
+
+/**
+ * A Canvas id as one string whichever way Canvas wrote it: a global id `2107~565` becomes its 17-digit
+ * form `21070000000000565` (shard × 10^13 + local id), which is how metadata carries ids; a local id
+ * with a known shard (`shard`, the root account's: bodies and URL paths often hold local ids) becomes
+ * its global id too.
+ */
+export function normaliseId(id: string, shard?: bigint): string {
+  const tilde = id.indexOf('~');
+  if (tilde > 0 && /^\d+~\d+$/.test(id)) return String(BigInt(id.slice(0, tilde)) * SHARD_FACTOR + BigInt(id.slice(tilde + 1)));
+  // A local id has at most 13 digits (below 10^13); a global one at least 14.
+  if (shard !== undefined && id.length < 14 && /^\d+$/.test(id)) return String(shard * SHARD_FACTOR + BigInt(id));
+  return id;
+}
+
+/** The shard of a global id (the root account's), if it is one. */
+export function shardOf(id: unknown): bigint | undefined {
+  const text = typeof id === 'number' ? String(id) : id;
+  if (typeof text !== 'string' || !/^\d{14,}$/.test(normaliseId(text))) return undefined;
+  return BigInt(normaliseId(text)) / SHARD_FACTOR;
+}
+
+export class Privacy {
+  readonly policy: Exclude<Policy, 'keep'>;
+  readonly keyId: string;
+  readonly ip: 'truncate' | 'drop';
+  readonly keepText: boolean;
+  readonly #key: Buffer;
+  /** Pseudonyms by domain and value, as given (a few users, sessions and SIS ids make most events). */
+  readonly #cache = new Map<string, Map<string, string>>();
+
+  constructor(settings: PrivacySettings) {
+    if (settings.key.length < MIN_KEY_BYTES) throw new Error(`the privacy key has ${settings.key.length} bytes; at least ${MIN_KEY_BYTES} are needed`);
+    this.policy = settings.policy;
+    this.#key = Buffer.from(settings.key);
+    this.keyId = settings.keyId ?? keyFingerprint(this.#key);
+    this.ip = settings.ip ?? 'truncate';
+    this.keepText = settings.keepText ?? false;
+  }
+
+  /**
+   * The pseudonym of a value in a domain (`user`, `sis`, …): `ps` + 32 hex digits of
+   * HMAC-SHA-256(key, domain + ':' + value), user ids normalised first. Stable for one key, different
+   * for another; a valid URN segment and IRI character sequence.
+   */
+  pseudonym(domain: string, value: string): string {
+    let cache = this.#cache.get(domain);
+    if (cache === undefined) this.#cache.set(domain, (cache = new Map()));
+    let out = cache.get(value);
+    if (out === undefined) {
+      const input = `${domain}:${domain === 'user' ? normaliseId(value) : value}`;
+      out = `ps${crypto.createHmac('sha256', this.#key).update(input).digest('hex').slice(0, 32)}`;
+      if (cache.size >= CACHE_SIZE) cache.clear();
+      cache.set(value, out);
+    }
+    return out;
+  }
+
+  /** A user's URN with its Canvas id replaced by the pseudonym. */
+  userUrn(id: string): string {
+    return `${USER_URN}${this.pseudonym('user', id)}`;
+  }
+
+  /**
+   * The event with the policy applied: a new event (the input is not changed; subtrees the policy
+   * leaves as they are are shared). `eventName` picks the table's per-type rules; `rootAccountId`
+   * gives the shard of local user ids in URL paths.
+   */
+  apply<E extends CaliperEvent>(event: E, eventName: string | undefined, rootAccountId?: unknown): E {
+    const input = event as unknown as Record<string, unknown>;
+    const done = new Pass(this, eventName, rootAccountId).event(input);
+    // The policy and key id go into the event's own extensions: copies, as the walk may have shared them with the input.
+    const out = done === input ? Object.assign({}, input) : done;
+    const extensions: Record<string, unknown> = Object.assign({}, isPlainObject(out.extensions) ? out.extensions : undefined);
+    const canvas: Record<string, unknown> = Object.assign({}, isPlainObject(extensions[EXT]) ? extensions[EXT] : undefined);
+    canvas.privacy = this.policy;
+    canvas.privacy_key_id = this.keyId;
+    extensions[EXT] = canvas;
+    out.extensions = extensions;
+    return out as unknown as E;
+  }
+}
+
+/** The Caliper properties of CALIPER_PROPERTIES an entity can have (`value`: a Comment's). */
+const ENTITY_PROPERTIES = new Set(['name', 'body', 'description', 'value']);
+
+/** Sets a key that may be `__proto__` as data. */
+function define(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
+}
+
+/** What an object of the walk is, so that one copy-on-write loop (Pass.rebuild) serves them all. */
+const enum At {
+  Event,
+  Value,
+  Entity,
+  Extensions,
+  Fields,
+}
+
+/** One event's walk, applying the table to every field it meets. */
+class Pass {
+  private readonly drop: boolean;
+  private readonly own: Readonly<Record<string, Field>> | undefined;
+  #shard: bigint | undefined | null = null;
+  constructor(
+    private readonly p: Privacy,
+    eventName: string | undefined,
+    private readonly rootAccountId: unknown,
+  ) {
+    this.drop = p.policy === 'drop';
+    this.own = eventName === undefined ? undefined : PERSONAL_BY_TYPE[eventName];
+  }
+
+  /** The shard of local user ids in URL paths (the root account's), worked out when a URL first needs it. */
+  private get shard(): bigint | undefined {
+    if (this.#shard === null) this.#shard = shardOf(this.rootAccountId);
+    return this.#shard;
+  }
+
+  event(e: Record<string, unknown>): Record<string, unknown> {
+    return this.rebuild(e, At.Event, false, '');
+  }
+
+  /**
+   * `obj` with each value replaced as `at` says (undefined removes it): the same object when nothing
+   * changed, else a copy made at the first change, so that subtrees the policy leaves alone are
+   * shared, never copied.
+   */
+  private rebuild(obj: Record<string, unknown>, at: At, person: boolean, path: string): Record<string, unknown> {
+    let out: Record<string, unknown> | undefined;
+    for (const key in obj) {
+      const v = obj[key];
+      if (v === null || v === undefined) continue;
+      let r: unknown;
+      switch (at) {
+        case At.Value:
+          r = typeof v === 'string' ? this.ids(v) : this.value(v);
+          break;
+        case At.Entity:
+          r = this.entityProperty(obj, key, v, person);
+          break;
+        case At.Fields:
+          r = this.field(key, v, person, path);
+          break;
+        case At.Extensions:
+          r = isPlainObject(v) ? this.rebuild(v, At.Fields, person, '') : undefined;
+          break;
+        case At.Event:
+          if (key === 'extensions' && isPlainObject(v)) r = this.rebuild(v, At.Extensions, false, '');
+          else if (key === 'referrer') r = this.personal(CALIPER_PROPERTIES.referrer!, v, false);
+          else if (key === 'session') r = this.session(v);
+          else r = this.value(v);
+          break;
+      }
+      if (r === v) continue;
+      // The copy keeps the object's shape (a spread defines `__proto__` as data too); a removed value
+      // is set to undefined, which the envelope's finish prunes like every other.
+      out ??= { ...obj };
+      if (key === '__proto__') define(out, key, r);
+      else out[key] = r;
+    }
+    return out ?? obj;
+  }
+
+  /** `items` with each walked as a value (or as extension fields at `path`): the same array when nothing changed. */
+  private rebuildArray(items: unknown[], fieldsAt?: { person: boolean; path: string }): unknown[] {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      const r = fieldsAt ? this.rebuild(item as Record<string, unknown>, At.Fields, fieldsAt.person, fieldsAt.path) : this.value(item);
+      if (out === undefined) {
+        if (r === item) continue;
+        out = items.slice(0, i);
+      }
+      out.push(r);
+    }
+    return out ?? items;
+  }
+
+  /** Any Caliper value: user ids in our URNs pseudonymised, entities walked. */
+  private value(v: unknown): unknown {
+    if (typeof v === 'string') return this.ids(v);
+    if (Array.isArray(v)) return this.rebuildArray(v);
+    if (!isPlainObject(v)) return v;
+    if (typeof v.type === 'string' && typeof v.id === 'string') return this.rebuild(v, At.Entity, v.type === 'Person' || v.id.startsWith(USER_URN), '');
+    return this.rebuild(v, At.Value, false, '');
+  }
+
+  /** Every user id in our URNs in a string (USER_ID_IN_URN) replaced by its pseudonym. */
+  private ids(text: string): string {
+    if (!text.startsWith(URN_PREFIX)) return text;
+    // Most often the whole string is a user's URN (an actor, a member, an assignee).
+    if (text.startsWith(USER_URN)) {
+      const id = text.slice(USER_URN.length);
+      if (USER_ID.test(id)) return `${USER_URN}${this.user(id)}`;
+    }
+    return text.includes(':user:') ? text.replace(USER_ID_IN_URN, (_whole, prefix: string, id: string) => `${prefix}${this.user(id)}`) : text;
+  }
+
+  private entityProperty(e: Record<string, unknown>, key: string, v: unknown, person: boolean): unknown {
+    if (key === 'extensions' && isPlainObject(v)) return this.rebuild(v, At.Extensions, person, '');
+    if (key === 'id' && e.type === 'Membership') return this.membershipId(e);
+    if (ENTITY_PROPERTIES.has(key) && (key !== 'value' || e.type === 'Comment')) return this.personal(CALIPER_PROPERTIES[key]!, v, person);
+    return this.value(v);
+  }
+
+  /**
+   * The event's session (an entity or an IRI): Canvas's, whose id holds Canvas's session id (its
+   * pseudonym; drop removes it), or one a platform attaches (caliper-1.2's `urn:tag:auto-attach`), kept.
+   */
+  private session(v: unknown): unknown {
+    const id = typeof v === 'string' ? v : isPlainObject(v) ? v.id : undefined;
+    if (typeof id !== 'string' || !id.startsWith(SESSION_URN)) return this.value(v);
+    if (this.drop) return undefined;
+    const pseudonymised = `${SESSION_URN}${this.p.pseudonym(CALIPER_PROPERTIES.session!.domain!, id.slice(SESSION_URN.length))}`;
+    return typeof v === 'string' ? pseudonymised : { ...(this.value(v) as object), id: pseudonymised };
+  }
+
+  /** A membership's id ends with its member's user id (`…:course:565:Learner:<user id>`): that suffix pseudonymised. */
+  private membershipId(e: Record<string, unknown>): string {
+    const id = e.id as string;
+    const member = isPlainObject(e.member) && typeof e.member.id === 'string' ? e.member.id : '';
+    const userId = member.startsWith(USER_URN) ? member.slice(USER_URN.length) : undefined;
+    if (userId !== undefined && id.endsWith(`:${userId}`)) return `${id.slice(0, id.length - userId.length)}${this.user(userId)}`;
+    return this.ids(id);
+  }
+
+  /** An extension field by the table; a field the table does not know is dropped (the table lists every field we emit). */
+  private field(key: string, v: unknown, person: boolean, path: string): unknown {
+    const name = path ? `${path}.${key}` : key;
+    const field = this.own?.[name] ?? FIELDS.get(name);
+    if (field === 'kept') return this.value(v);
+    if (field) return this.personal(field, v, person);
+    if (isPlainObject(v)) return this.rebuild(v, At.Fields, person, name);
+    if (Array.isArray(v) && v.every(isPlainObject)) return this.rebuildArray(v, { person, path: name });
+    return undefined;
+  }
+
+  /** What the policy makes of a personal value of this kind; undefined removes it. */
+  private personal(field: Field, v: unknown, person: boolean): unknown {
+    switch (field.kind) {
+      case 'user-id':
+        return this.pseudonyms('user', v);
+      case 'entity-id':
+        return person ? this.pseudonyms('user', v) : this.value(v);
+      case 'entity-name':
+        return person ? undefined : this.value(v);
+      case 'identifier':
+        return this.drop ? undefined : this.pseudonyms(field.domain!, v);
+      case 'direct':
+      case 'log-key':
+        return undefined;
+      case 'quasi':
+        return this.drop ? undefined : this.value(v);
+      case 'text':
+        return !this.drop && this.p.keepText ? this.value(v) : undefined;
+      case 'network':
+        return this.drop || this.p.ip === 'drop' ? undefined : truncateIp(v);
+      case 'user-agent':
+        return this.drop ? undefined : reduceUserAgent(v);
+      case 'url':
+        return this.drop ? undefined : reduceUrl(v, (id) => this.user(id), (t) => this.p.pseudonym('feed', t));
+      case 'caliper':
+        return this.value(v);
+    }
+  }
+
+  /** The pseudonym of an id (a string or number; each item of an array); another value by its JSON text. */
+  private pseudonyms(domain: string, v: unknown): unknown {
+    if (Array.isArray(v)) return v.map((item) => this.pseudonyms(domain, item));
+    const text = typeof v === 'string' ? v : typeof v === 'number' ? String(v) : JSON.stringify(v);
+    return domain === 'user' ? this.user(text) : this.p.pseudonym(domain, text);
+  }
+
+  /**
+   * A user id's pseudonym. Canvas writes the same user as a global id in metadata (`21070000000023482`)
+   * and often as a local one in the body and in URLs (`23482`): a local id is read in the root
+   * account's shard, so both get one pseudonym.
+   */
+  private user(id: string): string {
+    // A global id (14 digits or more, most of them) needs no shard.
+    return this.p.pseudonym('user', id.length >= 14 && id.indexOf('~') < 0 ? id : normaliseId(id, this.shard));
+  }
+}
