@@ -67,6 +67,8 @@ export class Privacy {
   readonly #key: Buffer;
   /** Pseudonyms by domain and value, as given (a few users, sessions and SIS ids make most events). */
   readonly #cache = new Map<string, Map<string, string>>();
+  /** The walk, made once: apply is synchronous, so one event's walk is over before the next begins. */
+  readonly #pass: Pass;
 
   constructor(settings: PrivacySettings) {
     if (settings.key.length < MIN_KEY_BYTES) throw new Error(`the privacy key has ${settings.key.length} bytes; at least ${MIN_KEY_BYTES} are needed`);
@@ -75,6 +77,7 @@ export class Privacy {
     this.keyId = settings.keyId ?? keyFingerprint(this.#key);
     this.ip = settings.ip ?? 'truncate';
     this.keepText = settings.keepText ?? false;
+    this.#pass = new Pass(this);
   }
 
   /**
@@ -107,11 +110,15 @@ export class Privacy {
    */
   apply<E extends CaliperEvent>(event: E, eventName: string | undefined, rootAccountId?: unknown): E {
     const input = event as unknown as Record<string, unknown>;
-    const done = new Pass(this, eventName, rootAccountId).event(input);
-    // The policy and key id go into the event's own extensions: copies, as the walk may have shared them with the input.
+    const done = this.#pass.event(input, eventName, rootAccountId);
+    // The policy and key id go into the event's own extensions: the walk's copies are its own and are
+    // written to as they are; what the walk shared with the input is copied first.
     const out = done === input ? Object.assign({}, input) : done;
-    const extensions: Record<string, unknown> = Object.assign({}, isPlainObject(out.extensions) ? out.extensions : undefined);
-    const canvas: Record<string, unknown> = Object.assign({}, isPlainObject(extensions[EXT]) ? extensions[EXT] : undefined);
+    const walked = isPlainObject(out.extensions) ? out.extensions : undefined;
+    const extensions: Record<string, unknown> = walked !== undefined && walked !== input.extensions ? walked : Object.assign({}, walked);
+    const walkedCanvas = isPlainObject(extensions[EXT]) ? extensions[EXT] : undefined;
+    const inputCanvas = isPlainObject(input.extensions) ? input.extensions[EXT] : undefined;
+    const canvas: Record<string, unknown> = walkedCanvas !== undefined && walkedCanvas !== inputCanvas ? walkedCanvas : Object.assign({}, walkedCanvas);
     canvas.privacy = this.policy;
     canvas.privacy_key_id = this.keyId;
     extensions[EXT] = canvas;
@@ -138,18 +145,18 @@ const enum At {
   Fields,
 }
 
-/** One event's walk, applying the table to every field it meets. */
+/** The walk of one event at a time, applying the table to every field it meets. */
 class Pass {
   private readonly drop: boolean;
-  private readonly own: Readonly<Record<string, Field>> | undefined;
+  /** The event's per-type rules (PERSONAL_BY_TYPE), its root account id and that id's shard: set per event. */
+  private own: Readonly<Record<string, Field>> | undefined;
+  private rootAccountId: unknown;
   #shard: bigint | undefined | null = null;
-  constructor(
-    private readonly p: Privacy,
-    eventName: string | undefined,
-    private readonly rootAccountId: unknown,
-  ) {
+  /** reduceUrl's callbacks, made once rather than per URL. */
+  private readonly userId = (id: string): string => this.user(id);
+  private readonly feedToken = (t: string): string => this.p.pseudonym('feed', t);
+  constructor(private readonly p: Privacy) {
     this.drop = p.policy === 'drop';
-    this.own = eventName === undefined ? undefined : PERSONAL_BY_TYPE[eventName];
   }
 
   /** The shard of local user ids in URL paths (the root account's), worked out when a URL first needs it. */
@@ -158,7 +165,11 @@ class Pass {
     return this.#shard;
   }
 
-  event(e: Record<string, unknown>): Record<string, unknown> {
+  /** `eventName` picks the table's per-type rules; `rootAccountId` gives the shard of local user ids. */
+  event(e: Record<string, unknown>, eventName: string | undefined, rootAccountId: unknown): Record<string, unknown> {
+    this.own = eventName === undefined ? undefined : PERSONAL_BY_TYPE[eventName];
+    this.rootAccountId = rootAccountId;
+    this.#shard = null;
     return this.rebuild(e, At.Event, false, '');
   }
 
@@ -300,7 +311,7 @@ class Pass {
       case 'user-agent':
         return this.drop ? undefined : reduceUserAgent(v);
       case 'url':
-        return this.drop ? undefined : reduceUrl(v, (id) => this.user(id), (t) => this.p.pseudonym('feed', t));
+        return this.drop ? undefined : reduceUrl(v, this.userId, this.feedToken);
       case 'caliper':
         return this.value(v);
     }
