@@ -67,6 +67,12 @@ export class Privacy {
   readonly #key: Buffer;
   /** Pseudonyms by domain and value, as given (a few users, sessions and SIS ids make most events). */
   readonly #cache = new Map<string, Map<string, string>>();
+  /**
+   * Whole URNs as the policy writes them, by the URN as mapped: a user's with a global id, a session's
+   * (pure functions of the text, for one key). Remembered so that each event gets the same string
+   * rather than a new one joined from the prefix and the pseudonym.
+   */
+  readonly #urns = new Map<string, string>();
   /** The walk, made once: apply is synchronous, so one event's walk is over before the next begins. */
   readonly #pass: Pass;
 
@@ -98,6 +104,17 @@ export class Privacy {
     return out;
   }
 
+  /** The remembered result of `make(text)` for a whole URN (`#urns`). */
+  urn(text: string, make: (text: string) => string): string {
+    let out = this.#urns.get(text);
+    if (out === undefined) {
+      out = make(text);
+      if (this.#urns.size >= CACHE_SIZE) this.#urns.clear();
+      this.#urns.set(text, out);
+    }
+    return out;
+  }
+
   /** A user's URN with its Canvas id replaced by the pseudonym. */
   userUrn(id: string): string {
     return `${USER_URN}${this.pseudonym('user', id)}`;
@@ -111,20 +128,25 @@ export class Privacy {
   apply<E extends CaliperEvent>(event: E, eventName: string | undefined, rootAccountId?: unknown): E {
     const input = event as unknown as Record<string, unknown>;
     const done = this.#pass.event(input, eventName, rootAccountId);
-    // The policy and key id go into the event's own extensions: the walk's copies are its own and are
-    // written to as they are; what the walk shared with the input is copied first.
+    // The policy and key id go into the event's own extensions. The walk's own copies are written to as
+    // they are; what it shared with the input is copied first (by Object.assign, as before: a
+    // `__proto__` key is not copied as data, so an object holding one is copied too).
     const out = done === input ? Object.assign({}, input) : done;
     const walked = isPlainObject(out.extensions) ? out.extensions : undefined;
-    const extensions: Record<string, unknown> = walked !== undefined && walked !== input.extensions ? walked : Object.assign({}, walked);
+    const extensions: Record<string, unknown> = ownCopy(walked, input.extensions) ?? Object.assign({}, walked);
     const walkedCanvas = isPlainObject(extensions[EXT]) ? extensions[EXT] : undefined;
-    const inputCanvas = isPlainObject(input.extensions) ? input.extensions[EXT] : undefined;
-    const canvas: Record<string, unknown> = walkedCanvas !== undefined && walkedCanvas !== inputCanvas ? walkedCanvas : Object.assign({}, walkedCanvas);
+    const canvas: Record<string, unknown> = ownCopy(walkedCanvas, isPlainObject(input.extensions) ? input.extensions[EXT] : undefined) ?? Object.assign({}, walkedCanvas);
     canvas.privacy = this.policy;
     canvas.privacy_key_id = this.keyId;
     extensions[EXT] = canvas;
     out.extensions = extensions;
     return out as unknown as E;
   }
+}
+
+/** `walked` when it is the walk's own copy of `original` (not shared with the input) and holds no `__proto__` key; else undefined. */
+function ownCopy(walked: Record<string, unknown> | undefined, original: unknown): Record<string, unknown> | undefined {
+  return walked !== undefined && walked !== original && !Object.hasOwn(walked, '__proto__') ? walked : undefined;
 }
 
 /** The Caliper properties of CALIPER_PROPERTIES an entity can have (`value`: a Comment's). */
@@ -155,6 +177,9 @@ class Pass {
   /** reduceUrl's callbacks, made once rather than per URL. */
   private readonly userId = (id: string): string => this.user(id);
   private readonly feedToken = (t: string): string => this.p.pseudonym('feed', t);
+  /** A user's URN with a global id, and a session's URN, pseudonymised (Privacy.urn remembers them). */
+  private readonly userUrn = (text: string): string => `${USER_URN}${this.p.pseudonym('user', text.slice(USER_URN.length))}`;
+  private readonly sessionUrn = (text: string): string => `${SESSION_URN}${this.p.pseudonym(CALIPER_PROPERTIES.session!.domain!, text.slice(SESSION_URN.length))}`;
   constructor(private readonly p: Privacy) {
     this.drop = p.policy === 'drop';
   }
@@ -234,7 +259,9 @@ class Pass {
     if (typeof v === 'string') return this.ids(v);
     if (Array.isArray(v)) return this.rebuildArray(v);
     if (!isPlainObject(v)) return v;
-    if (typeof v.type === 'string' && typeof v.id === 'string') return this.rebuild(v, At.Entity, v.type === 'Person' || v.id.startsWith(USER_URN), '');
+    const type = v.type;
+    const id = v.id;
+    if (typeof type === 'string' && typeof id === 'string') return this.rebuild(v, At.Entity, type === 'Person' || id.startsWith(USER_URN), '');
     return this.rebuild(v, At.Value, false, '');
   }
 
@@ -243,6 +270,8 @@ class Pass {
     if (!text.startsWith(URN_PREFIX)) return text;
     // Most often the whole string is a user's URN (an actor, a member, an assignee).
     if (text.startsWith(USER_URN)) {
+      // A global id (14 digits or more, no `~`) needs no shard: its URN's pseudonymised form is remembered.
+      if (text.length >= USER_URN.length + 14 && text.indexOf('~') < 0 && USER_ID.test(text.slice(USER_URN.length))) return this.p.urn(text, this.userUrn);
       const id = text.slice(USER_URN.length);
       if (USER_ID.test(id)) return `${USER_URN}${this.user(id)}`;
     }
@@ -264,7 +293,7 @@ class Pass {
     const id = typeof v === 'string' ? v : isPlainObject(v) ? v.id : undefined;
     if (typeof id !== 'string' || !id.startsWith(SESSION_URN)) return this.value(v);
     if (this.drop) return undefined;
-    const pseudonymised = `${SESSION_URN}${this.p.pseudonym(CALIPER_PROPERTIES.session!.domain!, id.slice(SESSION_URN.length))}`;
+    const pseudonymised = this.p.urn(id, this.sessionUrn);
     return typeof v === 'string' ? pseudonymised : { ...(this.value(v) as object), id: pseudonymised };
   }
 
