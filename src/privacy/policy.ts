@@ -6,6 +6,7 @@ import type { CaliperEvent } from '../caliper/model.js';
 import { isPlainObject } from '../json.js';
 import { EXT } from '../../mappers/builders.js';
 import { URN_PREFIX } from '../../mappers/ids.js';
+import type { PolicyWalk } from '../caliper/finish.js';
 import { CALIPER_PROPERTIES, FIELDS, PERSONAL_BY_TYPE, type Field } from './fields.js';
 import { reduceUrl, reduceUserAgent, truncateIp } from './values.js';
 
@@ -115,6 +116,14 @@ export class Privacy {
     return out;
   }
 
+  /**
+   * The policy as src/caliper/finish.ts applies it inside its own walk (the instructure format's fast
+   * path): the same per-value rules as `apply`, for one event, until the next `apply` or `walk`.
+   */
+  walk(eventName: string | undefined, rootAccountId?: unknown): PolicyWalk {
+    return this.#pass.begin(eventName, rootAccountId);
+  }
+
   /** A user's URN with its Canvas id replaced by the pseudonym. */
   userUrn(id: string): string {
     return `${USER_URN}${this.pseudonym('user', id)}`;
@@ -168,8 +177,10 @@ const enum At {
 }
 
 /** The walk of one event at a time, applying the table to every field it meets. */
-class Pass {
+class Pass implements PolicyWalk {
   private readonly drop: boolean;
+  readonly policy: string;
+  readonly keyId: string;
   /** The event's per-type rules (PERSONAL_BY_TYPE), its root account id and that id's shard: set per event. */
   private own: Readonly<Record<string, Field>> | undefined;
   private rootAccountId: unknown;
@@ -182,6 +193,8 @@ class Pass {
   private readonly sessionUrn = (text: string): string => `${SESSION_URN}${this.p.pseudonym(CALIPER_PROPERTIES.session!.domain!, text.slice(SESSION_URN.length))}`;
   constructor(private readonly p: Privacy) {
     this.drop = p.policy === 'drop';
+    this.policy = p.policy;
+    this.keyId = p.keyId;
   }
 
   /** The shard of local user ids in URL paths (the root account's), worked out when a URL first needs it. */
@@ -191,11 +204,23 @@ class Pass {
   }
 
   /** `eventName` picks the table's per-type rules; `rootAccountId` gives the shard of local user ids. */
-  event(e: Record<string, unknown>, eventName: string | undefined, rootAccountId: unknown): Record<string, unknown> {
+  begin(eventName: string | undefined, rootAccountId: unknown): this {
     this.own = eventName === undefined ? undefined : PERSONAL_BY_TYPE[eventName];
     this.rootAccountId = rootAccountId;
     this.#shard = null;
-    return this.rebuild(e, At.Event, false, '');
+    return this;
+  }
+
+  event(e: Record<string, unknown>, eventName: string | undefined, rootAccountId: unknown): Record<string, unknown> {
+    return this.begin(eventName, rootAccountId).rebuild(e, At.Event, false, '');
+  }
+
+  /** An event property (not null): its extensions by the table, the referrer as a URL, the session, any other as a Caliper value. */
+  eventProperty(key: string, v: unknown): unknown {
+    if (key === 'extensions' && isPlainObject(v)) return this.rebuild(v, At.Extensions, false, '');
+    if (key === 'referrer') return this.personal(CALIPER_PROPERTIES.referrer!, v, false);
+    if (key === 'session') return this.session(v);
+    return this.value(v);
   }
 
   /**
@@ -223,10 +248,7 @@ class Pass {
           r = isPlainObject(v) ? this.rebuild(v, At.Fields, person, '') : undefined;
           break;
         case At.Event:
-          if (key === 'extensions' && isPlainObject(v)) r = this.rebuild(v, At.Extensions, false, '');
-          else if (key === 'referrer') r = this.personal(CALIPER_PROPERTIES.referrer!, v, false);
-          else if (key === 'session') r = this.session(v);
-          else r = this.value(v);
+          r = this.eventProperty(key, v);
           break;
       }
       if (r === v) continue;
@@ -259,14 +281,19 @@ class Pass {
     if (typeof v === 'string') return this.ids(v);
     if (Array.isArray(v)) return this.rebuildArray(v);
     if (!isPlainObject(v)) return v;
+    const person = this.entityPerson(v);
+    return person === undefined ? this.rebuild(v, At.Value, false, '') : this.rebuild(v, At.Entity, person, '');
+  }
+
+  /** Whether an object is walked as an entity (it has a string type and id), and then whether it is about a person; undefined for another object. */
+  entityPerson(v: Record<string, unknown>): boolean | undefined {
     const type = v.type;
     const id = v.id;
-    if (typeof type === 'string' && typeof id === 'string') return this.rebuild(v, At.Entity, type === 'Person' || id.startsWith(USER_URN), '');
-    return this.rebuild(v, At.Value, false, '');
+    return typeof type === 'string' && typeof id === 'string' ? type === 'Person' || id.startsWith(USER_URN) : undefined;
   }
 
   /** Every user id in our URNs in a string (USER_ID_IN_URN) replaced by its pseudonym. */
-  private ids(text: string): string {
+  ids(text: string): string {
     if (!text.startsWith(URN_PREFIX)) return text;
     // Most often the whole string is a user's URN (an actor, a member, an assignee).
     if (text.startsWith(USER_URN)) {
@@ -278,7 +305,8 @@ class Pass {
     return text.includes(':user:') ? text.replace(USER_ID_IN_URN, (_whole, prefix: string, id: string) => `${prefix}${this.user(id)}`) : text;
   }
 
-  private entityProperty(e: Record<string, unknown>, key: string, v: unknown, person: boolean): unknown {
+  /** An entity's property (not null): its extensions by the table, a Membership's id, a person's data by CALIPER_PROPERTIES, any other as a Caliper value. */
+  entityProperty(e: Record<string, unknown>, key: string, v: unknown, person: boolean): unknown {
     if (key === 'extensions' && isPlainObject(v)) return this.rebuild(v, At.Extensions, person, '');
     if (key === 'id' && e.type === 'Membership') return this.membershipId(e);
     if (ENTITY_PROPERTIES.has(key) && (key !== 'value' || e.type === 'Comment')) return this.personal(CALIPER_PROPERTIES[key]!, v, person);
@@ -309,10 +337,20 @@ class Pass {
   /** An extension field by the table; a field the table does not know is dropped (the table lists every field we emit). */
   private field(key: string, v: unknown, person: boolean, path: string): unknown {
     const name = path ? `${path}.${key}` : key;
-    const field = this.own?.[name] ?? FIELDS.get(name);
+    const field = this.fieldAt(name);
+    if (field === undefined && isPlainObject(v)) return this.rebuild(v, At.Fields, person, name);
+    return this.fieldValue(field, name, v, person);
+  }
+
+  /** The table's entry for an extension field (a dotted path when nested): this event type's own, else every type's. */
+  fieldAt(name: string): Field | 'kept' | undefined {
+    return this.own?.[name] ?? FIELDS.get(name);
+  }
+
+  /** A field's value (not null) by its entry; for a field the table does not know, a plain object is walked as fields at `name` (by the caller), an array of them here, anything else removed. */
+  fieldValue(field: Field | 'kept' | undefined, name: string, v: unknown, person: boolean): unknown {
     if (field === 'kept') return this.value(v);
     if (field) return this.personal(field, v, person);
-    if (isPlainObject(v)) return this.rebuild(v, At.Fields, person, name);
     if (Array.isArray(v) && v.every(isPlainObject)) return this.rebuildArray(v, { person, path: name });
     return undefined;
   }
