@@ -26,6 +26,8 @@ export interface PolicyWalk {
   eventProperty(key: string, v: unknown): unknown;
   /** Whether the policy walks an object as an entity, and then whether it is about a person (undefined: not an entity). */
   entityPerson(v: Record<string, unknown>): boolean | undefined;
+  /** Whether the policy walks an entity's property (not its extensions) as any value, so that an entity there is walked as an entity. */
+  isEntityValue(e: Record<string, unknown>, key: string): boolean;
   /** An entity's property (not null), the policy applied all the way down. */
   entityProperty(e: Record<string, unknown>, key: string, v: unknown, person: boolean): unknown;
   /** The table's entry for an extension field (`undefined`: unknown; a plain object there is walked as fields). */
@@ -184,6 +186,9 @@ function entity(value: Record<string, unknown>, expected: string, mode: Mode, po
       } else if (key === 'extensions' && isPlainObject(v)) {
         if (kind !== 'extensions') return fail();
         done = policyExtensions(v, person, policy, false);
+      } else if (kind === 'entity' && isPlainObject(v) && key !== '__proto__' && policy.isEntityValue(value, key) && policy.entityPerson(v) !== undefined) {
+        // An entity in an entity: walked here too, as the policy walks it.
+        done = entity(v, 'Entity', mode, policy, policy.entityPerson(v)!);
       } else {
         if (key === '__proto__') return fail();
         const p = policy.entityProperty(value, key, v, person);

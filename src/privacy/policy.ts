@@ -308,9 +308,17 @@ class Pass implements PolicyWalk {
   /** An entity's property (not null): its extensions by the table, a Membership's id, a person's data by CALIPER_PROPERTIES, any other as a Caliper value. */
   entityProperty(e: Record<string, unknown>, key: string, v: unknown, person: boolean): unknown {
     if (key === 'extensions' && isPlainObject(v)) return this.rebuild(v, At.Extensions, person, '');
+    return this.isEntityValue(e, key) ? this.value(v) : this.entityRule(e, key, v, person);
+  }
+
+  /** Whether an entity's property (other than its extensions) is walked as any Caliper value (not a Membership's id, not a person's data). */
+  isEntityValue(e: Record<string, unknown>, key: string): boolean {
+    return !(key === 'id' && e.type === 'Membership') && !(ENTITY_PROPERTIES.has(key) && (key !== 'value' || e.type === 'Comment'));
+  }
+
+  private entityRule(e: Record<string, unknown>, key: string, v: unknown, person: boolean): unknown {
     if (key === 'id' && e.type === 'Membership') return this.membershipId(e);
-    if (ENTITY_PROPERTIES.has(key) && (key !== 'value' || e.type === 'Comment')) return this.personal(CALIPER_PROPERTIES[key]!, v, person);
-    return this.value(v);
+    return this.personal(CALIPER_PROPERTIES[key]!, v, person);
   }
 
   /**
