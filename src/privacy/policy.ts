@@ -69,11 +69,12 @@ export class Privacy {
   /** Pseudonyms by domain and value, as given (a few users, sessions and SIS ids make most events). */
   readonly #cache = new Map<string, Map<string, string>>();
   /**
-   * Whole URNs as the policy writes them, by the URN as mapped: a user's with a global id, a session's
-   * (pure functions of the text, for one key). Remembered so that each event gets the same string
-   * rather than a new one joined from the prefix and the pseudonym.
+   * URNs as the policy writes them, by the URN as mapped (pure functions of the text, for one key):
+   * sessions' (`#urns`), and ours that name a user (`#userUrns`: those whose ids needed no shard).
+   * Remembered so that each event gets the same string, without a regex or a join.
    */
   readonly #urns = new Map<string, string>();
+  readonly #userUrns = new Map<string, string>();
   /** The walk, made once: apply is synchronous, so one event's walk is over before the next begins. */
   readonly #pass: Pass;
 
@@ -105,7 +106,17 @@ export class Privacy {
     return out;
   }
 
-  /** The remembered result of `make(text)` for a whole URN (`#urns`). */
+  /** A URN naming a user as `ids` made it before, if remembered. */
+  knownUserUrn(text: string): string | undefined {
+    return this.#userUrns.get(text);
+  }
+
+  rememberUserUrn(text: string, out: string): void {
+    if (this.#userUrns.size >= CACHE_SIZE) this.#userUrns.clear();
+    this.#userUrns.set(text, out);
+  }
+
+  /** The remembered result of `make(text)` for a session's URN (`#urns`). */
   urn(text: string, make: (text: string) => string): string {
     let out = this.#urns.get(text);
     if (out === undefined) {
@@ -188,8 +199,9 @@ class Pass implements PolicyWalk {
   /** reduceUrl's callbacks, made once rather than per URL. */
   private readonly userId = (id: string): string => this.user(id);
   private readonly feedToken = (t: string): string => this.p.pseudonym('feed', t);
-  /** A user's URN with a global id, and a session's URN, pseudonymised (Privacy.urn remembers them). */
-  private readonly userUrn = (text: string): string => `${USER_URN}${this.p.pseudonym('user', text.slice(USER_URN.length))}`;
+  /** Set when a user id was read in the event's shard (so what it became is not the same in every event). */
+  private shardUsed = false;
+  /** A session's URN pseudonymised (Privacy.urn remembers them). */
   private readonly sessionUrn = (text: string): string => `${SESSION_URN}${this.p.pseudonym(CALIPER_PROPERTIES.session!.domain!, text.slice(SESSION_URN.length))}`;
   constructor(private readonly p: Privacy) {
     this.drop = p.policy === 'drop';
@@ -294,15 +306,24 @@ class Pass implements PolicyWalk {
 
   /** Every user id in our URNs in a string (USER_ID_IN_URN) replaced by its pseudonym. */
   ids(text: string): string {
-    if (!text.startsWith(URN_PREFIX)) return text;
+    // Only our URNs that name a user (`…:user:…`, a user's own URN too) change.
+    if (!text.startsWith(URN_PREFIX) || !text.includes(':user:')) return text;
+    const known = this.p.knownUserUrn(text);
+    if (known !== undefined) return known;
+    this.shardUsed = false;
+    const out = this.userIds(text);
+    // Remembered unless an id was read in this event's shard.
+    if (!this.shardUsed) this.p.rememberUserUrn(text, out);
+    return out;
+  }
+
+  private userIds(text: string): string {
     // Most often the whole string is a user's URN (an actor, a member, an assignee).
     if (text.startsWith(USER_URN)) {
-      // A global id (14 digits or more, no `~`) needs no shard: its URN's pseudonymised form is remembered.
-      if (text.length >= USER_URN.length + 14 && text.indexOf('~') < 0 && USER_ID.test(text.slice(USER_URN.length))) return this.p.urn(text, this.userUrn);
       const id = text.slice(USER_URN.length);
       if (USER_ID.test(id)) return `${USER_URN}${this.user(id)}`;
     }
-    return text.includes(':user:') ? text.replace(USER_ID_IN_URN, (_whole, prefix: string, id: string) => `${prefix}${this.user(id)}`) : text;
+    return text.replace(USER_ID_IN_URN, (_whole, prefix: string, id: string) => `${prefix}${this.user(id)}`);
   }
 
   /** An entity's property (not null): its extensions by the table, a Membership's id, a person's data by CALIPER_PROPERTIES, any other as a Caliper value. */
@@ -406,6 +427,8 @@ class Pass implements PolicyWalk {
    */
   private user(id: string): string {
     // A global id (14 digits or more, most of them) needs no shard.
-    return this.p.pseudonym('user', id.length >= 14 && id.indexOf('~') < 0 ? id : normaliseId(id, this.shard));
+    if (id.length >= 14 && id.indexOf('~') < 0) return this.p.pseudonym('user', id);
+    this.shardUsed = true;
+    return this.p.pseudonym('user', normaliseId(id, this.shard));
   }
 }
