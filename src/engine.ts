@@ -154,10 +154,13 @@ export function mapEvent(input: unknown, options: MapOptions = {}): Envelope {
     const privacy = options.privacy;
     const privately = (e: CaliperEvent) => (privacy ? privacy.apply(e, mapper.eventName, raw.metadata.root_account_id) : e);
     if (format === 'instructure') {
-      event = privately(event);
-      // The fast path: finished and validated in one walk; a no takes the slow path below, which words the error.
-      const done = finishValid(sensor, sendTime, event, departures);
+      // The fast path: finished and validated in one walk, the policy applied in the same walk; a no
+      // takes the slow path below (the policy, then finish and validation), which words the error.
+      const done = privacy
+        ? finishValid(sensor, sendTime, event, departures, privacy.walk(mapper.eventName, raw.metadata.root_account_id))
+        : finishValid(sensor, sendTime, event, departures);
       if (done) return done;
+      event = privately(event);
     }
     envelope = finish({
       sensor,

@@ -6,6 +6,7 @@ import type { CaliperEvent } from '../caliper/model.js';
 import { isPlainObject } from '../json.js';
 import { EXT } from '../../mappers/builders.js';
 import { URN_PREFIX } from '../../mappers/ids.js';
+import type { PolicyWalk } from '../caliper/finish.js';
 import { CALIPER_PROPERTIES, FIELDS, PERSONAL_BY_TYPE, type Field } from './fields.js';
 import { reduceUrl, reduceUserAgent, truncateIp } from './values.js';
 
@@ -67,6 +68,15 @@ export class Privacy {
   readonly #key: Buffer;
   /** Pseudonyms by domain and value, as given (a few users, sessions and SIS ids make most events). */
   readonly #cache = new Map<string, Map<string, string>>();
+  /**
+   * URNs as the policy writes them, by the URN as mapped (pure functions of the text, for one key):
+   * sessions' (`#urns`), and ours that name a user (`#userUrns`: those whose ids needed no shard).
+   * Remembered so that each event gets the same string, without a regex or a join.
+   */
+  readonly #urns = new Map<string, string>();
+  readonly #userUrns = new Map<string, string>();
+  /** The walk, made once: apply is synchronous, so one event's walk is over before the next begins. */
+  readonly #pass: Pass;
 
   constructor(settings: PrivacySettings) {
     if (settings.key.length < MIN_KEY_BYTES) throw new Error(`the privacy key has ${settings.key.length} bytes; at least ${MIN_KEY_BYTES} are needed`);
@@ -75,6 +85,7 @@ export class Privacy {
     this.keyId = settings.keyId ?? keyFingerprint(this.#key);
     this.ip = settings.ip ?? 'truncate';
     this.keepText = settings.keepText ?? false;
+    this.#pass = new Pass(this);
   }
 
   /**
@@ -95,6 +106,35 @@ export class Privacy {
     return out;
   }
 
+  /** A URN naming a user as `ids` made it before, if remembered. */
+  knownUserUrn(text: string): string | undefined {
+    return this.#userUrns.get(text);
+  }
+
+  rememberUserUrn(text: string, out: string): void {
+    if (this.#userUrns.size >= CACHE_SIZE) this.#userUrns.clear();
+    this.#userUrns.set(text, out);
+  }
+
+  /** The remembered result of `make(text)` for a session's URN (`#urns`). */
+  urn(text: string, make: (text: string) => string): string {
+    let out = this.#urns.get(text);
+    if (out === undefined) {
+      out = make(text);
+      if (this.#urns.size >= CACHE_SIZE) this.#urns.clear();
+      this.#urns.set(text, out);
+    }
+    return out;
+  }
+
+  /**
+   * The policy as src/caliper/finish.ts applies it inside its own walk (the instructure format's fast
+   * path): the same per-value rules as `apply`, for one event, until the next `apply` or `walk`.
+   */
+  walk(eventName: string | undefined, rootAccountId?: unknown): PolicyWalk {
+    return this.#pass.begin(eventName, rootAccountId);
+  }
+
   /** A user's URN with its Canvas id replaced by the pseudonym. */
   userUrn(id: string): string {
     return `${USER_URN}${this.pseudonym('user', id)}`;
@@ -107,17 +147,26 @@ export class Privacy {
    */
   apply<E extends CaliperEvent>(event: E, eventName: string | undefined, rootAccountId?: unknown): E {
     const input = event as unknown as Record<string, unknown>;
-    const done = new Pass(this, eventName, rootAccountId).event(input);
-    // The policy and key id go into the event's own extensions: copies, as the walk may have shared them with the input.
+    const done = this.#pass.event(input, eventName, rootAccountId);
+    // The policy and key id go into the event's own extensions. The walk's own copies are written to as
+    // they are; what it shared with the input is copied first (by Object.assign, as before: a
+    // `__proto__` key is not copied as data, so an object holding one is copied too).
     const out = done === input ? Object.assign({}, input) : done;
-    const extensions: Record<string, unknown> = Object.assign({}, isPlainObject(out.extensions) ? out.extensions : undefined);
-    const canvas: Record<string, unknown> = Object.assign({}, isPlainObject(extensions[EXT]) ? extensions[EXT] : undefined);
+    const walked = isPlainObject(out.extensions) ? out.extensions : undefined;
+    const extensions: Record<string, unknown> = ownCopy(walked, input.extensions) ?? Object.assign({}, walked);
+    const walkedCanvas = isPlainObject(extensions[EXT]) ? extensions[EXT] : undefined;
+    const canvas: Record<string, unknown> = ownCopy(walkedCanvas, isPlainObject(input.extensions) ? input.extensions[EXT] : undefined) ?? Object.assign({}, walkedCanvas);
     canvas.privacy = this.policy;
     canvas.privacy_key_id = this.keyId;
     extensions[EXT] = canvas;
     out.extensions = extensions;
     return out as unknown as E;
   }
+}
+
+/** `walked` when it is the walk's own copy of `original` (not shared with the input) and holds no `__proto__` key; else undefined. */
+function ownCopy(walked: Record<string, unknown> | undefined, original: unknown): Record<string, unknown> | undefined {
+  return walked !== undefined && walked !== original && !Object.hasOwn(walked, '__proto__') ? walked : undefined;
 }
 
 /** The Caliper properties of CALIPER_PROPERTIES an entity can have (`value`: a Comment's). */
@@ -138,18 +187,26 @@ const enum At {
   Fields,
 }
 
-/** One event's walk, applying the table to every field it meets. */
-class Pass {
+/** The walk of one event at a time, applying the table to every field it meets. */
+class Pass implements PolicyWalk {
   private readonly drop: boolean;
-  private readonly own: Readonly<Record<string, Field>> | undefined;
+  readonly policy: string;
+  readonly keyId: string;
+  /** The event's per-type rules (PERSONAL_BY_TYPE), its root account id and that id's shard: set per event. */
+  private own: Readonly<Record<string, Field>> | undefined;
+  private rootAccountId: unknown;
   #shard: bigint | undefined | null = null;
-  constructor(
-    private readonly p: Privacy,
-    eventName: string | undefined,
-    private readonly rootAccountId: unknown,
-  ) {
+  /** reduceUrl's callbacks, made once rather than per URL. */
+  private readonly userId = (id: string): string => this.user(id);
+  private readonly feedToken = (t: string): string => this.p.pseudonym('feed', t);
+  /** Set when a user id was read in the event's shard (so what it became is not the same in every event). */
+  private shardUsed = false;
+  /** A session's URN pseudonymised (Privacy.urn remembers them). */
+  private readonly sessionUrn = (text: string): string => `${SESSION_URN}${this.p.pseudonym(CALIPER_PROPERTIES.session!.domain!, text.slice(SESSION_URN.length))}`;
+  constructor(private readonly p: Privacy) {
     this.drop = p.policy === 'drop';
-    this.own = eventName === undefined ? undefined : PERSONAL_BY_TYPE[eventName];
+    this.policy = p.policy;
+    this.keyId = p.keyId;
   }
 
   /** The shard of local user ids in URL paths (the root account's), worked out when a URL first needs it. */
@@ -158,8 +215,24 @@ class Pass {
     return this.#shard;
   }
 
-  event(e: Record<string, unknown>): Record<string, unknown> {
-    return this.rebuild(e, At.Event, false, '');
+  /** `eventName` picks the table's per-type rules; `rootAccountId` gives the shard of local user ids. */
+  begin(eventName: string | undefined, rootAccountId: unknown): this {
+    this.own = eventName === undefined ? undefined : PERSONAL_BY_TYPE[eventName];
+    this.rootAccountId = rootAccountId;
+    this.#shard = null;
+    return this;
+  }
+
+  event(e: Record<string, unknown>, eventName: string | undefined, rootAccountId: unknown): Record<string, unknown> {
+    return this.begin(eventName, rootAccountId).rebuild(e, At.Event, false, '');
+  }
+
+  /** An event property (not null): its extensions by the table, the referrer as a URL, the session, any other as a Caliper value. */
+  eventProperty(key: string, v: unknown): unknown {
+    if (key === 'extensions' && isPlainObject(v)) return this.rebuild(v, At.Extensions, false, '');
+    if (key === 'referrer') return this.personal(CALIPER_PROPERTIES.referrer!, v, false);
+    if (key === 'session') return this.session(v);
+    return this.value(v);
   }
 
   /**
@@ -187,10 +260,7 @@ class Pass {
           r = isPlainObject(v) ? this.rebuild(v, At.Fields, person, '') : undefined;
           break;
         case At.Event:
-          if (key === 'extensions' && isPlainObject(v)) r = this.rebuild(v, At.Extensions, false, '');
-          else if (key === 'referrer') r = this.personal(CALIPER_PROPERTIES.referrer!, v, false);
-          else if (key === 'session') r = this.session(v);
-          else r = this.value(v);
+          r = this.eventProperty(key, v);
           break;
       }
       if (r === v) continue;
@@ -223,26 +293,53 @@ class Pass {
     if (typeof v === 'string') return this.ids(v);
     if (Array.isArray(v)) return this.rebuildArray(v);
     if (!isPlainObject(v)) return v;
-    if (typeof v.type === 'string' && typeof v.id === 'string') return this.rebuild(v, At.Entity, v.type === 'Person' || v.id.startsWith(USER_URN), '');
-    return this.rebuild(v, At.Value, false, '');
+    const person = this.entityPerson(v);
+    return person === undefined ? this.rebuild(v, At.Value, false, '') : this.rebuild(v, At.Entity, person, '');
+  }
+
+  /** Whether an object is walked as an entity (it has a string type and id), and then whether it is about a person; undefined for another object. */
+  entityPerson(v: Record<string, unknown>): boolean | undefined {
+    const type = v.type;
+    const id = v.id;
+    return typeof type === 'string' && typeof id === 'string' ? type === 'Person' || id.startsWith(USER_URN) : undefined;
   }
 
   /** Every user id in our URNs in a string (USER_ID_IN_URN) replaced by its pseudonym. */
-  private ids(text: string): string {
-    if (!text.startsWith(URN_PREFIX)) return text;
+  ids(text: string): string {
+    // Only our URNs that name a user (`…:user:…`, a user's own URN too) change.
+    if (!text.startsWith(URN_PREFIX) || !text.includes(':user:')) return text;
+    const known = this.p.knownUserUrn(text);
+    if (known !== undefined) return known;
+    this.shardUsed = false;
+    const out = this.userIds(text);
+    // Remembered unless an id was read in this event's shard.
+    if (!this.shardUsed) this.p.rememberUserUrn(text, out);
+    return out;
+  }
+
+  private userIds(text: string): string {
     // Most often the whole string is a user's URN (an actor, a member, an assignee).
     if (text.startsWith(USER_URN)) {
       const id = text.slice(USER_URN.length);
       if (USER_ID.test(id)) return `${USER_URN}${this.user(id)}`;
     }
-    return text.includes(':user:') ? text.replace(USER_ID_IN_URN, (_whole, prefix: string, id: string) => `${prefix}${this.user(id)}`) : text;
+    return text.replace(USER_ID_IN_URN, (_whole, prefix: string, id: string) => `${prefix}${this.user(id)}`);
   }
 
-  private entityProperty(e: Record<string, unknown>, key: string, v: unknown, person: boolean): unknown {
+  /** An entity's property (not null): its extensions by the table, a Membership's id, a person's data by CALIPER_PROPERTIES, any other as a Caliper value. */
+  entityProperty(e: Record<string, unknown>, key: string, v: unknown, person: boolean): unknown {
     if (key === 'extensions' && isPlainObject(v)) return this.rebuild(v, At.Extensions, person, '');
+    return this.isEntityValue(e, key) ? this.value(v) : this.entityRule(e, key, v, person);
+  }
+
+  /** Whether an entity's property (other than its extensions) is walked as any Caliper value (not a Membership's id, not a person's data). */
+  isEntityValue(e: Record<string, unknown>, key: string): boolean {
+    return !(key === 'id' && e.type === 'Membership') && !(ENTITY_PROPERTIES.has(key) && (key !== 'value' || e.type === 'Comment'));
+  }
+
+  private entityRule(e: Record<string, unknown>, key: string, v: unknown, person: boolean): unknown {
     if (key === 'id' && e.type === 'Membership') return this.membershipId(e);
-    if (ENTITY_PROPERTIES.has(key) && (key !== 'value' || e.type === 'Comment')) return this.personal(CALIPER_PROPERTIES[key]!, v, person);
-    return this.value(v);
+    return this.personal(CALIPER_PROPERTIES[key]!, v, person);
   }
 
   /**
@@ -253,7 +350,7 @@ class Pass {
     const id = typeof v === 'string' ? v : isPlainObject(v) ? v.id : undefined;
     if (typeof id !== 'string' || !id.startsWith(SESSION_URN)) return this.value(v);
     if (this.drop) return undefined;
-    const pseudonymised = `${SESSION_URN}${this.p.pseudonym(CALIPER_PROPERTIES.session!.domain!, id.slice(SESSION_URN.length))}`;
+    const pseudonymised = this.p.urn(id, this.sessionUrn);
     return typeof v === 'string' ? pseudonymised : { ...(this.value(v) as object), id: pseudonymised };
   }
 
@@ -269,10 +366,20 @@ class Pass {
   /** An extension field by the table; a field the table does not know is dropped (the table lists every field we emit). */
   private field(key: string, v: unknown, person: boolean, path: string): unknown {
     const name = path ? `${path}.${key}` : key;
-    const field = this.own?.[name] ?? FIELDS.get(name);
+    const field = this.fieldAt(name);
+    if (field === undefined && isPlainObject(v)) return this.rebuild(v, At.Fields, person, name);
+    return this.fieldValue(field, name, v, person);
+  }
+
+  /** The table's entry for an extension field (a dotted path when nested): this event type's own, else every type's. */
+  fieldAt(name: string): Field | 'kept' | undefined {
+    return this.own?.[name] ?? FIELDS.get(name);
+  }
+
+  /** A field's value (not null) by its entry; for a field the table does not know, a plain object is walked as fields at `name` (by the caller), an array of them here, anything else removed. */
+  fieldValue(field: Field | 'kept' | undefined, name: string, v: unknown, person: boolean): unknown {
     if (field === 'kept') return this.value(v);
     if (field) return this.personal(field, v, person);
-    if (isPlainObject(v)) return this.rebuild(v, At.Fields, person, name);
     if (Array.isArray(v) && v.every(isPlainObject)) return this.rebuildArray(v, { person, path: name });
     return undefined;
   }
@@ -300,7 +407,7 @@ class Pass {
       case 'user-agent':
         return this.drop ? undefined : reduceUserAgent(v);
       case 'url':
-        return this.drop ? undefined : reduceUrl(v, (id) => this.user(id), (t) => this.p.pseudonym('feed', t));
+        return this.drop ? undefined : reduceUrl(v, this.userId, this.feedToken);
       case 'caliper':
         return this.value(v);
     }
@@ -320,6 +427,8 @@ class Pass {
    */
   private user(id: string): string {
     // A global id (14 digits or more, most of them) needs no shard.
-    return this.p.pseudonym('user', id.length >= 14 && id.indexOf('~') < 0 ? id : normaliseId(id, this.shard));
+    if (id.length >= 14 && id.indexOf('~') < 0) return this.p.pseudonym('user', id);
+    this.shardUsed = true;
+    return this.p.pseudonym('user', normaliseId(id, this.shard));
   }
 }
