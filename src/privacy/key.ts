@@ -48,10 +48,12 @@ export function privacyOf(config: PrivacyConfig, key?: Buffer): Privacy | undefi
  */
 export async function readKeySecret(arn: string, client?: Pick<SecretsManagerClient, 'send'>): Promise<Buffer> {
   // Loaded only when a secret is read: `map` and the worker without one do not pay for the SDK client.
+  // The client is made as the endpoint token's is (src/worker/token.ts), in the secret's own region.
   const sdk = await import('@aws-sdk/client-secrets-manager');
+  const { createSecretsClient } = await import('../worker/token.js');
   let answer;
   try {
-    answer = await (client ?? new sdk.SecretsManagerClient({ region: regionOf(arn) })).send(new sdk.GetSecretValueCommand({ SecretId: arn }));
+    answer = await (client ?? createSecretsClient(regionOf(arn))).send(new sdk.GetSecretValueCommand({ SecretId: arn }));
   } catch (err) {
     throw new Error(`PRIVACY_KEY_SECRET_ARN: could not read ${arn}: ${(err as Error).name}: ${(err as Error).message}`);
   }
@@ -65,4 +67,4 @@ export async function readKeySecret(arn: string, client?: Pick<SecretsManagerCli
 }
 
 /** The region of a Secrets Manager ARN (`arn:aws:secretsmanager:<region>:…`). */
-const regionOf = (arn: string): string | undefined => arn.split(':')[3] || undefined;
+const regionOf = (arn: string): string => arn.split(':')[3] ?? '';
