@@ -74,3 +74,45 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv): Cli {
 }
 
 export const exited = (child: ChildProcess) => new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+
+/** An HTTP relay in front of a local service that can be told to stop answering: requests then wait, unanswered, until it is closed. */
+export interface Gate {
+  url: string;
+  /** From now on, requests are held (not forwarded, not answered). */
+  hold(): void;
+  /** How many requests are being held. */
+  held(): number;
+  close(): Promise<void>;
+}
+
+export async function gate(target: string): Promise<Gate> {
+  const { createServer, request } = await import('node:http');
+  const to = new URL(target);
+  let holding = false;
+  const waiting = new Set<import('node:http').ServerResponse>();
+  const server = createServer((req, res) => {
+    if (holding) {
+      waiting.add(res);
+      res.on('close', () => waiting.delete(res));
+      return;
+    }
+    const out = request({ host: to.hostname, port: to.port, path: req.url, method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    out.on('error', () => res.destroy());
+    req.pipe(out);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as import('node:net').AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    hold: () => void (holding = true),
+    held: () => waiting.size,
+    close: () => {
+      for (const res of waiting) res.destroy();
+      server.closeAllConnections();
+      return new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
