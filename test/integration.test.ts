@@ -111,8 +111,8 @@ describe('worker on local SQS and Kinesis', () => {
     // SHUTDOWN_TIMEOUT_MS for the puts in flight): the second signal always finds it stopping.
     const { queueUrl, ids, env: e } = await scenario('it-twice', 3000);
     const kinesis = await gate(services.kinesisEndpoint);
+    const worker = startCli(['run'], { ...e, AWS_ENDPOINT_URL_KINESIS: kinesis.url, LOG_LEVEL: 'info' });
     try {
-      const worker = startCli(['run'], { ...e, AWS_ENDPOINT_URL_KINESIS: kinesis.url, LOG_LEVEL: 'info' });
       const code = exited(worker);
       await until(async () => (await readStream(services.kinesis, 'it-twice')).length > 0, 60_000);
       kinesis.hold();
@@ -131,6 +131,7 @@ describe('worker on local SQS and Kinesis', () => {
       expect(await exited(again)).toBe(0);
       expect(new Set(await streamIdsOf('it-twice'))).toEqual(ids);
     } finally {
+      worker.kill('SIGKILL');
       await kinesis.close();
     }
   }, 180_000);

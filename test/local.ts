@@ -65,8 +65,16 @@ export interface Cli extends ChildProcess {
   out: { stdout: string; stderr: string };
 }
 
+/** The CLI processes still running: killed when the test file ends, so that a failed test leaves no worker polling behind it. */
+const running = new Set<ChildProcess>();
+afterAll(() => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 export function startCli(args: string[], env: NodeJS.ProcessEnv): Cli {
   const child = spawn(process.execPath, [path.join(ROOT, 'bin/canvas-caliper.js'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] }) as Cli;
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   child.out = { stdout: '', stderr: '' };
   child.stdout!.on('data', (d) => (child.out.stdout += d));
   child.stderr!.on('data', (d) => (child.out.stderr += d));

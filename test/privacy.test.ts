@@ -4,6 +4,7 @@
 // digits anywhere); one user has one pseudonym across types, formats and policies; two keys differ;
 // keep is byte for byte the output without a policy. The table covers every field Canvas documents.
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { validateEnvelope } from '../src/caliper/validate.js';
@@ -12,10 +13,10 @@ import { MappingError } from '../src/errors.js';
 import { FORMATS, serializeEnvelope, type Format } from '../src/formats/index.js';
 import { fieldOf, NOT_PERSONAL, PERSONAL } from '../src/privacy/fields.js';
 import { normaliseId, Privacy, type PrivacySettings } from '../src/privacy/policy.js';
-import { reduceUrl, reduceUserAgent, truncateIp } from '../src/privacy/values.js';
+import { isIPv4, reduceUrl, reduceUserAgent, truncateIp } from '../src/privacy/values.js';
 import { MAPPERS } from '../mappers/index.js';
 import { imsEnvelopeErrors } from './ims-schema.js';
-import { SEND_TIME } from './helpers.js';
+import { prng, SEND_TIME } from './helpers.js';
 import { leaks } from './privacy-helpers.js';
 
 import type { Raw } from './privacy-helpers.js';
@@ -161,6 +162,21 @@ describe('what pseudonymise keeps', () => {
     const id = (x: string) => `P${x}`;
     expect(reduceUrl('/about/2107~12?x=1', id, id)).toBe('/about/P2107~12');
     expect(reduceUrl('https://h.test/feeds/calendars/user_AbC123.ics', id, id)).toBe('https://h.test/feeds/calendars/user_PAbC123.ics');
+  });
+
+  it('reads IPv4 addresses and URL schemes by hand exactly as net.isIPv4 and the scheme grammar do', () => {
+    const random = prng(20);
+    const pick = (alphabet: string, max: number) => Array.from({ length: Math.floor(random() * max) }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
+    const ipLike = ['1.2.3.4', '255.255.255.255', '0.0.0.0', '256.1.1.1', '01.2.3.4', '1.2.3', '1.2.3.4.', '.1.2.3.4', '1..2.3', '1.2.3.4.5', '1.2.3.04', '', '1.2.3.a'];
+    for (let i = 0; i < 20_000; i++) ipLike.push(pick('0123456789.', 16), [0, 0, 0, 0].map(() => pick('0123456789', 4)).join('.'));
+    for (const ip of ipLike) expect(isIPv4(ip), ip).toBe(net.isIPv4(ip));
+    const id = (x: string) => x;
+    const scheme = /^[A-Za-z][A-Za-z0-9+.-]*$/;
+    for (let i = 0; i < 20_000; i++) {
+      const head = pick('aZ09+.-_:@/[`{', 8);
+      const url = `${head}://user:pw@h.test/x`;
+      expect(reduceUrl(url, id, id), url).toBe(head && scheme.test(head) ? `${head}://h.test/x` : url);
+    }
   });
 });
 

@@ -28,8 +28,10 @@ export interface PolicyWalk {
   entityPerson(v: Record<string, unknown>): boolean | undefined;
   /** Whether the policy walks an entity's property (not its extensions) as any value, so that an entity there is walked as an entity. */
   isEntityValue(e: Record<string, unknown>, key: string): boolean;
-  /** An entity's property (not null), the policy applied all the way down. */
-  entityProperty(e: Record<string, unknown>, key: string, v: unknown, person: boolean): unknown;
+  /** Any Caliper value (not null), the policy applied all the way down: an entity's property that `isEntityValue`. */
+  value(v: unknown): unknown;
+  /** An entity's property (not null) that is not `isEntityValue`: a Membership's id, a person's data. */
+  entityRule(e: Record<string, unknown>, key: string, v: unknown, person: boolean): unknown;
   /** The table's entry for an extension field (`undefined`: unknown; a plain object there is walked as fields). */
   fieldAt(name: string): unknown;
   /** A field's value (not null) by its entry, the policy applied all the way down. */
@@ -186,15 +188,19 @@ function entity(value: Record<string, unknown>, expected: string, mode: Mode, po
       } else if (key === 'extensions' && isPlainObject(v)) {
         if (kind !== 'extensions') return fail();
         done = policyExtensions(v, person, policy, false);
-      } else if (kind === 'entity' && isPlainObject(v) && key !== '__proto__' && policy.isEntityValue(value, key) && policy.entityPerson(v) !== undefined) {
-        // An entity in an entity: walked here too, as the policy walks it.
-        done = entity(v, 'Entity', mode, policy, policy.entityPerson(v)!);
       } else {
         if (key === '__proto__') return fail();
-        const p = policy.entityProperty(value, key, v, person);
-        if (p !== null && p !== undefined) {
-          if (kind !== undefined) done = byKind(kind, p, mode);
-          else if (clean(p) !== undefined) return fail();
+        const asValue = policy.isEntityValue(value, key);
+        const inner = asValue && kind === 'entity' && isPlainObject(v) ? policy.entityPerson(v) : undefined;
+        if (inner !== undefined) {
+          // An entity in an entity: walked here too, as the policy walks it.
+          done = entity(v as Record<string, unknown>, 'Entity', mode, policy, inner);
+        } else {
+          const p = asValue ? policy.value(v) : policy.entityRule(value, key, v, person);
+          if (p !== null && p !== undefined) {
+            if (kind !== undefined) done = byKind(kind, p, mode);
+            else if (clean(p) !== undefined) return fail();
+          }
         }
       }
     }

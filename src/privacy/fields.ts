@@ -164,7 +164,15 @@ export const NOT_PERSONAL: ReadonlySet<string> = new Set([
 /** Every field of every type (but PERSONAL_BY_TYPE's): its Field, or 'kept' when it is not personal. */
 export const FIELDS: ReadonlyMap<string, Field | 'kept'> = new Map<string, Field | 'kept'>([...[...NOT_PERSONAL].map((name) => [name, 'kept'] as const), ...Object.entries(PERSONAL)]);
 
+/** FIELDS with a type's own entries over them, for each type that has some (PERSONAL_BY_TYPE). */
+const FIELDS_OF_TYPE: ReadonlyMap<string, ReadonlyMap<string, Field | 'kept'>> = new Map(Object.entries(PERSONAL_BY_TYPE).map(([type, own]) => [type, new Map([...FIELDS, ...Object.entries(own)])]));
+
+/** Every field of an event type (FIELDS, or the type's own entries over them): one lookup per field. */
+export function fieldsOf(eventName: string | undefined): ReadonlyMap<string, Field | 'kept'> {
+  return (eventName === undefined ? undefined : FIELDS_OF_TYPE.get(eventName)) ?? FIELDS;
+}
+
 /** The field `name` (a dotted path for a nested field) of an event type: personal (its Field), not personal ('kept'), or unknown (undefined). */
 export function fieldOf(eventName: string | undefined, name: string): Field | 'kept' | undefined {
-  return (eventName === undefined ? undefined : PERSONAL_BY_TYPE[eventName]?.[name]) ?? FIELDS.get(name);
+  return fieldsOf(eventName).get(name);
 }

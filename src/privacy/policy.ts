@@ -7,7 +7,7 @@ import { isPlainObject } from '../json.js';
 import { EXT } from '../../mappers/builders.js';
 import { URN_PREFIX } from '../../mappers/ids.js';
 import type { PolicyWalk } from '../caliper/finish.js';
-import { CALIPER_PROPERTIES, FIELDS, PERSONAL_BY_TYPE, type Field } from './fields.js';
+import { CALIPER_PROPERTIES, fieldsOf, type Field } from './fields.js';
 import { reduceUrl, reduceUserAgent, truncateIp } from './values.js';
 
 export const POLICIES = ['keep', 'pseudonymise', 'drop'] as const;
@@ -192,8 +192,8 @@ class Pass implements PolicyWalk {
   private readonly drop: boolean;
   readonly policy: string;
   readonly keyId: string;
-  /** The event's per-type rules (PERSONAL_BY_TYPE), its root account id and that id's shard: set per event. */
-  private own: Readonly<Record<string, Field>> | undefined;
+  /** The event type's fields (fieldsOf), its root account id and that id's shard: set per event. */
+  private fields: ReadonlyMap<string, Field | 'kept'> = fieldsOf(undefined);
   private rootAccountId: unknown;
   #shard: bigint | undefined | null = null;
   /** reduceUrl's callbacks, made once rather than per URL. */
@@ -217,7 +217,7 @@ class Pass implements PolicyWalk {
 
   /** `eventName` picks the table's per-type rules; `rootAccountId` gives the shard of local user ids. */
   begin(eventName: string | undefined, rootAccountId: unknown): this {
-    this.own = eventName === undefined ? undefined : PERSONAL_BY_TYPE[eventName];
+    this.fields = fieldsOf(eventName);
     this.rootAccountId = rootAccountId;
     this.#shard = null;
     return this;
@@ -289,7 +289,7 @@ class Pass implements PolicyWalk {
   }
 
   /** Any Caliper value: user ids in our URNs pseudonymised, entities walked. */
-  private value(v: unknown): unknown {
+  value(v: unknown): unknown {
     if (typeof v === 'string') return this.ids(v);
     if (Array.isArray(v)) return this.rebuildArray(v);
     if (!isPlainObject(v)) return v;
@@ -307,7 +307,7 @@ class Pass implements PolicyWalk {
   /** Every user id in our URNs in a string (USER_ID_IN_URN) replaced by its pseudonym. */
   ids(text: string): string {
     // Only our URNs that name a user (`…:user:…`, a user's own URN too) change.
-    if (!text.startsWith(URN_PREFIX) || !text.includes(':user:')) return text;
+    if (text.charCodeAt(0) !== 117 /* u */ || !text.startsWith(URN_PREFIX) || !text.includes(':user:')) return text;
     const known = this.p.knownUserUrn(text);
     if (known !== undefined) return known;
     this.shardUsed = false;
@@ -337,7 +337,7 @@ class Pass implements PolicyWalk {
     return !(key === 'id' && e.type === 'Membership') && !(ENTITY_PROPERTIES.has(key) && (key !== 'value' || e.type === 'Comment'));
   }
 
-  private entityRule(e: Record<string, unknown>, key: string, v: unknown, person: boolean): unknown {
+  entityRule(e: Record<string, unknown>, key: string, v: unknown, person: boolean): unknown {
     if (key === 'id' && e.type === 'Membership') return this.membershipId(e);
     return this.personal(CALIPER_PROPERTIES[key]!, v, person);
   }
@@ -373,7 +373,7 @@ class Pass implements PolicyWalk {
 
   /** The table's entry for an extension field (a dotted path when nested): this event type's own, else every type's. */
   fieldAt(name: string): Field | 'kept' | undefined {
-    return this.own?.[name] ?? FIELDS.get(name);
+    return this.fields.get(name);
   }
 
   /** A field's value (not null) by its entry; for a field the table does not know, a plain object is walked as fields at `name` (by the caller), an array of them here, anything else removed. */
