@@ -22,6 +22,8 @@ export interface PolicyWalk {
   /** Written into the event's `com.instructure.canvas` extensions as `privacy` and `privacy_key_id`. */
   readonly policy: string;
   readonly keyId: string;
+  /** Whether the policy is drop (which removes the event's session, an identifier). */
+  readonly drop: boolean;
   /** An event property (not null), the policy applied all the way down. */
   eventProperty(key: string, v: unknown): unknown;
   /** Whether the policy walks an object as an entity, and then whether it is about a person (undefined: not an entity). */
@@ -95,7 +97,8 @@ function finishEvent(event: Record<string, unknown>, mode: Mode, policy?: Policy
         continue;
       }
       const expected = EVENT_ENTITY_PROPS[key];
-      const person = key !== 'session' && key !== 'referrer' && expected !== undefined && key in EVENT_KEYS && isPlainObject(v) ? policy.entityPerson(v) : undefined;
+      // (drop removes the session: the policy's own rule, below.)
+      const person = (key !== 'session' || !policy.drop) && key !== 'referrer' && expected !== undefined && key in EVENT_KEYS && isPlainObject(v) ? policy.entityPerson(v) : undefined;
       if (person !== undefined) {
         done = entity(v as Record<string, unknown>, expected!, mode, policy, person);
         if (done !== undefined) out[key] = done;

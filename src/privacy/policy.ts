@@ -32,6 +32,7 @@ const USER_URN = `${URN_PREFIX}user:`;
 /** A user id in one of our URNs: `urn:instructure:canvas:user:<id>`, and inside one (`…:course:2:user:<id>:score`, a membership's `…:user:<id>`). */
 const USER_ID_IN_URN = /(urn:instructure:canvas:(?:[A-Za-z0-9_.~/-]+:)*?user:)(\d+(?:~\d+)?)(?![\w~])/g;
 const SESSION_URN = `${URN_PREFIX}session:`;
+const isSessionUrn = (id: unknown): id is string => typeof id === 'string' && id.startsWith(SESSION_URN);
 const USER_ID = /^\d+(?:~\d+)?$/;
 /** How many pseudonyms are remembered (most events name the same few users several times each). */
 const CACHE_SIZE = 50_000;
@@ -189,7 +190,7 @@ const enum At {
 
 /** The walk of one event at a time, applying the table to every field it meets. */
 class Pass implements PolicyWalk {
-  private readonly drop: boolean;
+  readonly drop: boolean;
   readonly policy: string;
   readonly keyId: string;
   /** The event type's fields (fieldsOf), its root account id and that id's shard: set per event. */
@@ -334,11 +335,14 @@ class Pass implements PolicyWalk {
 
   /** Whether an entity's property (other than its extensions) is walked as any Caliper value (not a Membership's id, not a person's data). */
   isEntityValue(e: Record<string, unknown>, key: string): boolean {
-    return !(key === 'id' && e.type === 'Membership') && !(ENTITY_PROPERTIES.has(key) && (key !== 'value' || e.type === 'Comment'));
+    if (key === 'id') return e.type !== 'Membership' && !(e.type === 'Session' && isSessionUrn(e.id));
+    return !(ENTITY_PROPERTIES.has(key) && (key !== 'value' || e.type === 'Comment'));
   }
 
   entityRule(e: Record<string, unknown>, key: string, v: unknown, person: boolean): unknown {
     if (key === 'id' && e.type === 'Membership') return this.membershipId(e);
+    // A Session's id holds Canvas's session id: its pseudonym (drop removes the event's session before it gets here).
+    if (key === 'id' && e.type === 'Session') return this.p.urn(v as string, this.sessionUrn);
     return this.personal(CALIPER_PROPERTIES[key]!, v, person);
   }
 
@@ -348,10 +352,13 @@ class Pass implements PolicyWalk {
    */
   private session(v: unknown): unknown {
     const id = typeof v === 'string' ? v : isPlainObject(v) ? v.id : undefined;
-    if (typeof id !== 'string' || !id.startsWith(SESSION_URN)) return this.value(v);
+    if (!isSessionUrn(id)) return this.value(v);
     if (this.drop) return undefined;
     const pseudonymised = this.p.urn(id, this.sessionUrn);
-    return typeof v === 'string' ? pseudonymised : { ...(this.value(v) as object), id: pseudonymised };
+    if (typeof v === 'string') return pseudonymised;
+    // A Session entity's id is pseudonymised by the walk (entityRule); an object the walk does not take as an entity (no string type), here.
+    const walked = this.value(v) as Record<string, unknown>;
+    return walked.id === pseudonymised ? walked : { ...walked, id: pseudonymised };
   }
 
   /** A membership's id ends with its member's user id (`…:course:565:Learner:<user id>`): that suffix pseudonymised. */
