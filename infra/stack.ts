@@ -92,6 +92,8 @@ export interface CanvasCaliperProps extends StackProps {
   workerEnvironment?: Record<string, string>;
   /** The Secrets Manager secret holding the privacy key (the worker's PRIVACY_KEY_SECRET_ARN): the task role may read it. PRIVACY goes in workerEnvironment. */
   privacyKeySecretArn?: string;
+  /** That secret's customer KMS key, if it has one (the task role may decrypt with it). */
+  privacyKeySecretKeyArn?: string;
 
   // Scaling and alarms.
   /** How long a message may wait in the queue, in seconds: with perMessageSeconds, sets the backlog per task to aim for. */
@@ -189,6 +191,7 @@ export class CanvasCaliperStack extends Stack {
     if (http && (!p.caliperEndpointUrl?.startsWith('https://') || !p.caliperEndpointTokenSecretArn)) throw new Error('sink caliper-http needs caliperEndpointUrl (https://...) and caliperEndpointTokenSecretArn');
     if (http && (p.streamArn || p.streamKeyArn || p.shardCount)) throw new Error('sink caliper-http publishes to no stream: streamArn, streamKeyArn and shardCount are for sink kinesis');
     if (!http && (p.caliperEndpointUrl || p.caliperEndpointTokenSecretArn)) throw new Error('caliperEndpointUrl and caliperEndpointTokenSecretArn are for sink caliper-http');
+    if (p.privacyKeySecretKeyArn && !p.privacyKeySecretArn) throw new Error('privacyKeySecretKeyArn is the KMS key of the secret privacyKeySecretArn names: set privacyKeySecretArn too');
     if (p.workerEnvironment?.PRIVACY_KEY !== undefined) throw new Error('workerEnvironment must not hold PRIVACY_KEY (anyone who can read the task definition could read it): put the key in Secrets Manager and set privacyKeySecretArn');
 
     // Queues.
@@ -267,6 +270,7 @@ export class CanvasCaliperStack extends Stack {
     if (dlqKeyArn) this.taskRole.addToPolicy(new PolicyStatement({ sid: 'EncryptDlq', actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [dlqKeyArn] }));
     if (p.streamKeyArn) this.taskRole.addToPolicy(new PolicyStatement({ sid: 'EncryptStream', actions: ['kms:GenerateDataKey'], resources: [p.streamKeyArn] }));
     if (p.privacyKeySecretArn) this.taskRole.addToPolicy(new PolicyStatement({ sid: 'ReadPrivacyKey', actions: ['secretsmanager:GetSecretValue'], resources: [p.privacyKeySecretArn] }));
+    if (p.privacyKeySecretKeyArn) this.taskRole.addToPolicy(new PolicyStatement({ sid: 'DecryptPrivacyKey', actions: ['kms:Decrypt'], resources: [p.privacyKeySecretKeyArn] }));
 
     // ECS.
     let vpc: IVpc;

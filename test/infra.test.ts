@@ -417,6 +417,11 @@ describe('context', () => {
     const without = synth();
     expect(taskRoleStatements(without.template, without.stack).map((s) => s.Sid)).not.toContain('ReadPrivacyKey');
     expect(() => synth({ workerEnvironment: { PRIVACY: 'drop', PRIVACY_KEY: 'x'.repeat(32) } })).toThrow('workerEnvironment must not hold PRIVACY_KEY');
+    // A secret under a customer KMS key: the task may decrypt with that key, and only when given one.
+    expect(taskRoleStatements(template, stack).map((s) => s.Sid)).not.toContain('DecryptPrivacyKey');
+    const withKey = synth({ privacyKeySecretArn: secret, privacyKeySecretKeyArn: KEY_ARN });
+    expect(taskRoleStatements(withKey.template, withKey.stack)).toContainEqual({ Sid: 'DecryptPrivacyKey', Effect: 'Allow', Action: 'kms:Decrypt', Resource: KEY_ARN });
+    expect(() => synth({ privacyKeySecretKeyArn: KEY_ARN })).toThrow(/set privacyKeySecretArn too/);
   });
 });
 
