@@ -71,6 +71,8 @@ export class Worker {
   private readonly publisher: Sink;
   private readonly acker: Acknowledger;
   private stopping = false;
+  /** Set when stop() gives back what is still in flight. */
+  private stopped = false;
   private pollers: Promise<void>[] = [];
   private heartbeat: NodeJS.Timeout | undefined;
 
@@ -128,6 +130,9 @@ export class Worker {
     timeout.abort();
     await this.publisher.close?.().catch(() => undefined);
     const left = [...this.inFlight.values()].map((f) => f.message);
+    // From here on, what is still in flight is given back, and nothing more is done to it (a request
+    // that answers later neither releases, parks nor deletes a message that another worker may hold by then).
+    this.stopped = true;
     if (left.length) await changeVisibility(this.deps.sqs, this.deps.config.SQS_QUEUE_URL, left, 0, this.faults);
     return { unfinished: left.length };
   }
@@ -233,6 +238,7 @@ export class Worker {
 
   /** Deletes a message; one that cannot be deleted comes back later, and its event id makes the duplicate harmless. */
   private async acknowledge(message: Message): Promise<void> {
+    if (this.stopped) return;
     try {
       await this.acker.delete(message);
     } catch (err) {
@@ -245,6 +251,7 @@ export class Worker {
 
   /** A message that can never succeed: to the DLQ with the reason, then deleted; with no DLQ, left for the redrive policy. */
   private async poison(message: Message, err: unknown): Promise<void> {
+    if (this.stopped) return;
     const e = err instanceof MappingError ? err : new MappingError('MAPPER_ERROR', String(err));
     const dlq = this.deps.config.DLQ_URL;
     this.deps.logger.warn({ messageId: message.MessageId, error_code: e.code, event_name: e.eventName, error: e.message }, dlq ? 'poison message → DLQ' : 'poison message left for the redrive policy');
@@ -262,6 +269,7 @@ export class Worker {
 
   /** Leaves a message in SQS, visible again after a back-off that grows with its receive count. */
   private async release(message: Message): Promise<void> {
+    if (this.stopped) return;
     this.counters.released++;
     const receives = Number(message.Attributes?.ApproximateReceiveCount ?? 1);
     await changeVisibility(this.deps.sqs, this.deps.config.SQS_QUEUE_URL, [message], Math.min(900, 10 * 2 ** Math.min(receives, 7)), this.faults);
