@@ -1,5 +1,7 @@
 // Helpers for the tests on real-protocol local services (local-aws-sqs, kinesis-local).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, request, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll } from 'vitest';
@@ -94,10 +96,9 @@ export interface Gate {
 }
 
 export async function gate(target: string): Promise<Gate> {
-  const { createServer, request } = await import('node:http');
   const to = new URL(target);
   let holding = false;
-  const waiting = new Set<import('node:http').ServerResponse>();
+  const waiting = new Set<ServerResponse>();
   const server = createServer((req, res) => {
     if (holding) {
       waiting.add(res);
@@ -112,7 +113,7 @@ export async function gate(target: string): Promise<Gate> {
     req.pipe(out);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as import('node:net').AddressInfo;
+  const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
     hold: () => void (holding = true),

@@ -2,33 +2,6 @@
 // (and, for a URL, of how a user id in its path is pseudonymised).
 import net from 'node:net';
 
-/**
- * Whether `ip` is a dotted-quad IPv4 address, each part 0–255 without leading zeros (as net.isIPv4);
- * by hand rather than by a regular expression: every event with a client IP asks.
- */
-export function isIPv4(ip: string): boolean {
-  let parts = 0;
-  let i = 0;
-  const n = ip.length;
-  while (i < n) {
-    let value = 0;
-    const start = i;
-    while (i < n) {
-      const c = ip.charCodeAt(i);
-      if (c < 48 || c > 57) break;
-      value = value * 10 + (c - 48);
-      i++;
-    }
-    const digits = i - start;
-    if (digits === 0 || digits > 3 || value > 255 || (digits > 1 && ip.charCodeAt(start) === 48)) return false;
-    parts++;
-    if (i === n) return parts === 4;
-    if (ip.charCodeAt(i) !== 46 || parts === 4) return false;
-    i++;
-  }
-  return false;
-}
-
 /** IPv4 to its /24 (`93.184.216.0`), IPv6 to its /48 (`2001:db8:85a3::`); a list (`a, b`) address by address; anything else undefined. */
 export function truncateIp(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
@@ -43,7 +16,7 @@ export function truncateIp(value: unknown): string | undefined {
 }
 
 function truncateOne(ip: string): string | undefined {
-  if (isIPv4(ip)) return `${ip.slice(0, ip.lastIndexOf('.'))}.0`;
+  if (net.isIPv4(ip)) return `${ip.slice(0, ip.lastIndexOf('.'))}.0`;
   if (!net.isIPv6(ip)) return undefined;
   // An IPv4 address written as IPv6 (::ffff:93.184.216.34) is an IPv4 address.
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
@@ -123,7 +96,7 @@ export function reduceUrl(value: unknown, userId: (id: string) => string, token:
   let base = end < 0 ? value : value.slice(0, end);
   // scheme://[userinfo@]host: the userinfo goes.
   const scheme = base.indexOf('://');
-  if (scheme > 0 && isScheme(base, scheme)) {
+  if (scheme > 0 && SCHEME.test(base.slice(0, scheme))) {
     const pathStart = base.indexOf('/', scheme + 3);
     const at = base.lastIndexOf('@', pathStart < 0 ? base.length : pathStart);
     if (at > scheme) base = base.slice(0, scheme + 3) + base.slice(at + 1);
@@ -142,15 +115,4 @@ export function reduceUrl(value: unknown, userId: (id: string) => string, token:
   return segments.join('/');
 }
 
-/** Whether `text` up to `end` is a URL scheme (`[A-Za-z][A-Za-z0-9+.-]*`), without a slice and a regular expression. */
-function isScheme(text: string, end: number): boolean {
-  for (let i = 0; i < end; i++) {
-    const c = text.charCodeAt(i) | 0x20; // a letter in lower case
-    if (c >= 97 && c <= 122) continue;
-    if (i === 0) return false;
-    const d = text.charCodeAt(i);
-    if ((d >= 48 && d <= 57) || d === 43 || d === 46 || d === 45) continue;
-    return false;
-  }
-  return end > 0;
-}
+const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*$/;
