@@ -7,6 +7,7 @@ import { mapEvent, mapJson } from '../src/engine.js';
 import { FORMATS, serializeEnvelope } from '../src/formats/index.js';
 import { loadSamples } from '../src/samples.js';
 import { Privacy } from '../src/privacy/policy.js';
+import { median, nsPerCall } from './timing.js';
 
 const SEND_TIME = '2020-01-01T00:00:00.000Z';
 const json = process.argv.includes('--json');
@@ -33,25 +34,7 @@ function loadCases(): Case[] {
 }
 
 /** Runs `fn` over the case's inputs for about `ms`; returns nanoseconds per event. */
-function measure(c: Case, ms: number, fn: (i: number) => unknown): number {
-  let n = 0;
-  let sink = 0;
-  const start = process.hrtime.bigint();
-  const deadline = start + BigInt(ms * 1e6);
-  let now = start;
-  while (now < deadline) {
-    for (let k = 0; k < 50; k++) {
-      const r = fn(n % c.texts.length);
-      sink += typeof r === 'string' ? r.length : 1;
-      n++;
-    }
-    now = process.hrtime.bigint();
-  }
-  if (sink === -1) console.log(sink);
-  return Number(now - start) / n;
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const measure = (c: Case, ms: number, fn: (i: number) => unknown): number => nsPerCall(c.texts.length, ms, fn);
 
 const cases = loadCases();
 const full = (c: Case) => (i: number) => JSON.stringify(mapJson(c.texts[i]!, { sendTime: SEND_TIME }));

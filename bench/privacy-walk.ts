@@ -11,6 +11,7 @@ import { INSTRUCTURE_EVENT_NAMES, MAPPERS } from '../mappers/index.js';
 import { Privacy, type Policy } from '../src/privacy/policy.js';
 import type { RawEvent } from '../src/raw.js';
 import { loadSamples } from '../src/samples.js';
+import { median, nsPerCall } from './timing.js';
 
 const SEND_TIME = '2020-01-01T00:00:00.000Z';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 21);
@@ -39,20 +40,7 @@ const floor = (i: number) => {
   return JSON.stringify(keepTexts[i]);
 };
 
-function measure(fn: (i: number) => string, ms: number): number {
-  let n = 0;
-  let sink = 0;
-  const start = process.hrtime.bigint();
-  const deadline = start + BigInt(ms * 1e6);
-  let now = start;
-  while (now < deadline) {
-    for (let k = 0; k < 50; k++) sink += fn(n++ % texts.length).length;
-    now = process.hrtime.bigint();
-  }
-  if (sink === -1) console.log(sink);
-  return Number(now - start) / n;
-}
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const measure = (fn: (i: number) => string, ms: number): number => nsPerCall(texts.length, ms, fn);
 
 const policies = (['pseudonymise', 'drop'] as Exclude<Policy, 'keep'>[]).map((policy) => ({ policy, privacy: new Privacy({ policy, key: KEY }) }));
 const keep = (i: number) => walk(i);
