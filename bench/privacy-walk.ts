@@ -34,10 +34,10 @@ function walk(i: number, privacy?: Privacy): string {
   if (!done) throw new Error(`${mapper.eventName}: the fused walk took the slow path`);
   return JSON.stringify(done);
 }
-const keepTexts = texts.map((_, i) => JSON.parse(walk(i)) as unknown);
+const keepOutputs = texts.map((_, i) => JSON.parse(walk(i)) as unknown);
 const floor = (i: number) => {
   JSON.parse(texts[i]!);
-  return JSON.stringify(keepTexts[i]);
+  return JSON.stringify(keepOutputs[i]);
 };
 
 const measure = (fn: (i: number) => string, ms: number): number => nsPerCall(texts.length, ms, fn);

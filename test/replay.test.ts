@@ -46,13 +46,9 @@ async function counts(queueUrl: string) {
     const a = (await services.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }))).Attributes!;
     return { visible: Number(a.ApproximateNumberOfMessages), inFlight: Number(a.ApproximateNumberOfMessagesNotVisible) };
   };
-  const end = Date.now() + 2_000;
-  let c = await read();
-  while (c.inFlight > 0 && Date.now() < end) {
-    await new Promise((r) => setTimeout(r, 20));
-    c = await read();
-  }
-  return c;
+  let c: Awaited<ReturnType<typeof read>> | undefined;
+  await until(async () => (c = await read()).inFlight === 0, 2_000).catch(() => undefined);
+  return c!;
 }
 
 /** Why the worker parks a body today (a real MappingError, not an invented reason). */
