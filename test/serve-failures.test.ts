@@ -14,7 +14,9 @@ import pino from 'pino';
 import { CreateQueueCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
+import { deterministicEventId } from '../src/engine.js';
 import { MappingError } from '../src/errors.js';
+import { tooDeepPath, withoutMembers } from '../src/json.js';
 import { startServe, type Serving } from '../src/ingest/command.js';
 import { loadServeConfig } from '../src/ingest/config.js';
 import { post } from '../src/ingest/local.js';
@@ -24,7 +26,7 @@ import { decodeMessage } from '../src/worker/decode.js';
 import { Faults } from '../src/worker/faults.js';
 import { createQueues, freePort, LOCAL_REGION, startLocalSqs, type LocalSqs } from '../src/worker/local.js';
 import { sendToDlq } from '../src/worker/sqs.js';
-import { userEvent } from './helpers.js';
+import { prng, userEvent } from './helpers.js';
 import { drainQueue, exited, gate, startCli, until } from './local.js';
 
 const silent = pino({ level: 'silent' });
@@ -187,6 +189,49 @@ describe('serve enqueues the text Instructure signed, or refuses it as the worke
     } finally {
       await serving.stop();
     }
+  });
+});
+
+describe('the text rules serve shares with the worker', () => {
+  const CLAIMS = new Set(['iat', 'exp']);
+
+  it.each([
+    ['claims first, last, and only', '{"iat":1,"a":1,"exp":2}', '{"a":1}'],
+    ['only claims', '{"iat":1}', '{}'],
+    ['whitespace inside members kept, nested claims kept', '{ "iat" : 1 , "a" : [1, {"iat": 2}] , "b":{ "exp":3 } }', '{ "a" : [1, {"iat": 2}],"b":{ "exp":3 } }'],
+    ['quotes, brackets and commas inside strings', '{"a":"x\\"}{,[","iat":"]}","b":"\\\\"}', '{"a":"x\\"}{,[","b":"\\\\"}'],
+    ['a claim name written with an escape is the claim', '{"i\\u0061t":1,"b":2}', '{"b":2}'],
+    ['duplicate names', '{"a":1,"iat":1,"a":2,"iat":3}', '{"a":1,"a":2}'],
+    ['no claim: the text as it is', '{ "a" :1e400 , "b":"\\u0000" }', '{ "a" :1e400 , "b":"\\u0000" }'],
+  ])('withoutMembers: %s', (_what, text, expected) => expect(withoutMembers(text, CLAIMS)).toBe(expected));
+
+  it('withoutMembers: random objects lose exactly the named top-level members, and keep every other value', () => {
+    const random = prng(26);
+    const value = (depth: number): unknown => {
+      const r = random();
+      if (depth > 3 || r < 0.3) return [1.5, -0, 'a"b\\c', '}{][,:', null, true, '\u2028'][Math.floor(random() * 7)];
+      if (r < 0.6) return Array.from({ length: Math.floor(random() * 4) }, () => value(depth + 1));
+      return Object.fromEntries(Array.from({ length: Math.floor(random() * 5) }, () => [['iat', 'exp', 'a', 'b c', '"', 'iat '][Math.floor(random() * 6)]!, value(depth + 1)]));
+    };
+    for (let i = 0; i < 300; i++) {
+      const object = Object.fromEntries(Array.from({ length: 1 + Math.floor(random() * 6) }, () => [['iat', 'exp', 'metadata', 'body', 'x'][Math.floor(random() * 5)]!, value(1)]));
+      const text = JSON.stringify(object, null, random() < 0.5 ? 2 : undefined);
+      const rest = Object.fromEntries(Object.entries(JSON.parse(text) as object).filter(([k]) => !CLAIMS.has(k)));
+      expect(JSON.parse(withoutMembers(text, CLAIMS))).toEqual(rest);
+    }
+  });
+
+  it.each([62, 63, 64, 65])('tooDeepPath: an event nested %i levels below body is refused exactly when the worker refuses it', (levels) => {
+    const raw = { metadata: { event_name: 'logged_in' }, body: { deep: JSON.parse('['.repeat(levels) + ']'.repeat(levels)) } };
+    const workerRefuses = (() => {
+      try {
+        deterministicEventId(raw);
+        return false;
+      } catch {
+        return true;
+      }
+    })();
+    expect(tooDeepPath(raw) !== undefined).toBe(workerRefuses);
   });
 });
 
@@ -361,6 +406,25 @@ describe('the JWKS: cached keys outlive an outage for a bounded time; a read nev
       own.mode = 'ok';
       expect((await post(serving.url, await sign(score('4')))).status).toBe(200);
       expect(lines.some((l) => l.includes('the JWKS can be read again'))).toBe(true);
+    } finally {
+      await serving.stop();
+      await own.close();
+    }
+  });
+
+  it('an unknown kid makes it re-read at most once per JWKS_COOLDOWN_S, however many tokens name it at once', async () => {
+    const { queueUrl } = await createQueues(sqs.sqs, 'jwks-cooldown');
+    const own = await startJwks(() => [rsa.jwk]);
+    const serving = await serveOn(queueUrl, { CANVAS_JWKS_URL: own.url, JWKS_COOLDOWN_S: '1' });
+    try {
+      const stranger = () => sign(score('1'), { alg: 'RS256', kid: 'rsa-new' });
+      // Read at start: within the cooldown, no re-read.
+      expect((await post(serving.url, await stranger())).status).toBe(401);
+      expect(own.fetches).toBe(1);
+      await new Promise((r) => setTimeout(r, 1_100));
+      const answers = await Promise.all([1, 2, 3, 4, 5].map(async () => (await post(serving.url, await stranger())).status));
+      expect(answers).toEqual([401, 401, 401, 401, 401]);
+      expect(own.fetches).toBe(2);
     } finally {
       await serving.stop();
       await own.close();

@@ -59,9 +59,11 @@ export class RemoteJwks {
     try {
       return await this.held!.set(header, token);
     } catch (err) {
-      // A kid the held keys lack may be a new key: read again, at most once per cooldown.
-      if (!(err instanceof errors.JWKSNoMatchingKey) || !this.mayRead(now)) throw err;
-      await this.reload();
+      // A kid the held keys lack may be a new key: read again (or wait for the read under way), at most once per cooldown.
+      if (!(err instanceof errors.JWKSNoMatchingKey)) throw err;
+      if (this.reading) await this.reading;
+      else if (this.mayRead(now)) await this.reload();
+      else throw err;
       return this.held!.set(header, token);
     }
   };
