@@ -391,7 +391,7 @@ describe('the JWKS: cached keys outlive an outage for a bounded time; a read nev
     const { queueUrl } = await createQueues(sqs.sqs, 'jwks-stale');
     const own = await startJwks(() => [rsa.jwk]);
     const lines: string[] = [];
-    const serving = await serveOn(queueUrl, { CANVAS_JWKS_URL: own.url, JWKS_CACHE_MAX_AGE_S: '1', JWKS_STALE_MAX_AGE_S: '1' }, pino({ level: 'info' }, { write: (l: string) => void lines.push(l) }));
+    const serving = await serveOn(queueUrl, { CANVAS_JWKS_URL: own.url, JWKS_CACHE_MAX_AGE_S: '1', JWKS_STALE_MAX_AGE_S: '2' }, pino({ level: 'info' }, { write: (l: string) => void lines.push(l) }));
     try {
       expect((await post(serving.url, await sign(score('1')))).status).toBe(200);
       own.mode = 'down';
@@ -399,7 +399,7 @@ describe('the JWKS: cached keys outlive an outage for a bounded time; a read nev
       // Past the cache age: the keys are re-read in the background (which fails), and still used.
       expect((await post(serving.url, await sign(score('2')))).status).toBe(200);
       await until(async () => lines.some((l) => l.includes('cannot read the JWKS (HTTP 500): verifying with the keys read')), 2_000);
-      await new Promise((r) => setTimeout(r, 1_000));
+      await new Promise((r) => setTimeout(r, 2_000));
       // Past the cache age and the stale age: no usable keys.
       const refused = await post(serving.url, await sign(score('3')));
       expect([refused.status, errorOf(refused.text)]).toEqual([503, 'cannot verify now: the JWKS is unavailable (HTTP 500)']);
