@@ -4,7 +4,7 @@ import crypto from 'node:crypto';
 import { formatIssues, validateEnvelope } from './caliper/validate.js';
 import { CALIPER_CONTEXT, type CaliperEvent, type Envelope } from './caliper/model.js';
 import { FieldError, MappingError } from './errors.js';
-import { isPlainObject, MAX_DEPTH, parseJson } from './json.js';
+import { isPlainObject, MAX_DEPTH, parseJson, tooDeepDescription } from './json.js';
 import { RawEnvelope, type RawEvent } from './raw.js';
 import { caliperEvent, edApp } from '../mappers/builders.js';
 import { finish } from '../mappers/values.js';
@@ -72,17 +72,6 @@ function assertDepth(value: unknown, depth = 0): void {
   if (value === null || typeof value !== 'object') return;
   if (depth >= MAX_DEPTH) throw new TooDeep();
   for (const v of Array.isArray(value) ? value : Object.values(value)) assertDepth(v, depth + 1);
-}
-
-/** The path of the first value nested MAX_DEPTH deep, for the error message. */
-function deepPath(value: unknown, path = ''): string | undefined {
-  if (value === null || typeof value !== 'object') return undefined;
-  if (path.split(/[.[]/).length > MAX_DEPTH) return path;
-  for (const [k, v] of Object.entries(value)) {
-    const found = deepPath(v, Array.isArray(value) ? `${path}[${k}]` : path ? `${path}.${k}` : k);
-    if (found) return found;
-  }
-  return undefined;
 }
 
 /**
@@ -171,7 +160,7 @@ export function mapEvent(input: unknown, options: MapOptions = {}): Envelope {
     });
   } catch (err) {
     if (err instanceof FieldError) throw refuse('INVALID_RAW_EVENT', err.message);
-    if (err instanceof TooDeep) throw refuse('INVALID_RAW_EVENT', `${deepPath(input) ?? '(input)'}: nested more than ${MAX_DEPTH} levels deep (Canvas events are a few levels deep)`);
+    if (err instanceof TooDeep) throw refuse('INVALID_RAW_EVENT', tooDeepDescription(input));
     throw refuse('MAPPER_ERROR', `mapper failed: ${err instanceof Error ? err.message : String(err)}`);
   }
   const valid = format !== 'instructure' ? validateEnvelope(envelope, { format }) : validateEnvelope(envelope, { departures });

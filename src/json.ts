@@ -73,14 +73,7 @@ export function inexactNumber(text: string): FieldError | undefined {
     const c = text.charCodeAt(i);
     if (c === 0x22 /* " */) {
       const start = i;
-      let j = i + 1;
-      for (;;) {
-        j = text.indexOf('"', j);
-        let backslashes = 0;
-        while (text.charCodeAt(j - 1 - backslashes) === 0x5c) backslashes++;
-        if (backslashes % 2 === 0) break;
-        j++;
-      }
+      const j = stringEnd(text, i);
       i = j + 1;
       while (i < text.length && text.charCodeAt(i) <= 0x20) i++;
       const top = frames[frames.length - 1];
@@ -112,6 +105,78 @@ export function inexactNumber(text: string): FieldError | undefined {
   return undefined;
 }
 const NUMBER_CHAR = /[\d.eE+-]/;
+
+/** The index of the closing quote of the JSON string token that opens at `start`. */
+function stringEnd(text: string, start: number): number {
+  let j = start + 1;
+  for (;;) {
+    j = text.indexOf('"', j);
+    let backslashes = 0;
+    while (text.charCodeAt(j - 1 - backslashes) === 0x5c) backslashes++;
+    if (backslashes % 2 === 0) return j;
+    j++;
+  }
+}
+
+/**
+ * The path of the first object or array nested MAX_DEPTH levels deep in a parsed value (the depth the
+ * event id's walk refuses), or undefined. Walks at most MAX_DEPTH levels, whatever the input's depth.
+ */
+export function tooDeepPath(value: unknown, depth = 0, path = ''): string | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  if (depth >= MAX_DEPTH) return path || '(input)';
+  const array = Array.isArray(value);
+  for (const key in value) {
+    const found = tooDeepPath((value as Record<string, unknown>)[key], depth + 1, array ? `${path}[${key}]` : path ? `${path}.${key}` : key);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** Why an input nested too deep is refused, naming where: the worker's reason, and serve's. */
+export const tooDeepDescription = (value: unknown): string => `${tooDeepPath(value) ?? '(input)'}: nested more than ${MAX_DEPTH} levels deep (Canvas events are a few levels deep)`;
+
+const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+const skipSpace = (text: string, i: number) => {
+  while (isSpace(text.charCodeAt(i))) i++;
+  return i;
+};
+
+/**
+ * The text of a JSON object without its top-level members named in `keys`: every other member exactly
+ * as written (only the whitespace around the commas between members may change). `text` must be a
+ * valid JSON object (it was parsed before); a text without such a member is returned as it is.
+ */
+export function withoutMembers(text: string, keys: ReadonlySet<string>): string {
+  const members: { key: string; start: number; end: number }[] = [];
+  let i = text.indexOf('{') + 1;
+  for (;;) {
+    i = skipSpace(text, i);
+    if (text.charCodeAt(i) === 0x7d /* } */) break;
+    const start = i;
+    const close = stringEnd(text, i);
+    const key = JSON.parse(text.slice(i, close + 1)) as string;
+    i = skipSpace(text, close + 1) + 1; // past the colon
+    // The value ends at the first comma or closing bracket of this level.
+    for (let depth = 0; ; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 0x22) i = stringEnd(text, i);
+      else if (c === 0x7b || c === 0x5b) depth++;
+      else if (c === 0x7d || c === 0x5d) {
+        if (depth === 0) break;
+        depth--;
+      } else if (c === 0x2c && depth === 0) break;
+    }
+    let end = i;
+    while (isSpace(text.charCodeAt(end - 1))) end--;
+    members.push({ key, start, end });
+    if (text.charCodeAt(i) !== 0x2c) break;
+    i++;
+  }
+  if (!members.some((m) => keys.has(m.key))) return text;
+  const kept = members.filter((m) => !keys.has(m.key)).map((m) => text.slice(m.start, m.end));
+  return text.slice(0, members[0]!.start) + kept.join(',') + text.slice(members.at(-1)!.end);
+}
 
 function formatPath(path: (string | number)[]): string {
   return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), '');

@@ -90,6 +90,8 @@ export interface Gate {
   url: string;
   /** From now on, requests are held (not forwarded, not answered). */
   hold(): void;
+  /** From now on, requests are forwarded again (those held stay held). */
+  release(): void;
   /** How many requests are being held. */
   held(): number;
   close(): Promise<void>;
@@ -117,6 +119,7 @@ export async function gate(target: string): Promise<Gate> {
   return {
     url: `http://127.0.0.1:${port}`,
     hold: () => void (holding = true),
+    release: () => void (holding = false),
     held: () => waiting.size,
     close: () => {
       for (const res of waiting) res.destroy();

@@ -194,7 +194,7 @@ describe('serve', () => {
       const started = Date.now();
       const answer = await post(serving.url, await signer.sign({ ...sample('logged_in') }));
       expect([answer.status, Date.now() - started < 2_000]).toEqual([503, true]);
-      expect(errorOf(answer.text)).toMatch(/within 300 ms \(no answer yet\)/);
+      expect(errorOf(answer.text)).toMatch(/not enqueued, retry later: SQS did not accept the message within 300 ms/);
       const unverifiable = await post(noJwks.url, await signer.sign({ ...sample('logged_in') }));
       expect(unverifiable.status).toBe(503);
       expect(errorOf(unverifiable.text)).toMatch(/cannot verify now: the JWKS is unavailable/);

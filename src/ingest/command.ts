@@ -36,6 +36,8 @@ export async function startServe(config: ServeConfig, sqs: SQSClient, logger: Lo
     clockToleranceS: config.CLOCK_TOLERANCE_S,
     cooldownS: config.JWKS_COOLDOWN_S,
     cacheMaxAgeS: config.JWKS_CACHE_MAX_AGE_S,
+    staleMaxAgeS: config.JWKS_STALE_MAX_AGE_S,
+    logger,
   });
   const ingest = createIngest({
     verify,
@@ -52,8 +54,8 @@ export async function startServe(config: ServeConfig, sqs: SQSClient, logger: Lo
     ingest.server.listen(config.PORT, () => resolve());
   });
   const port = (ingest.server.address() as AddressInfo).port;
-  // Not fatal: the JWKS may come back before Canvas posts (refused with 503 meanwhile, and Canvas retries).
-  await verify.warm().catch((err: unknown) => logger.warn({ jwks: config.CANVAS_JWKS_URL, error: String((err as Error).message ?? err) }, 'cannot read the JWKS now: tokens are answered 503 until it can be read'));
+  // Not fatal: the JWKS may come back before Canvas posts (refused with 503 meanwhile, and Canvas retries). The reader logs why.
+  await verify.warm().catch(() => {});
   const stopStats = startIngestStats(ingest, faults, logger, config.STATS_INTERVAL_S);
   logger.info({ port, path: config.INGEST_PATH, queue: config.SQS_QUEUE_URL, jwks: config.CANVAS_JWKS_URL, algorithms: config.CANVAS_JWT_ALGORITHMS }, 'serve listening');
   return {
@@ -67,6 +69,7 @@ export async function startServe(config: ServeConfig, sqs: SQSClient, logger: Lo
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([enqueuer.drain(), new Promise((r) => (timer = setTimeout(r, Math.max(0, deadline - Date.now()))))]);
       clearTimeout(timer);
+      await verify.close();
       stopStats();
       return { unfinished };
     },
@@ -109,7 +112,10 @@ export async function runServe(io: ServeIo): Promise<number> {
     io.stderr(`canvas-caliper serve: ${err.message}\n`);
     return 2;
   }
-  const logger = pino({ level: config.LOG_LEVEL, base: { service: 'canvas-caliper-serve' } });
+  // Synchronous writes to stdout: pino's default asynchronous destination flushes at exit in a loop that
+  // never ends when stdout is a broken pipe (`serve | true`); a synchronous one meets EPIPE on the write
+  // itself, where pino stops logging, and SIGTERM still stops serve.
+  const logger = pino({ level: config.LOG_LEVEL, base: { service: 'canvas-caliper-serve' } }, pino.destination({ dest: 1, sync: true }));
   const { sqs, kinesis } = createClients({ region: config.AWS_REGION });
   kinesis.destroy();
   let serving: Serving;

@@ -1,7 +1,7 @@
 // `canvas-caliper serve`'s configuration from the environment, checked once at start like the worker's
 // (src/config.ts): one line per problem, naming the variable, every problem at once.
 import { z } from 'zod';
-import { int, loadEnv, logLevel, numbers, url, whenValid } from '../config.js';
+import { int, isLoopback, loadEnv, logLevel, numbers, url, whenValid } from '../config.js';
 
 /** The JWKs Instructure publishes for its signed HTTPS live events (Beta and Production), from Canvas's Data Services setup page. */
 export const INSTRUCTURE_JWKS_URL = 'https://8axpcl50e4.execute-api.us-east-1.amazonaws.com/main/jwks';
@@ -21,15 +21,25 @@ const algorithms = z
   })
   .default(['RS256']);
 
+/** The trust anchor of every signature gets the sink's rules: https, plain http only to this machine (a local signer, the tests). */
+const jwksUrl = z
+  .string()
+  .url('CANVAS_JWKS_URL must be a URL (the JWKS the tokens are signed against)')
+  .refine((u) => !URL.canParse(u) || new URL(u).protocol === 'https:' || (new URL(u).protocol === 'http:' && isLoopback(u)), {
+    error: (issue) => `CANVAS_JWKS_URL must be https (http only to a loopback address), not ${new URL(issue.input as string).protocol}//${new URL(issue.input as string).host}`,
+  })
+  .default(INSTRUCTURE_JWKS_URL);
+
 export const ServeConfigSchema = z
   .object({
     SQS_QUEUE_URL: url('SQS_QUEUE_URL'),
     AWS_REGION: z.string({ error: 'AWS_REGION is required (e.g. us-east-1)' }).min(1, 'AWS_REGION is required (e.g. us-east-1)'),
-    CANVAS_JWKS_URL: z.string().url('CANVAS_JWKS_URL must be a URL (the JWKS the tokens are signed against)').default(INSTRUCTURE_JWKS_URL),
+    CANVAS_JWKS_URL: jwksUrl,
     CANVAS_JWT_ALGORITHMS: algorithms,
     CLOCK_TOLERANCE_S: int('CLOCK_TOLERANCE_S', 30, 0, 300),
     JWKS_COOLDOWN_S: int('JWKS_COOLDOWN_S', 30, 0, 3_600),
     JWKS_CACHE_MAX_AGE_S: int('JWKS_CACHE_MAX_AGE_S', 600, 1, 86_400),
+    JWKS_STALE_MAX_AGE_S: int('JWKS_STALE_MAX_AGE_S', 86_400, 0, 7 * 86_400),
     PORT: int('PORT', 8080, 0, 65_535),
     INGEST_PATH: z
       .string()

@@ -7,6 +7,7 @@ import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSCli
 import { backoffMs, sleep } from '../worker/backoff.js';
 import { describeError, type CallReport } from '../worker/faults.js';
 import { SQS_BATCH } from '../worker/sqs.js';
+import { sqsAttributeText } from '../sqs-text.js';
 
 export interface EnqueuerOptions {
   lingerMs: number;
@@ -32,6 +33,13 @@ export class EnqueueError extends Error {
   override readonly name = 'EnqueueError';
 }
 
+/**
+ * The longest one SendMessageBatch call is waited for (SQS answers in tens of milliseconds), and never
+ * past the retry budget: then the call counts as failed (what /healthz reads) and its entries are retried.
+ * A call given up may still enqueue its messages later: a duplicate with the same event id, never a loss.
+ */
+export const CALL_TIMEOUT_MS = 2_000;
+
 /** SQS counts a message's size as its body plus each attribute's name, type and value. */
 const ATTRIBUTE_BYTES = 'event_name'.length + 'String'.length;
 
@@ -51,7 +59,9 @@ export class Enqueuer {
    * Resolves once SQS accepted the message; rejects with an EnqueueError once the retry budget is spent,
    * also while a call is still waiting for SQS's answer (an endpoint that hangs cannot hold the request).
    */
-  send(body: string, eventName: string): Promise<void> {
+  send(body: string, name: string): Promise<void> {
+    // The attribute as SQS takes it (a character it refuses would fail the whole call).
+    const eventName = sqsAttributeText(name);
     const bytes = Buffer.byteLength(body) + ATTRIBUTE_BYTES + Buffer.byteLength(eventName);
     return new Promise((resolve, reject) => {
       const p: Pending = {
@@ -115,11 +125,15 @@ export class Enqueuer {
     }));
     let failed: { p: Pending; why: string }[];
     try {
-      const out = await this.sqs.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: entries }));
-      this.o.faults?.succeeded('SendMessageBatch');
+      const deadlineMs = Math.max(1, Math.min(CALL_TIMEOUT_MS, Math.min(...batch.map((p) => p.deadline)) - Date.now()));
+      const out = await withDeadline(this.sqs.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: entries })), deadlineMs);
       const refused = new Map((out.Failed ?? []).map((f) => [f.Id, `${f.Code ?? 'Failed'}: ${f.Message ?? ''}`]));
       // An entry in neither list was not accepted either: it is retried.
       const accepted = new Set((out.Successful ?? []).map((s) => s.Id));
+      // A call whose every entry SQS refused is a failed call, for /healthz as for the retries.
+      const first = out.Failed?.[0];
+      if (!accepted.size && first) this.o.faults?.failed('SendMessageBatch', { name: first.Code ?? 'Failed', message: `every entry refused: ${first.Message ?? first.Code ?? ''}` });
+      else this.o.faults?.succeeded('SendMessageBatch');
       failed = [];
       batch.forEach((p, i) => {
         if (accepted.has(String(i)) && !refused.has(String(i))) p.resolve();
@@ -143,4 +157,14 @@ export class Enqueuer {
     const tracked = wait.finally(() => this.inFlight.delete(tracked));
     this.inFlight.add(tracked);
   }
+}
+
+/** The call's answer, or a TimeoutError once `ms` have passed without one (the call itself is left to end on its own). */
+function withDeadline<T>(call: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${ms} ms`), { name: 'TimeoutError' })), ms);
+  });
+  call.catch(() => {});
+  return Promise.race([call, late]).finally(() => clearTimeout(timer));
 }

@@ -33,10 +33,6 @@ export interface Ingest {
   close(timeoutMs: number): Promise<{ unfinished: number }>;
 }
 
-/** Characters SQS refuses in a message body, which JSON.stringify leaves as they are: written as JSON escapes instead (the same JSON value). */
-const SQS_FORBIDDEN = /[\uFFFE\uFFFF]/g;
-const messageBody = (event: unknown): string => JSON.stringify(event).replace(SQS_FORBIDDEN, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
-
 export function createIngest(o: IngestOptions): Ingest {
   const counts = Object.fromEntries(OUTCOMES.map((k) => [k, 0])) as OutcomeCounts;
   let inFlight = 0;
@@ -61,11 +57,16 @@ export function createIngest(o: IngestOptions): Ingest {
     res.setHeader('x-request-id', requestId);
     const answer = (status: number, outcome: Outcome, reason?: string, extra: Record<string, string> = {}) => {
       counts[outcome]++;
-      // Once shutting down, no connection is kept for another request.
-      if (closing) res.setHeader('connection', 'close');
-      if (outcome !== 'enqueued') o.logger.info({ requestId, status, outcome, reason }, `refused (${status} ${outcome}): ${reason}`);
-      else o.logger.debug({ requestId, status, outcome }, 'enqueued');
-      res.writeHead(status, { 'content-type': 'application/json', ...extra }).end(`${JSON.stringify(reason === undefined ? { status: outcome, request_id: requestId } : { error: reason, request_id: requestId })}\n`);
+      try {
+        // Once shutting down, no connection is kept for another request.
+        if (closing) res.setHeader('connection', 'close');
+        if (outcome !== 'enqueued') o.logger.info({ requestId, status, outcome, reason }, `refused (${status} ${outcome}): ${reason}`);
+        else o.logger.debug({ requestId, status, outcome }, 'enqueued');
+        res.writeHead(status, { 'content-type': 'application/json', ...extra }).end(`${JSON.stringify(reason === undefined ? { status: outcome, request_id: requestId } : { error: reason, request_id: requestId })}\n`);
+      } catch {
+        // An answer that cannot be written (its headers already sent, say) ends its connection: never a request left hanging.
+        res.destroy();
+      }
     };
     if (path === '/healthz' && req.method === 'GET') {
       const h = health();
@@ -80,21 +81,29 @@ export function createIngest(o: IngestOptions): Ingest {
     if (req.method !== 'POST') return answer(405, 'method_not_allowed', `only POST is accepted on ${o.ingestPath}`, { allow: 'POST' });
     inFlight++;
     try {
-      const body = await readBody(req, o.bodyLimitBytes);
+      let body: Buffer | undefined;
+      try {
+        body = await readBody(req, o.bodyLimitBytes);
+      } catch {
+        // Nobody to answer. (Only the read is judged so: a request read whole is answered, whatever fails next.)
+        o.logger.info({ requestId }, 'the client closed the connection before its body was read');
+        res.destroy();
+        return;
+      }
       if (body === undefined) {
         // The rest of an oversized body is not read: the connection closes after the answer.
         res.setHeader('connection', 'close');
         return answer(413, 'too_large', `the body is over ${o.bodyLimitBytes} bytes`);
       }
-      const { event, eventName } = await o.verify(body.toString('utf8').trim());
-      await o.enqueuer.send(messageBody(event), eventName);
+      const event = await o.verify(body.toString('utf8').trim());
+      await o.enqueuer.send(event.body, event.eventName);
       answer(200, 'enqueued');
     } catch (err) {
       if (err instanceof Refusal) answer(err.status, err.outcome, err.message);
       else if (err instanceof EnqueueError) answer(503, 'sqs_unavailable', `not enqueued, retry later: ${err.message}`, { 'retry-after': '5' });
-      else if ((err as NodeJS.ErrnoException).code === 'ECONNRESET' || req.destroyed) o.logger.info({ requestId }, 'the client closed the connection before its body was read');
       else {
-        o.logger.error({ requestId, error: (err as Error).name ?? 'Error' }, 'unexpected error');
+        // A bug of ours: logged by name (its message or stack could hold a part of the event), answered, counted.
+        o.logger.error({ requestId, error: (err as Error)?.name ?? 'Error' }, 'unexpected error: answered 503 internal_error');
         answer(503, 'internal_error', 'not enqueued: internal error, retry later');
       }
     } finally {

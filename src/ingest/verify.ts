@@ -1,8 +1,15 @@
-// A signed HTTPS live event → the raw Canvas event it carries, or a refusal with its HTTP status and a
-// one-line reason. The JOSE work is jose's: its remote JWK set (cached, refreshed when a token names a
-// `kid` it does not hold, at most once per cooldown) and jwtVerify, limited to asymmetric algorithms.
-import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
-import { isPlainObject } from '../json.js';
+// A signed HTTPS live event → the raw Canvas event it carries, as the exact JSON text Instructure signed,
+// or a refusal with its HTTP status and a one-line reason. The JOSE work is jose's (jwtVerify, limited to
+// asymmetric algorithms, over the keys of ./jwks.ts); the event is the payload's own text, decoded from
+// the token, never re-serialised: numbers, key order and a `__proto__` member reach the queue as signed,
+// and what the worker would refuse in it (a number a double cannot hold, too deep a nesting) is refused
+// here, by the same rules (src/json.ts), naming the field.
+import { base64url, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
+import type { Logger } from 'pino';
+import { isPlainObject, parseJson, tooDeepDescription, tooDeepPath, withoutMembers } from '../json.js';
+import { MappingError } from '../errors.js';
+import { sqsJsonBody } from '../sqs-text.js';
+import { JwksUnavailable, RemoteJwks } from './jwks.js';
 
 /** Why a request is refused: its HTTP status, a stable outcome (a metrics label) and a one-line reason. */
 export class Refusal extends Error {
@@ -36,7 +43,7 @@ export const OUTCOMES = [
 export type Outcome = (typeof OUTCOMES)[number];
 
 /** The JWT's registered claims (RFC 7519 §4.1): the signature's, not the event's; left out of the enqueued event. */
-const REGISTERED_CLAIMS = new Set(['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti']);
+const REGISTERED_CLAIMS: ReadonlySet<string> = new Set(['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti']);
 
 export interface VerifierOptions {
   jwksUrl: string;
@@ -44,11 +51,13 @@ export interface VerifierOptions {
   clockToleranceS: number;
   cooldownS: number;
   cacheMaxAgeS: number;
+  staleMaxAgeS: number;
+  logger?: Logger;
 }
 
 export interface CanvasEvent {
-  /** The raw Canvas event: `{metadata, body}` as the SQS delivery carries it. */
-  event: { metadata: Record<string, unknown>; body: Record<string, unknown> } & Record<string, unknown>;
+  /** The raw Canvas event as an SQS message body: the payload's JSON text, registered claims left out. */
+  body: string;
   eventName: string;
 }
 
@@ -56,15 +65,20 @@ export interface CanvasEvent {
 const shown = (value: unknown): string => JSON.stringify(String(value).replace(/[^\x20-\x7e]/g, '?').slice(0, 64));
 
 export type Verify = ((token: string) => Promise<CanvasEvent>) & {
-  /** Fetches the JWKS now (at start: a wrong CANVAS_JWKS_URL shows in the log before Canvas posts). */
+  /** Reads the JWKS now (at start: a wrong CANVAS_JWKS_URL shows in the log before Canvas posts). */
   warm(): Promise<void>;
+  /** Closes the JWKS's connections. */
+  close(): Promise<void>;
 };
 
+/** Strict UTF-8: a payload that is not is refused, not repaired (a repaired text is not what was signed). */
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 export function createVerifier(o: VerifierOptions): Verify {
-  const jwks = createRemoteJWKSet(new URL(o.jwksUrl), { cooldownDuration: o.cooldownS * 1000, cacheMaxAge: o.cacheMaxAgeS * 1000, timeoutDuration: 5_000 });
+  const jwks = new RemoteJwks({ url: o.jwksUrl, cacheMaxAgeS: o.cacheMaxAgeS, staleMaxAgeS: o.staleMaxAgeS, cooldownS: o.cooldownS, logger: o.logger });
   const verify = async (token: string) => {
     if (!token) throw new Refusal(400, 'malformed_jwt', 'the body is empty: expected a signed JWT');
-    let header: { alg?: unknown; kid?: unknown };
+    let header: Header;
     try {
       header = decodeProtectedHeader(token);
     } catch {
@@ -72,44 +86,70 @@ export function createVerifier(o: VerifierOptions): Verify {
     }
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, jwks, { algorithms: o.algorithms, clockTolerance: o.clockToleranceS }));
+      ({ payload } = await jwtVerify(token, jwks.getKey, { algorithms: o.algorithms, clockTolerance: o.clockToleranceS }));
     } catch (err) {
-      throw refusal(err, header, o);
+      throw refusal(err, header, o, jwks);
     }
     // jose checks iat only with maxTokenAge (which would require it): a token issued in the future is refused here.
     if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + o.clockToleranceS) {
       throw new Refusal(401, 'claims_invalid', `the token's iat is in the future (more than ${o.clockToleranceS} s ahead of this clock)`);
     }
-    return canvasEvent(payload);
+    // The signature covers the payload's base64url text (jwtVerify refuses an unencoded payload): its bytes are what was signed.
+    return canvasEvent(base64url.decode(token.split('.')[1]!));
   };
-  return Object.assign(verify, { warm: () => jwks.reload() });
+  return Object.assign(verify, { warm: () => jwks.reload(), close: () => jwks.close() });
 }
 
-function refusal(err: unknown, header: { alg?: unknown; kid?: unknown }, o: VerifierOptions): Refusal {
-  if (err instanceof errors.JOSEAlgNotAllowed || err instanceof errors.JOSENotSupported) {
-    return new Refusal(401, 'alg_not_allowed', `algorithm ${shown(header.alg)} is not accepted (accepted: ${o.algorithms.join(', ')})`);
+type Header = { alg?: unknown; kid?: unknown; crit?: unknown };
+
+function refusal(err: unknown, header: Header, o: VerifierOptions, jwks: RemoteJwks): Error {
+  if (err instanceof errors.JOSEAlgNotAllowed) {
+    return new Refusal(401, 'alg_not_allowed', `algorithm ${shown(header.alg)} is not accepted (CANVAS_JWT_ALGORITHMS: ${o.algorithms.join(', ')})`);
   }
+  // jose refuses a `crit` header naming an extension it does not implement (RFC 7515 §4.1.11): not an algorithm matter.
+  if (err instanceof errors.JOSENotSupported && header.crit !== undefined) {
+    return new Refusal(400, 'malformed_jwt', `the JWT header's crit names an extension this receiver does not implement (${shown(header.crit)}): the token must be refused`);
+  }
+  if (err instanceof errors.JOSENotSupported) return new Refusal(401, 'alg_not_allowed', `algorithm ${shown(header.alg)} cannot be used with the JWKS's key ${shown(header.kid)}: ${err.message}`);
   if (err instanceof errors.JWKSNoMatchingKey) {
-    return new Refusal(401, 'unknown_kid', header.kid === undefined ? 'the JWT header has no kid, and no single key of the JWKS fits' : `no key of the JWKS has kid ${shown(header.kid)} (the JWKS is re-read for an unknown kid, at most once per cooldown)`);
+    if (header.kid === undefined) return new Refusal(401, 'unknown_kid', 'the JWT header has no kid, and no single key of the JWKS fits');
+    // A key with that kid is held, but for another algorithm or key type: the token's alg does not fit it.
+    const key = jwks.keyWithKid(header.kid);
+    if (key) return new Refusal(401, 'alg_not_allowed', `the JWKS's key ${shown(header.kid)} is not for algorithm ${shown(header.alg)} (it is a ${shown(key.kty)} key${key.alg ? ` for ${shown(key.alg)}` : ''}${key.use && key.use !== 'sig' ? `, use ${shown(key.use)}` : ''})`);
+    return new Refusal(401, 'unknown_kid', `no key of the JWKS has kid ${shown(header.kid)} (the JWKS is re-read for an unknown kid, at most once per JWKS_COOLDOWN_S)`);
   }
   if (err instanceof errors.JWKSMultipleMatchingKeys) return new Refusal(401, 'unknown_kid', `the JWT header's kid ${shown(header.kid)} matches several keys of the JWKS`);
   if (err instanceof errors.JWSSignatureVerificationFailed) return new Refusal(401, 'bad_signature', 'signature verification failed');
   if (err instanceof errors.JWTExpired) return new Refusal(401, 'expired', `the token expired (exp ${String(err.payload.exp)}, clock tolerance ${o.clockToleranceS} s)`);
   if (err instanceof errors.JWTClaimValidationFailed) return new Refusal(401, 'claims_invalid', `the token's ${err.claim} claim failed its check: ${err.reason}`);
   if (err instanceof errors.JWSInvalid || err instanceof errors.JWTInvalid) return new Refusal(400, 'malformed_jwt', `malformed JWT: ${(err as Error).message}`);
-  // The JWKS could not be fetched or read: not the sender's fault, and it may retry.
-  return new Refusal(503, 'jwks_unavailable', `cannot verify now: the JWKS is unavailable (${err instanceof errors.JOSEError ? err.code : ((err as Error).name ?? 'Error')})`);
+  // The JWKS could not be read, and no usable keys are held: not the sender's fault, and it may retry.
+  if (err instanceof JwksUnavailable) return new Refusal(503, 'jwks_unavailable', `cannot verify now: the JWKS is unavailable (${err.message})`);
+  // Anything else is ours (the server answers 503 internal_error).
+  return err as Error;
 }
 
-/** The verified payload as a raw Canvas event: `metadata` (with its event_name) and `body`, registered claims left out. */
-function canvasEvent(payload: JWTPayload): CanvasEvent {
-  const { metadata, body } = payload as { metadata?: unknown; body?: unknown };
+/**
+ * The verified payload's bytes as a raw Canvas event: refused (naming the field) as the worker would
+ * refuse it, else its JSON text with the registered claims left out, everything else as signed.
+ */
+function canvasEvent(bytes: Uint8Array): CanvasEvent {
   const notEvent = (why: string) => new Refusal(400, 'not_canvas_event', `the payload is not a Canvas live event: ${why}`);
+  let text: string;
+  let value: unknown;
+  try {
+    text = utf8.decode(bytes);
+    value = parseJson(text);
+  } catch (err) {
+    if (err instanceof MappingError) throw notEvent(`the worker would refuse it: ${err.message}`);
+    throw notEvent('the payload is not UTF-8');
+  }
+  if (!isPlainObject(value)) throw notEvent('the payload must be a JSON object');
+  if (tooDeepPath(value)) throw notEvent(`the worker would refuse it: ${tooDeepDescription(value)}`);
+  const { metadata, body } = value;
   if (!isPlainObject(metadata)) throw notEvent('metadata must be an object');
   const eventName = metadata.event_name;
   if (typeof eventName !== 'string' || !eventName) throw notEvent('metadata.event_name must be a non-empty string');
   if (!isPlainObject(body)) throw notEvent('body must be an object');
-  const event: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(payload)) if (!REGISTERED_CLAIMS.has(k)) event[k] = v;
-  return { event: event as CanvasEvent['event'], eventName };
+  return { body: sqsJsonBody(withoutMembers(text, REGISTERED_CLAIMS)), eventName };
 }

@@ -24,6 +24,7 @@ import { kinesisSink, RefusedError, type Sink, type SinkFactory } from '../worke
 import { Acknowledger, changeVisibility, ERROR_ATTRIBUTES, queueArn, sendToDlq } from '../worker/sqs.js';
 import { partitionKey } from '../worker/worker.js';
 import { RateLimiter } from './rate.js';
+import { sqsAttributeText } from '../sqs-text.js';
 
 export type ReplayMode = 'to-source' | 'direct' | 'native';
 
@@ -382,7 +383,7 @@ class Replay {
   private async stillFailing(e: Examined, code: string, reason: string): Promise<void> {
     this.fail(e, code, reason);
     const attributes = e.message.MessageAttributes ?? {};
-    if (attributes.error_code?.StringValue === code && attributes.error_message?.StringValue === reason.slice(0, 4096)) return this.hold(e.message);
+    if (attributes.error_code?.StringValue === code && attributes.error_message?.StringValue === sqsAttributeText(reason)) return this.hold(e.message);
     try {
       const newId = await sendToDlq(this.deps.sqs, this.o.dlqUrl, e.message, { code, message: reason, eventName: e.eventName === '(unknown)' ? undefined : e.eventName });
       if (newId) this.reparked.add(newId);

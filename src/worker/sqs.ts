@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { backoffMs, sleep } from './backoff.js';
 import type { CallReport } from './faults.js';
+import { ATTRIBUTE_MAX_BYTES, SQS_MESSAGE_MAX_BYTES, sqsAttributeText } from '../sqs-text.js';
 
 export async function queueArn(client: SQSClient, queueUrl: string): Promise<string> {
   const out = await client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
@@ -134,8 +135,12 @@ export async function changeVisibility(client: SQSClient, queueUrl: string, mess
   return refused;
 }
 
-/** SQS message attribute values are at most 256 KiB; the reason needs far less. */
-const attr = (value: string): MessageAttributeValue => ({ DataType: 'String', StringValue: value.slice(0, 4096) });
+/** A String attribute SQS accepts (src/sqs-text.ts): its characters replaced where SQS refuses them, cut to `maxBytes`. */
+const attr = (value: string, maxBytes = ATTRIBUTE_MAX_BYTES): MessageAttributeValue => ({ DataType: 'String', StringValue: sqsAttributeText(value, maxBytes) });
+
+/** What SQS counts of a message: its body and each attribute's name, type and value, in bytes. */
+const messageBytes = (body: string, attributes: Record<string, MessageAttributeValue>): number =>
+  Object.entries(attributes).reduce((n, [name, a]) => n + Buffer.byteLength(name) + Buffer.byteLength(a.DataType ?? '') + Buffer.byteLength(a.StringValue ?? '') + (a.BinaryValue?.length ?? 0), Buffer.byteLength(body));
 
 /**
  * The attributes sendToDlq adds about the failure; replay-dlq removes them when it sends a message back
@@ -153,7 +158,7 @@ export async function sendToDlq(client: SQSClient, dlqUrl: string, message: Mess
   const prior = message.MessageAttributes ?? {};
   const receiveCount = prior.receive_count?.StringValue ?? message.Attributes?.ApproximateReceiveCount;
   const originalId = prior.original_message_id?.StringValue ?? message.MessageId;
-  const ours = {
+  const ours: Record<string, MessageAttributeValue> = {
     error_code: attr(error.code),
     error_message: attr(error.message),
     ...(error.eventName ? { event_name: attr(error.eventName) } : {}),
@@ -162,8 +167,12 @@ export async function sendToDlq(client: SQSClient, dlqUrl: string, message: Mess
   };
   // SQS allows 10 message attributes: keep ours, then as many of the original ones as fit.
   const original = Object.entries(prior).filter(([k]) => !(k in ours)).slice(0, 10 - Object.keys(ours).length);
-  const out = await client.send(
-    new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: message.Body ?? '', MessageAttributes: { ...Object.fromEntries(original), ...ours } }),
-  );
+  const body = message.Body ?? '';
+  const attributes = { ...Object.fromEntries(original), ...ours };
+  // The original message fitted SQS's size limit; ours are added to it: the reason gives way where they would not fit
+  // (down to its first 256 bytes, which say what failed).
+  const over = messageBytes(body, attributes) - SQS_MESSAGE_MAX_BYTES;
+  if (over > 0) attributes.error_message = attr(error.message, Math.max(256, Buffer.byteLength(attributes.error_message!.StringValue!) - over));
+  const out = await client.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: body, MessageAttributes: attributes }));
   return out?.MessageId;
 }
