@@ -6,7 +6,8 @@ import { CALIPER_CONTEXT, isA, specActors } from '../src/caliper/model.js';
 import { appUrl, courseUrn, sectionUrn, sessionUrn, urn, userUrn } from './ids.js';
 import { FieldError } from '../src/errors.js';
 import { table } from '../src/table.js';
-import { caliperTime, describe, idString, isCredentialName, ltiIdString, safeUrl, type RawId } from './values.js';
+import { maskUrl } from '../src/privacy/url.js';
+import { caliperTime, describe, idString, isCredentialName, ltiIdString, type RawId } from './values.js';
 
 export const EXT = 'com.instructure.canvas';
 /** Instructure's "Canvas implementation version of Caliper p1v1 events". */
@@ -61,11 +62,11 @@ export const time = (value: unknown, field: string): string | undefined => {
   if (typeof value !== 'string') throw new FieldError(field, `must be a timestamp string (ISO 8601), not ${describe(value)}`);
   return caliperTime(value, field);
 };
-/** A URL with its credentials filtered; absent stays absent, a non-string is refused. */
+/** A URL as keep publishes it (`maskUrl`: query values not on Canvas's allowlist masked); absent stays absent, a non-string is refused. */
 export const url = (value: unknown, field: string): string | undefined => {
   if (value === null || value === undefined) return undefined;
   if (typeof value !== 'string') throw new FieldError(field, `must be a URL string, not ${describe(value)}`);
-  return safeUrl(value);
+  return maskUrl(value);
 };
 
 /** Fields whose names say they hold a timestamp or a URL (normalised / filtered wherever they appear). */
