@@ -105,6 +105,9 @@ describe('pseudonymise: a Canvas URL becomes its route', () => {
     [`${C}/courses/1/outcomes/users/9`, `${C}/courses/1/outcomes/users/USER(9)`],
     [`${C}/courses/2/gradebook/speed_grader?assignment_id=39&student_id=2`, `${C}/courses/2/gradebook/speed_grader?assignment_id=39&student_id=USER(2)`],
     [`${C}/courses/100123/quizzes/2223333/submissions?user_id=987123`, `${C}/courses/100123/quizzes/2223333/submissions?user_id=USER(987123)`],
+    [`${C}/api/v1/courses/sis_course_id:ABC/assignments/sis_assignment_id:X/submissions/98765`, `${C}/api/v1/courses/${PLACEHOLDER}/assignments/${PLACEHOLDER}/submissions/USER(98765)`],
+    [`${C}/courses/sis_course_id:ABC/grades/5`, `${C}/courses/${PLACEHOLDER}/grades/USER(5)`],
+    [`${C}/api/v1/users/sis_user_id:A1/observees/6`, `${C}/api/v1/users/sis_user_id:SIS(A1)/observees/USER(6)`],
     // not a user: a quiz submission's own id, a course's
     [`${C}/courses/1/quizzes/2/submissions/3`, `${C}/courses/1/quizzes/2/submissions/3`],
     // suffixes, encodings, case, ;param
@@ -217,6 +220,9 @@ describe('keep: maskUrl masks every query value not on the allowlist', () => {
     ['<p>See <a href="/courses/1/files/2/download?verifier=abc&amp;wrap=1">notes</a> and https://t.example/x?k=v.</p>', '<p>See <a href="/courses/1/files/2/download?verifier=[FILTERED]&amp;wrap=1">notes</a> and https://t.example/x?k=[FILTERED]</p>'],
     ['mailto:jane@example.edu?subject=Hi', 'mailto:jane@example.edu?subject=[FILTERED]'],
     ['https://x.test/a?page=', 'https://x.test/a?page='],
+    ['https://x.test/a?page=1?access_token=abc', 'https://x.test/a?page=1?access_token=[FILTERED]'],
+    ['https://x.test/#/route?token=abc&page=2', 'https://x.test/#/route?token=[FILTERED]&page=2'],
+    ['(see https://x.test/a;jsessionid=abc/b?sid=1)', '(see https://x.test/a/b?sid=[FILTERED]'],
   ])('%s', (input, expected) => expect(maskUrl(input)).toBe(expected));
 
   it.each(['What? Really; yes.', 'jane@example.edu', 'a=b', 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_14_3) Chrome/73.0', '#hashtag', 'x;y'])('text that holds no URL is unchanged: %j', (text) => {

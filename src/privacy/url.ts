@@ -37,12 +37,12 @@ export function mayHoldUrlParts(text: string): boolean {
  * long run without one is read once, not once from each of its characters.
  */
 const TOKEN = /(?<![^\s"'<>`])[^\s"'<>`]*[=?@;][^\s"'<>`]*/g;
-/** A token that starts as a URL: `scheme://`, `//` or `/`. Its bare query items and `;`-parameters are a URL's. */
-const URL_START = /^(?:[A-Za-z][A-Za-z0-9+.-]*:)?\/\/|^\//;
 /** A `;`-parameter in a path segment (`/users/5;jsessionid=…`): up to the next `/`. */
 const PATH_PARAMETER = /;[^/]*/g;
 /** Query and fragment items are separated by `&`, by `&amp;` in HTML, and by `;`. */
 const ITEM_SEPARATOR = /(&amp;|&|;)/;
+/** Under keep, a second `?` separates too: `?page=1?access_token=…` must not pass as page's value. */
+const MASK_SEPARATOR = /(&amp;|&|;|\?)/;
 
 /**
  * The text with, in every URL it holds: the value of each query and fragment parameter that is not on
@@ -57,15 +57,17 @@ export function maskUrl(text: string): string {
 }
 
 function maskToken(token: string): string {
-  const urlStart = URL_START.test(token);
+  // A token with a `://` or starting with `/` is a URL (or holds one): its bare query items and
+  // `;`-parameters are a URL's, not punctuation.
+  const isUrl = token.charCodeAt(0) === 0x2f || token.indexOf('://') !== -1;
   const q = token.indexOf('?');
   const h = token.indexOf('#');
   const end = q === -1 ? h : h === -1 ? q : Math.min(q, h);
   let base = end === -1 ? token : token.slice(0, end);
   if (base.indexOf('@') !== -1) base = withoutUserinfo(base);
-  if (urlStart && base.indexOf(';') !== -1) base = base.replace(PATH_PARAMETER, '');
+  if (isUrl && base.indexOf(';') !== -1) base = base.replace(PATH_PARAMETER, '');
   if (end === -1) return base;
-  // A query (after the first `?`, up to a `#`) is a URL's when the token starts as one or has a parameter
+  // A query (after the first `?`, up to a `#`) is a URL's when the token is one or has a parameter
   // (`what?x=5` in text reads as a query too: masking it is the safe mistake); a fragment's items only
   // when it has a parameter (`#section-2` is a place in a page).
   let query = '';
@@ -73,7 +75,7 @@ function maskToken(token: string): string {
   if (end === q) {
     const queryEnd = h > q ? h : token.length;
     const text = token.slice(q + 1, queryEnd);
-    query = `?${urlStart || text.indexOf('=') !== -1 ? maskItems(text, urlStart) : text}`;
+    query = `?${isUrl || text.indexOf('=') !== -1 ? maskItems(text, isUrl) : text}`;
     if (h > q) fragment = token.slice(h);
   } else fragment = token.slice(h);
   if (fragment.indexOf('=') !== -1) fragment = `#${maskItems(fragment.slice(1), false)}`;
@@ -82,7 +84,7 @@ function maskToken(token: string): string {
 
 /** Query or fragment items with each value not allowlisted masked (and, in a URL's query, each bare item not allowlisted). */
 function maskItems(items: string, maskBare: boolean): string {
-  const parts = items.split(ITEM_SEPARATOR);
+  const parts = items.split(MASK_SEPARATOR);
   // Even indexes are items, odd ones the separators between them.
   for (let i = 0; i < parts.length; i += 2) {
     const item = parts[i]!;
@@ -214,7 +216,10 @@ function isCanvasHost(hostname: string, host: string | undefined): boolean {
 /** The path as a route: route words and ids, users' ids pseudonymised, everything else the placeholder. */
 function routeOf(pathname: string, ids: UrlIds): string {
   const segments = pathname.split('/');
-  // What each kept segment was, for USER_POSITIONS: a route word, or ANY_ID for an id.
+  // What each segment was, for USER_POSITIONS: a route word, or ANY_ID for anything else. Canvas takes
+  // an id's other forms (`sis_course_id:…`) where an id goes, so a placeholder stands for an id too:
+  // `courses/sis_course_id:X/grades/5` names user 5 (pseudonymising a thing's id by mistake costs a
+  // join; keeping a user's would leak them).
   const seen: string[] = [];
   for (let i = 1; i < segments.length; i++) {
     const raw = segments[i]!;
@@ -223,7 +228,7 @@ function routeOf(pathname: string, ids: UrlIds): string {
     const decoded = decode(semicolon === -1 ? raw : raw.slice(0, semicolon));
     if (decoded === undefined) {
       segments[i] = PLACEHOLDER;
-      seen.push(PLACEHOLDER);
+      seen.push(ANY_ID);
       continue;
     }
     const suffix = FORMAT_SUFFIX.exec(decoded)?.[0] ?? '';
@@ -239,7 +244,7 @@ function routeOf(pathname: string, ids: UrlIds): string {
       const sis = SIS_FORM.exec(decoded);
       const pseudonym = sis ? ids.sis(sis[1] as 'sis_user_id' | 'sis_login_id', sis[2]!) : undefined;
       segments[i] = pseudonym === undefined ? PLACEHOLDER : `${sis![1]}:${pseudonym}`;
-      seen.push(PLACEHOLDER);
+      seen.push(ANY_ID);
     }
   }
   return segments.join('/');
