@@ -88,6 +88,26 @@ const IDS: UrlIds = {
 };
 const reduce = (url: string) => reduceUrl(url, IDS);
 
+describe('docs/urls.md', () => {
+  const doc = fs.readFileSync(path.join(import.meta.dirname, '..', 'docs', 'urls.md'), 'utf8');
+  const code = (xs: readonly string[]) => xs.map((x) => `\`${x}\``).join(', ');
+
+  it('prints the tables as they are', () => {
+    expect(doc).toContain(`\n${code([...ROUTE_WORDS].sort())}\n`);
+    for (const kind of ['word', 'id', 'time', 'user']) {
+      expect(doc).toContain(`| ${kind} | ${code([...QUERY_PARAMETERS].filter(([, k]) => k === kind).map(([name]) => name).sort())} |`);
+    }
+    expect(doc).toContain(`\n${code(USER_POSITIONS.map((run) => [...run, ':user'].join('/')))}\n`);
+  });
+
+  it('its examples are what reduceUrl gives', () => {
+    const ids: UrlIds = { user: (id) => `P(${id})`, sis: (_kind, value) => `P(${value})` };
+    const rows = [...doc.matchAll(/^\| `([^`]+)` \| (?:`([^`]+)`|\(removed\)) \|$/gm)];
+    expect(rows.length).toBe(7);
+    for (const [, input, output] of rows) expect(reduceUrl(input!, ids), input).toBe(output);
+  });
+});
+
 describe('pseudonymise: a Canvas URL becomes its route', () => {
   const C = 'https://oxana.instructure.com';
   it.each([
