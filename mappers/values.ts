@@ -182,8 +182,8 @@ export function finish<T>(value: T): T {
 }
 
 /**
- * A string as it is published: `maskUrl` of it, which returns a string with no URL part (`=`, `?`,
- * `@`, a path's `;`) as it is after a few one-character searches: most strings (ids, names, times) hold none.
+ * A string as it is published: `maskUrl` of it, which returns a string with no URL part (no `=`, `?`
+ * or `@`) as it is after at most three one-character searches: most strings (ids, names, times) hold none.
  */
 export const finishString = (value: string): string => maskUrl(value);
 

@@ -233,7 +233,7 @@ describe('keep: maskUrl masks every query value not on the allowlist', () => {
     ['//jane@x.test/a', '//x.test/a'],
     ['https://x.test/users/5;jsessionid=abc/files?page=1', 'https://x.test/users/5/files?page=1'],
     ['/users/5;jsessionid=abc', '/users/5'],
-    ['https://x.test/share?AbC123tok&page=1', 'https://x.test/share?[FILTERED]&page=1'],
+    ['https://x.test/share?AbC123tok&page=1&k=v', 'https://x.test/share?AbC123tok&page=1&k=[FILTERED]'],
     ['https://x.test/cb#access_token=t&token_type=bearer', 'https://x.test/cb#access_token=[FILTERED]&token_type=[FILTERED]'],
     ['https://x.test/courses/1/pages/x#section-2', 'https://x.test/courses/1/pages/x#section-2'],
     ['https://x.test/a?as_user_id=sis_login_id%3Ajcollins2&student_id=5', 'https://x.test/a?as_user_id=sis_login_id%3Ajcollins2&student_id=5'],
@@ -269,7 +269,8 @@ describe('keep: maskUrl masks every query value not on the allowlist', () => {
       expect(mayHoldUrlParts(text), text).toBe(false);
       expect(maskUrl(text)).toBe(text);
     }
-    for (const text of ['a=b', 'why?', 'a@b', '/a;b', 'https://x/a;b']) expect(mayHoldUrlParts(text), text).toBe(true);
+    for (const text of ['a/b=c', 'a@b.c', '/a;b=c']) expect(mayHoldUrlParts(text), text).toBe(true);
+    for (const text of ['why?!', 'https://x.test/share?AbC123', '/a;b', '?a=b', '#a=b']) expect(mayHoldUrlParts(text), text).toBe(false);
   });
 
   it('a long text without a URL costs one pass, not one per character', () => {
