@@ -73,7 +73,7 @@ export const url = (value: unknown, field: string): string | undefined => {
 const isTimeField = (key: string) => key.endsWith('_at');
 const isUrlField = (key: string) => key === 'url' || key.endsWith('_url');
 
-/** A body value as it goes into extensions: timestamps normalised, URLs filtered, credentials left out, the rest as sent. */
+/** A body value as it goes into extensions: timestamps normalised, URLs masked (`maskUrl`), credential-named fields left out, the rest as sent. */
 function canvasValue(key: string, value: unknown, field: string): unknown {
   if (value === null || value === undefined) return undefined;
   if (isTimeField(key) && typeof value !== 'boolean') return time(value, field);
@@ -87,7 +87,7 @@ function canvasValue(key: string, value: unknown, field: string): unknown {
  * Every body field a mapper has not put into a Caliper property, under its Canvas name, for the
  * object's `com.instructure.canvas` extensions: our own event types drop nothing (docs/mapping-rules.md,
  * "Nothing dropped"). Timestamps (`*_at`) are normalised like every Caliper date-time, URLs (`url`,
- * `*_url`) lose their credentials, credential fields are left out; every other value stays as Canvas sent it.
+ * `*_url`) have query values not on Canvas's allowlist masked, credential-named fields are left out; every other value stays as Canvas sent it.
  */
 export function bodyFields(b: Record<string, unknown>, placed: readonly string[] = [], at = 'body'): Record<string, unknown> {
   const out: Record<string, unknown> = {};

@@ -120,6 +120,10 @@ describe('pseudonymise: a Canvas URL becomes its route', () => {
     [`${C}/api/v1/audit/grade_change/graders/77`, `${C}/api/v1/audit/grade_change/graders/USER(77)`],
     [`${C}/api/v1/users/5/observees/6`, `${C}/api/v1/users/USER(5)/observees/USER(6)`],
     [`${C}/courses/1234/users/14320`, `${C}/courses/1234/users/USER(14320)`],
+    [`${C}/courses/1234/students/14320`, `${C}/courses/1234/students/USER(14320)`],
+    [`${C}/api/v1/courses/1/analytics/users/14320/activity`, `${C}/api/v1/courses/1/analytics/users/USER(14320)/activity`],
+    // grade_change's documented request_url: the student's id beside the student's pseudonym would undo it
+    [`${C}/api/v1/courses/565/assignments/355/submissions/48?include%5B%5D=visibility`, `${C}/api/v1/courses/565/assignments/355/submissions/USER(48)?include%5B%5D=visibility`],
     [`${C}/about/14320`, `${C}/about/USER(14320)`],
     [`${C}/accounts/1/admins/9`, `${C}/accounts/1/admins/USER(9)`],
     [`${C}/courses/1/outcomes/users/9`, `${C}/courses/1/outcomes/users/USER(9)`],
