@@ -35,9 +35,8 @@ export function mayHoldUrlParts(text: string): boolean {
 const TOKEN = /(?<![^\s"'<>`])[^\s"'<>`]*[=@;][^\s"'<>`]*/g;
 /** A `;`-parameter in a path segment (`/users/5;jsessionid=…`, and a bare `;x` in a URL being masked anyway): up to the next `/`. */
 const PATH_PARAMETER = /;[^/]*/g;
-/** Query and fragment items are separated by `&`, by `&amp;` in HTML, and by `;`. */
-const ITEM_SEPARATOR = /(&amp;|&|;)/;
-// Under keep, a second `?` separates too (maskItems): `?page=1?access_token=…` must not pass as page's value.
+// Query and fragment items are separated by `&`, by `&amp;` in HTML, and by `;`; under keep, a second
+// `?` separates too (maskItems): `?page=1?access_token=…` must not pass as page's value.
 
 /**
  * The text with, in every URL it holds: the value of each query and fragment parameter that is not on
@@ -187,6 +186,28 @@ for (const run of USER_POSITIONS) {
 }
 
 /**
+ * A URL as Canvas writes it: `http(s)://` and a lower-case host without userinfo or port, or a path
+ * `/…`; then only characters a URL may hold unencoded (no `\`, space, quote, `<`, `>`, `{`, `}`, `|`, `^`,
+ * no non-ASCII). Read by hand (most URLs: about a microsecond less than the URL parser); any other form
+ * goes to the URL parser, which knows every trick (backslashes, dot segments, userinfo, ports, hosts in
+ * any case or encoding).
+ */
+const PLAIN = /^(?:(https?:\/\/[a-z0-9.-]+)(?=[/?#]|$)|(?=\/(?!\/)))([\w\-.~:/[\]@!$&'()*+,;=%]*)(?:\?([\w\-.~:/?[\]@!$&'()*+,;=%]*))?(?:#[\w\-.~:/?#[\]@!$&'()*+,;=%]*)?$/;
+/** Dot segments (`/../`, `/%2e%2e/`) move a path: the URL parser resolves them. */
+const DOT_SEGMENT = /\/\.|%2e/i;
+
+interface UrlParts {
+  /** `https://host` (`//host` for a scheme-relative URL), `''` for a path. */
+  origin: string;
+  /** The host name, lower case; `''` for a path. */
+  hostname: string;
+  /** The path, as written (`/courses/1`). */
+  path: string;
+  /** The query without its `?`. */
+  query: string;
+}
+
+/**
  * A URL as pseudonymise keeps it. A Canvas URL (on `ids.host`, on any `*.instructure.com`, or a path
  * `/…`) becomes its route: each path segment (percent-decoded, `;`-parameters removed, a `.json`-like
  * suffix set aside) stays when it is a route word (lower case) or an id; an id in a user position
@@ -197,6 +218,23 @@ for (const run of USER_POSITIONS) {
  * is undefined.
  */
 export function reduceUrl(text: string, ids: UrlIds): string | undefined {
+  const parts = plainParts(text) ?? parsedParts(text);
+  if (parts === undefined) return undefined;
+  if (parts.origin !== '' && !isCanvasHost(parts.hostname, ids.host)) return `${parts.origin}/`;
+  return parts.origin + routeOf(parts.path, ids) + queryOf(parts.query, ids);
+}
+
+function plainParts(text: string): UrlParts | undefined {
+  const m = PLAIN.exec(text);
+  if (m === null) return undefined;
+  const path = m[2]!;
+  if (DOT_SEGMENT.test(path)) return undefined;
+  const origin = m[1] ?? '';
+  return { origin, hostname: origin === '' ? '' : origin.slice(origin.indexOf('//') + 2), path: path === '' ? '/' : path, query: m[3] ?? '' };
+}
+
+/** By the URL parser: http(s) URLs, paths, and `//host/…` (not `//user@host`); anything else undefined. */
+function parsedParts(text: string): UrlParts | undefined {
   const relative = text.charCodeAt(0) === 0x2f && text.charCodeAt(1) !== 0x2f && text.charCodeAt(1) !== 0x5c;
   const schemeless = !relative && text.startsWith('//');
   let url: URL;
@@ -209,8 +247,7 @@ export function reduceUrl(text: string, ids: UrlIds): string | undefined {
   if (relative && url.origin !== RELATIVE_BASE) return undefined;
   if (schemeless && (url.username !== '' || url.password !== '')) return undefined;
   const origin = relative ? '' : schemeless ? `//${url.host}` : `${url.protocol}//${url.host}`;
-  if (!relative && !isCanvasHost(url.hostname, ids.host)) return `${origin}/`;
-  return origin + routeOf(url.pathname, ids) + queryOf(url.search, ids);
+  return { origin, hostname: relative ? '' : url.hostname, path: url.pathname, query: url.search.slice(1) };
 }
 
 function isCanvasHost(hostname: string, host: string | undefined): boolean {
@@ -221,70 +258,117 @@ function isCanvasHost(hostname: string, host: string | undefined): boolean {
   return hostname === bare;
 }
 
+/** A segment that is a route word or an id as it stands: lower-case letters, digits, `_`, `~` only. */
+function isPlainSegment(segment: string): boolean {
+  for (let i = 0; i < segment.length; i++) {
+    const c = segment.charCodeAt(i);
+    if (!((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x5f || c === 0x7e)) return false;
+  }
+  return true;
+}
+
 /** The path as a route: route words and ids, users' ids pseudonymised, everything else the placeholder. */
-function routeOf(pathname: string, ids: UrlIds): string {
-  const segments = pathname.split('/');
+function routeOf(path: string, ids: UrlIds): string {
   // What each segment was, for USER_POSITIONS: a route word, or ANY_ID for anything else. Canvas takes
   // an id's other forms (`sis_course_id:…`) where an id goes, so a placeholder stands for an id too:
   // `courses/sis_course_id:X/grades/5` names user 5 (pseudonymising a thing's id by mistake costs a
   // join; keeping a user's would leak them).
   const seen: string[] = [];
-  for (let i = 1; i < segments.length; i++) {
-    const raw = segments[i]!;
-    if (raw === '') continue;
-    const semicolon = raw.indexOf(';');
-    const decoded = decode(semicolon === -1 ? raw : raw.slice(0, semicolon));
-    if (decoded === undefined) {
-      segments[i] = PLACEHOLDER;
-      seen.push(ANY_ID);
-      continue;
+  let out = '';
+  let start = 1;
+  while (start <= path.length) {
+    let end = path.indexOf('/', start);
+    if (end === -1) end = path.length;
+    const raw = path.slice(start, end);
+    out += '/';
+    if (raw !== '') {
+      // Most segments are a route word or a plain id: one lookup, no decoding.
+      if (isPlainSegment(raw)) out += plainSegment(raw, '', seen, ids);
+      else out += otherSegment(raw, seen, ids);
     }
-    const suffix = FORMAT_SUFFIX.exec(decoded)?.[0] ?? '';
-    const stem = suffix ? decoded.slice(0, -suffix.length) : decoded;
-    const word = stem.toLowerCase();
-    if (ROUTE_WORDS.has(word)) {
-      segments[i] = word + suffix.toLowerCase();
-      seen.push(word);
-    } else if (ID.test(stem)) {
-      segments[i] = (inUserPosition(seen) ? ids.user(stem) : stem) + suffix.toLowerCase();
-      seen.push(ANY_ID);
-    } else {
-      const sis = SIS_FORM.exec(decoded);
-      const pseudonym = sis ? ids.sis(sis[1] as 'sis_user_id' | 'sis_login_id', sis[2]!) : undefined;
-      segments[i] = pseudonym === undefined ? PLACEHOLDER : `${sis![1]}:${pseudonym}`;
-      seen.push(ANY_ID);
-    }
+    start = end + 1;
   }
-  return segments.join('/');
+  return out;
 }
 
-/** Whether the segments kept so far end with a run of USER_POSITIONS. */
+/** A segment without encoding, case or suffix: a route word, an id, or (`a~b`, `_x`) the placeholder. */
+function plainSegment(stem: string, suffix: string, seen: string[], ids: UrlIds): string {
+  if (ROUTE_WORDS.has(stem)) {
+    seen.push(stem);
+    return stem + suffix;
+  }
+  const id = ID.test(stem);
+  const out = id ? (inUserPosition(seen) ? ids.user(stem) : stem) + suffix : PLACEHOLDER;
+  seen.push(ANY_ID);
+  return out;
+}
+
+/** Any other segment: decoded, its `;`-parameters and format suffix set aside, then as plainSegment; a SIS form; or the placeholder. */
+function otherSegment(raw: string, seen: string[], ids: UrlIds): string {
+  const semicolon = raw.indexOf(';');
+  const decoded = decode(semicolon === -1 ? raw : raw.slice(0, semicolon));
+  if (decoded === undefined) {
+    seen.push(ANY_ID);
+    return PLACEHOLDER;
+  }
+  const suffix = FORMAT_SUFFIX.exec(decoded)?.[0] ?? '';
+  const stem = (suffix ? decoded.slice(0, -suffix.length) : decoded).toLowerCase();
+  if (ROUTE_WORDS.has(stem) || ID.test(stem)) return plainSegment(stem, suffix.toLowerCase(), seen, ids);
+  seen.push(ANY_ID);
+  const sis = SIS_FORM.exec(decoded);
+  const pseudonym = sis ? ids.sis(sis[1] as 'sis_user_id' | 'sis_login_id', sis[2]!) : undefined;
+  return pseudonym === undefined ? PLACEHOLDER : `${sis![1]}:${pseudonym}`;
+}
+
+/** Whether the segments so far end with a run of USER_POSITIONS. */
 function inUserPosition(seen: readonly string[]): boolean {
   const runs = POSITIONS_BY_LAST.get(seen[seen.length - 1] ?? '');
   if (runs === undefined) return false;
-  return runs.some((run) => run.length <= seen.length && run.every((part, k) => seen[seen.length - run.length + k] === part));
+  for (const run of runs) {
+    const from = seen.length - run.length;
+    if (from < 0) continue;
+    let k = 0;
+    while (k < run.length && seen[from + k] === run[k]) k++;
+    if (k === run.length) return true;
+  }
+  return false;
 }
 
-/** The allowlisted parameters of a query (`?…` as the URL parser gives it), each value of its kind's shape, users' pseudonymised. */
-function queryOf(search: string, ids: UrlIds): string {
-  if (search.length < 2) return '';
-  const kept: string[] = [];
-  for (const item of search.slice(1).split(ITEM_SEPARATOR)) {
+/** The allowlisted parameters of a query (without its `?`), each value of its kind's shape, users' pseudonymised. */
+function queryOf(query: string, ids: UrlIds): string {
+  if (query === '') return '';
+  let out = '';
+  let start = 0;
+  while (start < query.length) {
+    const end = nextItemEnd(query, start);
+    const item = query.slice(start, end);
+    start = end + (query.startsWith('&amp;', end) ? 5 : 1);
     const eq = item.indexOf('=');
-    if (eq <= 0) continue; // a separator, an empty item, or a bare one: none carries an allowlisted value
+    if (eq <= 0) continue; // an empty item, or a bare one: none carries an allowlisted value
     const name = item.slice(0, eq);
     const kind = parameterKind(name);
     if (kind === undefined) continue;
-    const value = decode(item.slice(eq + 1).replace(/\+/g, ' '));
+    const raw = item.slice(eq + 1);
+    const value = raw.indexOf('%') === -1 && raw.indexOf('+') === -1 ? raw : decode(raw.replace(/\+/g, ' '));
     if (value === undefined) continue;
-    if (kind !== 'user') {
-      if (VALUE_SHAPE[kind].test(value)) kept.push(item);
-      continue;
+    let kept: string | undefined;
+    if (kind !== 'user') kept = VALUE_SHAPE[kind].test(value) ? item : undefined;
+    else {
+      const user = userValue(value, ids);
+      kept = user === undefined ? undefined : `${name}=${encodeURIComponent(user).replace(/%3A/g, ':')}`;
     }
-    const user = userValue(value, ids);
-    if (user !== undefined) kept.push(`${name}=${encodeURIComponent(user).replace(/%3A/g, ':')}`);
+    if (kept !== undefined) out += (out === '' ? '?' : '&') + kept;
   }
-  return kept.length === 0 ? '' : `?${kept.join('&')}`;
+  return out;
+}
+
+/** Where a query item from `from` ends: at the next `&` (of `&` or `&amp;`) or `;`, or at the end. */
+function nextItemEnd(query: string, from: number): number {
+  for (let i = from; i < query.length; i++) {
+    const c = query.charCodeAt(i);
+    if (c === 0x26 /* & */ || c === 0x3b /* ; */) return i;
+  }
+  return query.length;
 }
 
 /** A user-valued parameter's value as pseudonymise keeps it: an id's pseudonym, a SIS form's, or undefined. */
