@@ -169,6 +169,7 @@ describe('pseudonymise: a Canvas URL becomes its route', () => {
     [`${C}/api/v1/courses/144/users?page=bookmark:WyJKYW5lIl0&sort=jane@example.edu`, `${C}/api/v1/courses/144/users`],
     [`${C}/api/v1/sections/4811/enrollments?enrollment[user_id]=20064&amp;enrollment[type]=StudentEnrollment`, `${C}/api/v1/sections/4811/enrollments?enrollment[user_id]=USER(20064)&enrollment[type]=StudentEnrollment`],
     [`${C}/files/45159801/download?download_frd=1&verifier=O2rxkk4B`, `${C}/files/45159801/download?download_frd=1`],
+    [`${C}/conversations?filter[]=user_5&scope=inbox`, `${C}/conversations?scope=inbox`],
     // userinfo never passes
     [`https://jane:pw@oxana.instructure.com/courses/1`, `${C}/courses/1`],
     // relative paths are Canvas's; the event's own host is Canvas

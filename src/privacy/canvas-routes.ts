@@ -75,10 +75,10 @@ export type ParameterValue =
  */
 export const QUERY_PARAMETERS: ReadonlyMap<string, ParameterValue> = new Map<string, ParameterValue>([
   // paging, sorting, what to include (the API's common parameters). Not `state`: Canvas's `state[]` filter,
-  // but also OAuth's state, a per-login nonce.
+  // but also OAuth's state, a per-login nonce. Not `filter`: conversations' `filter[]=user_5` names a user.
   ['page', 'word'], ['per_page', 'word'], ['sort', 'word'], ['order', 'word'], ['include', 'word'],
   ['includes', 'word'], ['exclude', 'word'], ['type', 'word'], ['workflow_state', 'word'],
-  ['enrollment_type', 'word'], ['enrollment_state', 'word'], ['scope', 'word'], ['filter', 'word'],
+  ['enrollment_type', 'word'], ['enrollment_state', 'word'], ['scope', 'word'],
   ['only_active_enrollments', 'word'], ['published', 'word'], ['view', 'word'], ['display', 'word'],
   ['format', 'word'], ['preview', 'word'], ['download', 'word'], ['download_frd', 'word'], ['inline', 'word'],
   ['wrap', 'word'], ['fd_cookie_set', 'word'], ['embedded', 'word'], ['is_announcement', 'word'],
