@@ -14,6 +14,8 @@ describe('truncateIp', () => {
     ['::ffff:5db8:d822', '93.184.216.0'], // IPv4-mapped, in hex
     ['::ffff:0:93.184.216.34', '93.184.216.0'], // IPv4-translated
     ['::93.184.216.34', '93.184.216.0'], // IPv4-compatible
+    ['::1', '0:0:0::'], // loopback and unspecified: not IPv4-compatible
+    ['::', '0:0:0::'],
     ['64:ff9b::93.184.216.34', '93.184.216.0'], // NAT64
     ['64:ff9b::5db8:d822', '93.184.216.0'],
     ['2002:5db8:d822::1', '93.184.216.0'], // 6to4: its /48 was the whole IPv4

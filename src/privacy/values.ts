@@ -50,7 +50,8 @@ const zeros = (g: readonly number[], from: number, to: number) => g.slice(from, 
 const EMBEDDED_IPV4: readonly { form: string; is(g: readonly number[]): boolean; ipv4(g: readonly number[]): [number, number] }[] = [
   { form: 'IPv4-mapped ::ffff:0:0/96', is: (g) => zeros(g, 0, 5) && g[5] === 0xffff, ipv4: (g) => [g[6]!, g[7]!] },
   { form: 'IPv4-translated ::ffff:0:0:0/96', is: (g) => zeros(g, 0, 4) && g[4] === 0xffff && g[5] === 0, ipv4: (g) => [g[6]!, g[7]!] },
-  { form: 'IPv4-compatible ::/96', is: (g) => zeros(g, 0, 6), ipv4: (g) => [g[6]!, g[7]!] },
+  // (not `::` and `::1`, the unspecified and loopback addresses)
+  { form: 'IPv4-compatible ::/96', is: (g) => zeros(g, 0, 6) && g[6] !== 0, ipv4: (g) => [g[6]!, g[7]!] },
   { form: 'NAT64 64:ff9b::/96', is: (g) => g[0] === 0x64 && g[1] === 0xff9b && zeros(g, 2, 6), ipv4: (g) => [g[6]!, g[7]!] },
   { form: '6to4 2002::/16', is: (g) => g[0] === 0x2002, ipv4: (g) => [g[1]!, g[2]!] },
   { form: 'Teredo 2001:0::/32', is: (g) => g[0] === 0x2001 && g[1] === 0, ipv4: (g) => [g[6]! ^ 0xffff, g[7]! ^ 0xffff] },
