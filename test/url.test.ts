@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { QUERY_PARAMETERS, ROUTE_WORDS, USER_POSITIONS } from '../src/privacy/canvas-routes.js';
+import { QUERY_ALLOWLIST, ROUTE_WORDS, USER_POSITIONS } from '../src/privacy/canvas-routes.js';
 import { prng } from './helpers.js';
 import { MASK, maskUrl, mayHoldUrlParts, parameterKind, PLACEHOLDER, reduceUrl, type UrlIds } from '../src/privacy/url.js';
 
@@ -63,19 +63,19 @@ describe('the tables hold every route word and query parameter of Canvas’s doc
     for (const url of [...canvasDocUrls, ...DOCS.map(({ url }) => new URL(url.replace(/&amp;/g, '&'), 'https://relative.invalid'))]) {
       for (const name of url.searchParams.keys()) {
         const key = name.toLowerCase().replace(/\[\]$/, '');
-        if (QUERY_PARAMETERS.has(key)) continue;
+        if (QUERY_ALLOWLIST.has(key)) continue;
         if (NOT_ALLOWED.includes(key)) seen.add(key);
         else unknown.add(name);
       }
     }
-    expect([...unknown], 'add each to QUERY_PARAMETERS (harmless) or to NOT_ALLOWED here').toEqual([]);
+    expect([...unknown], 'add each to QUERY_ALLOWLIST (harmless) or to NOT_ALLOWED here').toEqual([]);
     expect(NOT_ALLOWED.filter((n) => !seen.has(n)), 'no longer in the docs: remove').toEqual([]);
-    for (const name of ['user_id', 'student_id', 'as_user_id', 'enrollment[user_id]']) expect(QUERY_PARAMETERS.get(name), name).toBe('user');
+    for (const name of ['user_id', 'student_id', 'as_user_id', 'enrollment[user_id]']) expect(QUERY_ALLOWLIST.get(name), name).toBe('user');
   });
 
   it('no table entry is blank, upper case or padded (a segment is matched lower-cased, after decoding)', () => {
     for (const word of ROUTE_WORDS) expect(word).toMatch(/^[a-z0-9_]+$/);
-    for (const name of QUERY_PARAMETERS.keys()) expect(name).toMatch(/^[a-z0-9_]+(?:\[[a-z0-9_]+\])?$/);
+    for (const name of QUERY_ALLOWLIST.keys()) expect(name).toMatch(/^[a-z0-9_]+(?:\[[a-z0-9_]+\])?$/);
     for (const run of USER_POSITIONS) for (const part of run) expect(part === ':id' || ROUTE_WORDS.has(part), part).toBe(true);
   });
 });
@@ -95,7 +95,7 @@ describe('docs/urls.md', () => {
   it('prints the tables as they are', () => {
     expect(doc).toContain(`\n${code([...ROUTE_WORDS].sort())}\n`);
     for (const kind of ['word', 'id', 'time', 'user']) {
-      expect(doc).toContain(`| ${kind} | ${code([...QUERY_PARAMETERS].filter(([, k]) => k === kind).map(([name]) => name).sort())} |`);
+      expect(doc).toContain(`| ${kind} | ${code([...QUERY_ALLOWLIST].filter(([, k]) => k === kind).map(([name]) => name).sort())} |`);
     }
     expect(doc).toContain(`\n${code(USER_POSITIONS.map((run) => [...run, ':user'].join('/')))}\n`);
   });

@@ -73,7 +73,7 @@ export type ParameterValue =
  * parameter's value becomes `[FILTERED]`; under pseudonymise every other parameter goes, and a value
  * of a kind other than its own goes too (`page=bookmark:…` is not a number).
  */
-export const QUERY_PARAMETERS: ReadonlyMap<string, ParameterValue> = new Map<string, ParameterValue>([
+export const QUERY_ALLOWLIST: ReadonlyMap<string, ParameterValue> = new Map<string, ParameterValue>([
   // paging, sorting, what to include (the API's common parameters). Not `state`: Canvas's `state[]` filter,
   // but also OAuth's state, a per-login nonce. Not `filter`: conversations' `filter[]=user_5` names a user.
   ['page', 'word'], ['per_page', 'word'], ['sort', 'word'], ['order', 'word'], ['include', 'word'],

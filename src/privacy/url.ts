@@ -6,7 +6,7 @@
 // - pseudonymise (`reduceUrl`): a URL-valued field. A Canvas URL becomes its route (route words and
 //   ids, users' ids pseudonymised, everything else a placeholder) with its allowlisted query; any
 //   other http(s) URL its origin; anything else nothing.
-import { ANY_ID, QUERY_PARAMETERS, ROUTE_WORDS, USER_POSITIONS, type ParameterValue } from './canvas-routes.js';
+import { ANY_ID, QUERY_ALLOWLIST, ROUTE_WORDS, USER_POSITIONS, type ParameterValue } from './canvas-routes.js';
 
 /** What a masked value becomes: Instructure's own mask, so that its documented outputs stay as they are. */
 export const MASK = '[FILTERED]';
@@ -40,7 +40,7 @@ const PATH_PARAMETER = /;[^/]*/g;
 
 /**
  * The text with, in every URL it holds: the value of each query and fragment parameter that is not on
- * the allowlist (`QUERY_PARAMETERS`) replaced by `[FILTERED]`; userinfo (`https://user:pass@host`,
+ * the allowlist (`QUERY_ALLOWLIST`) replaced by `[FILTERED]`; userinfo (`https://user:pass@host`,
  * `//user@host`) and `;`-parameters in paths removed. No credential needs to be known by name. A
  * bare query item (`?abc`) has no value and stays. A string without a URL part comes back as it is
  * (`mayHoldUrlParts`).
@@ -128,7 +128,7 @@ export function parameterKind(rawName: string): ParameterValue | undefined {
     let name = decode(rawName.replace(/\+/g, ' '));
     name = (name ?? rawName).toLowerCase();
     if (name.endsWith('[]')) name = name.slice(0, -2);
-    kind = QUERY_PARAMETERS.get(name) ?? null;
+    kind = QUERY_ALLOWLIST.get(name) ?? null;
     if (KINDS.size >= MAX_KINDS) KINDS.clear();
     KINDS.set(rawName, kind);
   }
