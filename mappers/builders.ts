@@ -6,7 +6,8 @@ import { CALIPER_CONTEXT, isA, specActors } from '../src/caliper/model.js';
 import { appUrl, courseUrn, sectionUrn, sessionUrn, urn, userUrn } from './ids.js';
 import { FieldError } from '../src/errors.js';
 import { table } from '../src/table.js';
-import { caliperTime, describe, idString, isCredentialName, ltiIdString, safeUrl, type RawId } from './values.js';
+import { maskUrl } from '../src/privacy/url.js';
+import { caliperTime, describe, idString, isCredentialName, ltiIdString, type RawId } from './values.js';
 
 export const EXT = 'com.instructure.canvas';
 /** Instructure's "Canvas implementation version of Caliper p1v1 events". */
@@ -61,18 +62,18 @@ export const time = (value: unknown, field: string): string | undefined => {
   if (typeof value !== 'string') throw new FieldError(field, `must be a timestamp string (ISO 8601), not ${describe(value)}`);
   return caliperTime(value, field);
 };
-/** A URL with its credentials filtered; absent stays absent, a non-string is refused. */
+/** A URL as keep publishes it (`maskUrl`: query values not on Canvas's allowlist masked); absent stays absent, a non-string is refused. */
 export const url = (value: unknown, field: string): string | undefined => {
   if (value === null || value === undefined) return undefined;
   if (typeof value !== 'string') throw new FieldError(field, `must be a URL string, not ${describe(value)}`);
-  return safeUrl(value);
+  return maskUrl(value);
 };
 
 /** Fields whose names say they hold a timestamp or a URL (normalised / filtered wherever they appear). */
 const isTimeField = (key: string) => key.endsWith('_at');
 const isUrlField = (key: string) => key === 'url' || key.endsWith('_url');
 
-/** A body value as it goes into extensions: timestamps normalised, URLs filtered, credentials left out, the rest as sent. */
+/** A body value as it goes into extensions: timestamps normalised, URLs masked (`maskUrl`), credential-named fields left out, the rest as sent. */
 function canvasValue(key: string, value: unknown, field: string): unknown {
   if (value === null || value === undefined) return undefined;
   if (isTimeField(key) && typeof value !== 'boolean') return time(value, field);
@@ -86,7 +87,7 @@ function canvasValue(key: string, value: unknown, field: string): unknown {
  * Every body field a mapper has not put into a Caliper property, under its Canvas name, for the
  * object's `com.instructure.canvas` extensions: our own event types drop nothing (docs/mapping-rules.md,
  * "Nothing dropped"). Timestamps (`*_at`) are normalised like every Caliper date-time, URLs (`url`,
- * `*_url`) lose their credentials, credential fields are left out; every other value stays as Canvas sent it.
+ * `*_url`) have query values not on Canvas's allowlist masked, credential-named fields are left out; every other value stays as Canvas sent it.
  */
 export function bodyFields(b: Record<string, unknown>, placed: readonly string[] = [], at = 'body'): Record<string, unknown> {
   const out: Record<string, unknown> = {};

@@ -1,6 +1,7 @@
 // Value normalisers shared by every builder: Canvas sends ids as strings or numbers, timestamps in
 // several shapes, and URLs that may carry credentials. Caliper wants one shape for each.
 import { FieldError } from '../src/errors.js';
+import { maskUrl } from '../src/privacy/url.js';
 import { CANVAS_ID } from '../src/raw.js';
 
 export type RawId = string | number;
@@ -109,10 +110,12 @@ function daysInMonth(year: number, month: number): number {
 }
 
 /**
- * Names of parameters (and fields) whose values are credentials, matched by their parts: the decoded
- * name is split on `_`, `-`, `.`, brackets, spaces and lower-to-upper case changes (`oauth_verifier`,
- * `x-api-key`, `session[token]`, `oauthVerifier` → their words), case-insensitive. docs/mapping-rules.md
- * explains each list.
+ * Names of body fields whose values are credentials, matched by their parts: the name is split on `_`,
+ * `-`, `.`, brackets, spaces and lower-to-upper case changes (`oauth_verifier`, `x-api-key`,
+ * `session[token]`, `oauthVerifier` → their words), case-insensitive. Only for field names: a URL's
+ * query is masked by an allowlist instead (src/privacy/url.ts), as no list can name every credential.
+ * bodyFields leaves such a field out of the extensions, where every other body field is published as
+ * Canvas sent it. docs/mapping-rules.md explains each list.
  */
 /** A part that is one of these, or two adjacent parts that spell one (`saml_response`, `api-key`), makes the name a credential. */
 export const CREDENTIAL_WORDS = [
@@ -123,8 +126,7 @@ export const CREDENTIAL_WORDS = [
 export const CREDENTIAL_INFIXES = ['token', 'secret', 'password', 'signature', 'credential'];
 /**
  * Words that are common parts of harmless names (Canvas's `developer_key_id`, its quiz flag `access_code`):
- * a credential as the whole name or a whole bracketed part (`code`, `session[key]`) and, in a URL, as
- * the name's last part (`auth_code`, `x_api_key`, `sso_ticket`); never as a first or middle part.
+ * a credential only as the whole name or a whole bracketed part (`code`, `session[key]`).
  */
 export const CREDENTIAL_NAMES = ['code', 'key', 'ticket'];
 const WORD_SET = new Set(CREDENTIAL_WORDS);
@@ -134,94 +136,44 @@ const SEPARATORS = /[_\-.\s]+/;
 /** A name of several words: a separator, a bracket or a lower-to-upper case change. */
 const COMPOUND = /[_\-.\s[\]]|[a-z0-9][A-Z]/;
 
-/** Is this (decoded) field name one whose value is a credential? (Field names: the words anywhere, the names whole.) */
+/** Is this body field name one whose value is a credential? (The words anywhere, the names whole.) */
 export function isCredentialName(name: string): boolean {
-  return remembered(FIELD_VERDICTS, name, false);
-}
-
-/** Is this (decoded) URL parameter name one whose value is a credential? As a field name, and a name word as its last part. */
-export function isCredentialParameter(name: string): boolean {
-  return remembered(PARAMETER_VERDICTS, name, true);
-}
-
-// Canvas sends the same few hundred field and parameter names over and over: each verdict is worked
-// out once (splitting a name costs about ten times a lookup). Bounded, so that hostile names cannot grow it.
-const FIELD_VERDICTS = new Map<string, boolean>();
-const PARAMETER_VERDICTS = new Map<string, boolean>();
-const MAX_VERDICTS = 4096;
-function remembered(verdicts: Map<string, boolean>, name: string, lastPart: boolean): boolean {
-  let verdict = verdicts.get(name);
+  let verdict = VERDICTS.get(name);
   if (verdict === undefined) {
-    verdict = credentialName(name, lastPart);
-    if (verdicts.size >= MAX_VERDICTS) verdicts.clear();
-    verdicts.set(name, verdict);
+    verdict = credentialName(name);
+    if (VERDICTS.size >= MAX_VERDICTS) VERDICTS.clear();
+    VERDICTS.set(name, verdict);
   }
   return verdict;
 }
 
-function credentialName(name: string, lastPart: boolean): boolean {
+// Canvas sends the same few hundred field names over and over: each verdict is worked out once
+// (splitting a name costs about ten times a lookup). Bounded, so that hostile names cannot grow it.
+const VERDICTS = new Map<string, boolean>();
+const MAX_VERDICTS = 4096;
+
+function credentialName(name: string): boolean {
   const lower = name.toLowerCase();
   if (INFIX.test(lower)) return true;
   if (NAME_SET.has(lower) || WORD_SET.has(lower)) return true;
   if (!COMPOUND.test(name)) return false; // a single word: nothing more to split
   // Bracketed parts (`pseudonym_session[password]`), each split into its words.
   const brackets = name.split(/[[\]]+/).filter((b) => b !== '');
-  for (let b = 0; b < brackets.length; b++) {
-    const bracket = brackets[b]!;
+  for (const bracket of brackets) {
     if (NAME_SET.has(bracket.toLowerCase())) return true;
     const words = bracket.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().split(SEPARATORS).filter((w) => w !== '');
     for (let i = 0; i < words.length; i++) {
       if (WORD_SET.has(words[i]!) || (i > 0 && WORD_SET.has(words[i - 1]! + words[i]!))) return true;
     }
-    if (lastPart && b === brackets.length - 1 && words.length > 1 && NAME_SET.has(words[words.length - 1]!)) return true;
   }
   return false;
-}
-
-/** Percent-decodes a parameter name (repeatedly: `%255F` is `_` twice encoded); an undecodable name stays as is. */
-function decodeName(name: string): string {
-  let out = name.replace(/\+/g, ' ');
-  for (let i = 0; i < 3 && out.includes('%'); i++) {
-    try {
-      const next = decodeURIComponent(out);
-      if (next === out) break;
-      out = next;
-    } catch {
-      break;
-    }
-  }
-  return out;
-}
-
-/** A query/fragment parameter, `name=value`, after ?, &, ; or #; the value ends where a URL in text would. */
-const PARAM = /([?&#;])([^=&#;?\s"'<>]+)=([^&#;\s"'<>]*)/g;
-/** `scheme://user:password@host`: the userinfo part. */
-const USERINFO = /([a-z][a-z0-9+.-]*:\/\/)([^/?#@\s"'<>]+)@/gi;
-export const FILTERED = '[FILTERED]';
-/** Whether a text can hold a credential parameter at all: one of the names or words, or an encoded name. Most URLs hold none. */
-const CREDENTIAL_HINT = new RegExp(`${[...CREDENTIAL_NAMES, ...CREDENTIAL_WORDS, 'saml'].join('|')}|%`, 'i');
-
-/**
- * The text with every credential a URL can carry replaced by `[FILTERED]`: the value of each query or
- * fragment parameter with a credential name (decoded, bracketed parts included) and the userinfo of
- * `scheme://user:password@host`. Works on a bare URL and on URLs inside text (HTML bodies).
- */
-export function safeUrl(text: string): string {
-  let out = text;
-  if (out.includes('=') && CREDENTIAL_HINT.test(out)) {
-    out = out.replace(PARAM, (whole, sep: string, name: string, value: string) =>
-      value && isCredentialParameter(decodeName(name)) ? `${sep}${name}=${FILTERED}` : whole,
-    );
-  }
-  if (out.includes('@') && out.includes('://')) out = out.replace(USERINFO, (_whole, scheme: string) => `${scheme}${FILTERED}@`);
-  return out;
 }
 
 /**
  * The envelope as it is published: a copy without null, undefined or empty-object values
  * (Instructure emits no nulls, and Caliper says null or empty properties SHOULD be excluded), with
- * every credential a URL in any string can carry filtered (`safeUrl`: request_url, referrer, URL
- * fields, links in HTML bodies alike). Arrays keep their order; their null items go too. Keys are
+ * every URL in any string masked (`maskUrl`: request_url, referrer, URL fields, links in HTML bodies
+ * alike: query values not on Canvas's allowlist, userinfo, `;`-parameters). Arrays keep their order; their null items go too. Keys are
  * defined, not assigned, so a `__proto__` field stays data.
  */
 export function finish<T>(value: T): T {
@@ -230,11 +182,10 @@ export function finish<T>(value: T): T {
 }
 
 /**
- * A string as it is published: `safeUrl` of it when it may hold a URL parameter (an `=`) or userinfo
- * (an `@`) at all — two one-character searches, as most strings (ids, names, times) hold neither.
+ * A string as it is published: `maskUrl` of it, which returns a string with no URL part (no `=`, `?`
+ * or `@`) as it is after at most three one-character searches: most strings (ids, names, times) hold none.
  */
-export const finishString = (value: string): string =>
-  value.length > 4 && (value.indexOf('=') !== -1 || value.indexOf('@') !== -1) ? safeUrl(value) : value;
+export const finishString = (value: string): string => maskUrl(value);
 
 /** `finish` of one value; undefined for null, undefined and an object left empty (its parent drops it). */
 export function clean(value: unknown): unknown {

@@ -5,7 +5,8 @@ import { expect } from 'vitest';
 import type { CaliperEvent, Envelope } from '../src/caliper/model.js';
 import { mapEvent, type MapOptions } from '../src/engine.js';
 import { MappingError } from '../src/errors.js';
-import { caliperTime, isCredentialName, safeUrl } from '../mappers/values.js';
+import { caliperTime, isCredentialName } from '../mappers/values.js';
+import { maskUrl } from '../src/privacy/url.js';
 
 export const SEND_TIME = '2020-01-01T00:00:00.000Z';
 
@@ -113,7 +114,7 @@ function outputValues(envelope: unknown): Set<unknown> {
 
 /**
  * Nothing dropped: the body values of `raw` not found in `envelope` in any documented form (as sent,
- * as a string, a normalised timestamp, a filtered URL, the id part of a URN). Null fields are absent
+ * as a string, a normalised timestamp, a masked URL, the id part of a URN). Null fields are absent
  * by rule; credential-named fields never leave.
  */
 export function missingBodyValues(raw: { body: unknown }, envelope: unknown): Leaf[] {
@@ -121,7 +122,7 @@ export function missingBodyValues(raw: { body: unknown }, envelope: unknown): Le
   return leaves(raw.body).filter(({ key, value }) => {
     const forms: unknown[] = [value, String(value)];
     if (typeof value === 'string') {
-      forms.push(safeUrl(value));
+      forms.push(maskUrl(value));
       try {
         forms.push(caliperTime(value, key));
       } catch {

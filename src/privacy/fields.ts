@@ -17,7 +17,7 @@ export const KINDS: Readonly<Record<Kind, { what: string; pseudonymise: string; 
   direct: { what: 'a direct identifier with no analytic use a pseudonym does not serve (name, login, e-mail)', pseudonymise: 'removed', drop: 'removed' },
   quasi: { what: 'a quasi-identifier (time zone, file names)', pseudonymise: 'kept', drop: 'removed' },
   text: { what: 'free text a person wrote', pseudonymise: 'removed; kept with PRIVACY_KEEP_TEXT=1', drop: 'removed' },
-  network: { what: 'a network identifier (the client IP)', pseudonymise: 'IPv4 /24, IPv6 /48 (`PRIVACY_IP=truncate`, the default) or removed (`PRIVACY_IP=drop`)', drop: 'removed' },
+  network: { what: 'a network identifier (the client IP)', pseudonymise: 'IPv4 /24, IPv6 /48, an IPv6 address that carries an IPv4 (IPv4-mapped, 6to4, Teredo, NAT64) by that IPv4’s /24, a port stripped first (`PRIVACY_IP=truncate`, the default) or removed (`PRIVACY_IP=drop`)', drop: 'removed' },
   'user-agent': { what: 'the browser’s User-Agent', pseudonymise: 'browser family and major version (`Chrome 73`, `Other`)', drop: 'removed' },
   url: { what: 'a URL the person visited', pseudonymise: 'scheme, host and path; user ids in the path pseudonymised (a local id with the root account’s shard), a calendar feed’s user token too; userinfo, query and fragment dropped', drop: 'removed' },
   'entity-id': { what: '`entity_id`: a user id on a person (a Person, or an entity whose id is a user’s URN), else the object’s own id', pseudonymise: 'on a person: its pseudonym; else kept', drop: 'on a person: its pseudonym; else kept' },
