@@ -11,7 +11,7 @@ import { holdsEntities12 } from './caliper/model12.js';
 import type { Metadata } from './raw.js';
 import { table } from './table.js';
 import { appUrl, DEFAULT_CANVAS_HOST, globalId, shardOf, URN_PREFIX } from '../mappers/ids.js';
-import { EVENT_ENTITY_PROPERTIES } from './formats/entities.js';
+import { canvasExtensionsOf, EVENT_ENTITY_PROPERTIES, setData } from './formats/entities.js';
 import type { UnmappedPolicy } from './person-map.js';
 
 export const IRI_STYLES = ['urn', 'https'] as const;
@@ -74,6 +74,8 @@ export interface IriContext {
   persons?: PersonLookup;
   /** The application's canonical IRI (the edApp and sensor unless CALIPER_EDAPP_ID), `http://<host>/`. */
   appIri: string;
+  /** `http://<the event's Canvas host>/`: a page Canvas serves over https as well (it redirects http there). */
+  canvasHttp?: string;
 }
 
 export function iriContext(metadata: Metadata, options: IriOptions): IriContext {
@@ -85,6 +87,7 @@ export function iriContext(metadata: Metadata, options: IriOptions): IriContext 
     shard: shardOf(typeof root === 'string' || typeof root === 'number' ? String(root) : undefined),
     persons: options.persons,
     appIri: appUrl(hostname),
+    canvasHttp: hostname && `http://${hostname.toLowerCase()}/`,
   };
 }
 
@@ -100,7 +103,12 @@ export interface Unmapped {
  * told of a user the map does not hold (who then keeps the IRI the style gives without a map).
  */
 export function iriOf(iri: string, ctx: IriContext, unmapped?: () => void): string {
-  if (!iri.startsWith(URN_PREFIX)) return ctx.style === 'https' && iri === ctx.appIri ? `https://${ctx.host}/` : iri;
+  if (!iri.startsWith(URN_PREFIX)) {
+    if (ctx.style !== 'https') return iri;
+    if (iri === ctx.appIri) return `https://${ctx.host}/`;
+    // A Canvas page Canvas named by http (a referrer): the same page over https.
+    return ctx.canvasHttp && iri.toLowerCase().startsWith(ctx.canvasHttp) ? `https://${iri.slice('http://'.length)}` : iri;
+  }
   const rest = iri.slice(URN_PREFIX.length);
   const colon = rest.indexOf(':');
   const kind = colon > 0 ? rest.slice(0, colon) : '';
@@ -147,5 +155,11 @@ export function rewriteIris(event: CaliperEvent, ctx: IriContext): Unmapped[] {
     return entity;
   };
   for (const prop of EVENT_ENTITY_PROPERTIES) if (event[prop] !== undefined) event[prop] = walk(event[prop], prop) as never;
+  // A referrer on another host by plain http is no IRI a platform that takes https only accepts: it
+  // stays in the event's extensions.
+  if (ctx.style === 'https' && typeof event.referrer === 'string' && !event.referrer.startsWith('https://')) {
+    setData(canvasExtensionsOf(event as unknown as Entity), 'referrer', event.referrer);
+    delete event.referrer;
+  }
   return unmapped;
 }

@@ -229,9 +229,9 @@ export class PersonMap {
     try {
       read = await source.read();
     } catch (err) {
-      throw new PersonMapError(`PERSON_ID_MAP: ${source.name} cannot be read: ${(err as Error).message}`);
+      throw new PersonMapError(`PERSON_ID_MAP ${source.name} cannot be read: ${(err as Error).message}`);
     }
-    if (read === 'unchanged') throw new PersonMapError(`PERSON_ID_MAP: ${source.name} cannot be read`);
+    if (read === 'unchanged') throw new PersonMapError(`PERSON_ID_MAP ${source.name} cannot be read`);
     return new PersonMap(source, parsePersonMap(read.bytes, `PERSON_ID_MAP ${source.name}`), read.version);
   }
 
