@@ -41,8 +41,11 @@ export class PersonIds {
    * map matches a global id on it.
    */
   lookup(userId: string, rootShard?: bigint): string | undefined {
+    // The id as the event wrote it first: Canvas writes global ids, the map's own form.
+    let at = this.index.get(userId);
+    if (at !== undefined) return uuidAt(this.uuids, at);
     const global = globalId(userId, rootShard);
-    let at = this.index.get(global);
+    at = this.index.get(global);
     if (at === undefined && rootShard !== undefined && /^\d+$/.test(global) && shardOf(global) === rootShard) {
       at = this.index.get(String(BigInt(global) % LOCAL_LIMIT));
     }
@@ -107,6 +110,7 @@ export function parsePersonMap(bytes: Buffer, source: string): PersonIds {
     let end = bytes.indexOf(0x0a, start);
     if (end < 0) end = bytes.length;
     const stop = end > start && bytes[end - 1] === 0x0d ? end - 1 : end;
+    // Each line decoded on its own: no string (nor RegExp's last match) holds the whole text alive.
     const line = bytes.toString('utf8', start, stop);
     start = end + 1;
     if (!line.trim()) continue;
