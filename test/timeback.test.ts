@@ -18,7 +18,7 @@ import { caliperTypeFilter } from '../src/filter.js';
 import { FORMATS, serializeEnvelope, type Format } from '../src/formats/index.js';
 import { iriContext, iriOf, nameUuid, type IriOptions } from '../src/iri.js';
 import { openPersonMap, parsePersonMap, PersonMap, PersonMapError, s3Source } from '../src/person-map.js';
-import { readMessage } from '../src/worker/decode.js';
+import { readMessage, recordFor } from '../src/worker/decode.js';
 import { eventFilter } from '../src/filter.js';
 import { globalId, shardOf } from '../mappers/ids.js';
 import { main, type Io } from '../src/cli.js';
@@ -373,6 +373,23 @@ describe('CALIPER_EVENT_TYPES', () => {
     const message = { MessageId: 'm', Body: JSON.stringify(example('asset_accessed.01.json')) };
     expect(readMessage(message, eventFilter(), options)).toEqual({ skipped: 'asset_accessed', label: 'ViewEvent.Viewed' });
     expect(readMessage({ MessageId: 'n', Body: JSON.stringify(example('logged_in.json')) }, eventFilter(), options)).toMatchObject({ eventName: 'logged_in' });
+  });
+});
+
+describe('replay-dlq --direct', () => {
+  it('an event CALIPER_EVENT_TYPES or PERSON_ID_UNMAPPED leaves out is a MappingError to it (it stays in the DLQ, with its code)', () => {
+    const body = JSON.stringify(example('asset_accessed.01.json'));
+    const excluded = (() => {
+      try {
+        recordFor(body, { format: 'caliper-1.2', caliperTypes: caliperTypeFilter(['GradeEvent']) });
+      } catch (err) {
+        return err as MappingError;
+      }
+    })();
+    expect(excluded).toBeInstanceOf(MappingError);
+    expect(excluded!.code).toBe('CALIPER_TYPE_EXCLUDED');
+    const empty = parsePersonMap(csv(`canvas_user_id,person_id\n9,${UUID_A}\n`), 'm');
+    expect(() => recordFor(body, { iri: { persons: empty, unmapped: 'skip' } })).toThrow(expect.objectContaining({ code: 'UNMAPPED_PERSON' }));
   });
 });
 
