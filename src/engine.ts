@@ -166,7 +166,10 @@ export function mapEvent(input: unknown, options: MapOptions = {}): Envelope {
       const done = privacy
         ? finishValid(sensor, sendTime, event, departures, privacy.walk(mapper.eventName, raw.metadata.root_account_id))
         : finishValid(sensor, sendTime, event, departures);
-      if (done) return published(done.data[0], options, mapper.eventName) && done;
+      if (done) {
+        published(done.data[0], options, mapper.eventName);
+        return done;
+      }
     }
     if (format === 'instructure') event = privately(event);
     // A strict format transforms the pruned Instructure event (src/formats); instructure takes it as it is.
@@ -241,7 +244,10 @@ export function mapInput(input: unknown, options: MapOptions = {}): Decoded {
     const eventName = `${String(first.type)}:${String(first.action)}`;
     // Which of a Caliper envelope's fields are personal is known only for what we map ourselves.
     if (options.privacy) throw new MappingError('INVALID_CALIPER', `Caliper envelope ${eventName}: PRIVACY=${options.privacy.policy} takes raw Canvas events only (an envelope already in Caliper cannot be checked for personal data; subscribe in the Canvas format)`, eventName);
+    // Its ids are Canvas's, but without the raw event's host and shard they cannot be told apart or routed.
+    if (changesIris(options.iri)) throw new MappingError('INVALID_CALIPER', `Caliper envelope ${eventName}: PERSON_ID_MAP and CALIPER_IRI=https take raw Canvas events only (subscribe in the Canvas format)`, eventName);
     if (!valid.ok) throw new MappingError('INVALID_CALIPER', `Caliper envelope ${eventName}: ${valid.error}`, eventName);
+    if (isPlainObject(first) && typeof first.type === 'string' && typeof first.action === 'string') published(first as unknown as CaliperEvent, options, eventName);
     return { envelope: value as unknown as Envelope, eventName };
   }
   return { envelope: mapEvent(value, options), eventName: eventNameOf(value) ?? '' };

@@ -12,7 +12,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateEnvelope } from '../src/caliper/validate.js';
 import { ConfigError, loadConfig, mapOptions, withPersonMap } from '../src/config.js';
-import { mapEvent, type MapOptions } from '../src/engine.js';
+import { mapEvent, mapInput, type MapOptions } from '../src/engine.js';
 import { MappingError, SkippedEvent } from '../src/errors.js';
 import { caliperTypeFilter } from '../src/filter.js';
 import { FORMATS, serializeEnvelope, type Format } from '../src/formats/index.js';
@@ -373,6 +373,18 @@ describe('CALIPER_EVENT_TYPES', () => {
     const message = { MessageId: 'm', Body: JSON.stringify(example('asset_accessed.01.json')) };
     expect(readMessage(message, eventFilter(), options)).toEqual({ skipped: 'asset_accessed', label: 'ViewEvent.Viewed' });
     expect(readMessage({ MessageId: 'n', Body: JSON.stringify(example('logged_in.json')) }, eventFilter(), options)).toMatchObject({ eventName: 'logged_in' });
+  });
+});
+
+describe('an envelope already in Caliper (Canvas’s “Caliper IMS” format), passed through', () => {
+  const envelope = () => map(example('logged_in.json'), 'caliper-1.2');
+  it('CALIPER_EVENT_TYPES applies to it by its type; the map and https IRIs refuse it (they need the raw event)', () => {
+    expect(mapInput(envelope(), { format: 'caliper-1.2', caliperTypes: caliperTypeFilter(['SessionEvent']) }).eventName).toBe('SessionEvent:LoggedIn');
+    expect(() => mapInput(envelope(), { format: 'caliper-1.2', caliperTypes: caliperTypeFilter(['GradeEvent']) })).toThrow(SkippedEvent);
+    for (const iri of [{ style: 'https' as const }, { persons: roster }]) {
+      expect(() => mapInput(envelope(), { format: 'caliper-1.2', iri })).toThrow(/PERSON_ID_MAP and CALIPER_IRI=https take raw Canvas events only/);
+    }
+    expect(mapInput(envelope(), { format: 'caliper-1.2', iri: { style: 'urn' } }).envelope).toEqual(envelope());
   });
 });
 
