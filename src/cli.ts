@@ -175,7 +175,8 @@ to Caliper, publishes them to KINESIS_STREAM_NAME (or KINESIS_STREAM_ARN) or, wi
 POSTs them to the Caliper endpoint CALIPER_ENDPOINT_URL, deletes each message once its destination
 accepted it, and parks messages that can never be mapped (or whose event the endpoint refuses) in
 DLQ_URL. Messages whose event
-type is filtered out (EVENT_TYPES, EXCLUDE_EVENT_TYPES, UNKNOWN_EVENTS=skip) are deleted unpublished.
+type is filtered out (EVENT_TYPES, EXCLUDE_EVENT_TYPES, UNKNOWN_EVENTS=skip; once mapped,
+CALIPER_EVENT_TYPES and PERSON_ID_UNMAPPED=skip) are deleted unpublished.
 All configuration comes from environment variables (see README); every bad one is reported at once
 (exit 2). On the first signal it stops receiving, finishes what is in flight and exits 0 within
 SHUTDOWN_TIMEOUT_MS; a second signal exits at once.

@@ -57,13 +57,17 @@ const IDENTITY_SHAPE = {
 };
 const IDENTITY_NAMES = Object.keys(IDENTITY_SHAPE);
 
-type IdentityConfig = z.infer<z.ZodObject<typeof IDENTITY_SHAPE>> & { CALIPER_FORMAT: string; PRIVACY?: string };
+type IdentityConfig = z.infer<z.ZodObject<typeof IDENTITY_SHAPE>> & { CALIPER_FORMAT: string; PRIVACY?: string; CALIPER_EDAPP_ID?: string };
 
 /** The cross-field checks of the identity variables: options of another setting are errors, not ignored. */
 function identityProblems(c: IdentityConfig, ctx: { addIssue: (issue: { code: 'custom'; path: string[]; message: string; input: unknown }) => void }): void {
   const problem = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message, input: undefined });
   if (c.CALIPER_IRI_HOST !== undefined && c.CALIPER_IRI !== 'https') problem('CALIPER_IRI_HOST', 'CALIPER_IRI_HOST is an option of CALIPER_IRI=https');
   if (c.PERSON_ID_MAP === undefined && c.PERSON_ID_UNMAPPED !== undefined) problem('PERSON_ID_UNMAPPED', 'PERSON_ID_UNMAPPED is an option of PERSON_ID_MAP (no map is set)');
+  // Every IRI https makes is https:// or urn:uuid:; the edApp id is given, so it is checked here.
+  if (c.CALIPER_IRI === 'https' && c.CALIPER_EDAPP_ID !== undefined && !/^(https:\/\/|urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$)/.test(c.CALIPER_EDAPP_ID)) {
+    problem('CALIPER_EDAPP_ID', 'with CALIPER_IRI=https, CALIPER_EDAPP_ID must be an https:// IRI or urn:uuid:<uuid> in lower case (the IRIs such a platform takes)');
+  }
   if (c.CALIPER_NAVIGATION !== undefined && c.CALIPER_FORMAT !== 'caliper-1.2') problem('CALIPER_NAVIGATION', 'CALIPER_NAVIGATION is an option of CALIPER_FORMAT=caliper-1.2');
   // The map joins on Canvas's own user ids; a privacy policy replaces them with pseudonyms first.
   if (c.PERSON_ID_MAP !== undefined && c.PRIVACY !== undefined && c.PRIVACY !== 'keep') {
@@ -253,7 +257,7 @@ export const ConfigSchema = z
     when: whenValid('CALIPER_FORMAT', 'CALIPER_EDAPP_ID', 'CALIPER_SESSION'),
   })
   .superRefine(privacyProblems, { when: whenValid(...PRIVACY_NAMES) })
-  .superRefine(identityProblems, { when: whenValid(...IDENTITY_NAMES, 'CALIPER_FORMAT', 'PRIVACY') });
+  .superRefine(identityProblems, { when: whenValid(...IDENTITY_NAMES, 'CALIPER_FORMAT', 'PRIVACY', 'CALIPER_EDAPP_ID') });
 
 export type Config = z.infer<typeof ConfigSchema> & {
   /** The privacy policy with its key, once the key is known (loadConfig with PRIVACY_KEY; withPrivacyKey with the secret). */

@@ -435,6 +435,8 @@ describe('the configuration', () => {
     [{ CALIPER_IRI: 'https', CALIPER_IRI_HOST: 'https://canvas.example.edu/' }, /CALIPER_IRI_HOST must be a host name/],
     [{ CALIPER_EVENT_TYPES: 'ViewEvent,Graded,GradeEvent.Viewd' }, /CALIPER_EVENT_TYPES: not a Caliper event type or Type.Action: Graded, GradeEvent.Viewd/],
     [{ CALIPER_NAVIGATION: 'view' }, /CALIPER_NAVIGATION is an option of CALIPER_FORMAT=caliper-1.2/],
+    [{ CALIPER_FORMAT: 'caliper-1.2', CALIPER_IRI: 'https', CALIPER_EDAPP_ID: 'urn:uuid:0A0B0C0D-0000-4000-8000-000000000001' }, /with CALIPER_IRI=https, CALIPER_EDAPP_ID must be an https:\/\/ IRI or urn:uuid:<uuid> in lower case/],
+    [{ CALIPER_FORMAT: 'caliper-1.2', CALIPER_IRI: 'https', CALIPER_EDAPP_ID: 'http://platform.example/app' }, /CALIPER_EDAPP_ID must be an https:\/\/ IRI/],
     [{ CALIPER_FORMAT: 'caliper-1.2', CALIPER_NAVIGATION: 'views' }, /CALIPER_NAVIGATION must be navigation or view/],
   ])('refuses %o', (env, message) => {
     expect(() => loadConfig({ ...BASE, ...env })).toThrow(message);
