@@ -128,8 +128,23 @@ export function iriOf(iri: string, ctx: IriContext, unmapped?: () => void): stri
     const [course, sec] = [globalId(section[1]!, ctx.shard), globalId(section[2]!, ctx.shard)];
     if (/^\d+$/.test(course) && /^\d+$/.test(sec)) return `https://${ctx.host}/courses/${course}/sections/${sec}`;
   }
-  // Named by the canonical id with its ids global, so that every form of one id gives one UUID.
-  return nameUuid(`${URN_PREFIX}${kind}:${id.split(':').map((part) => globalId(part, ctx.shard)).join(':')}`);
+  return nameUuid(globalName(kind, id, ctx));
+}
+
+/** The canonical id with its ids global: the name of a `urn:uuid:`, the same for every form of one id. */
+const globalName = (kind: string, id: string, ctx: IriContext): string => `${URN_PREFIX}${kind}:${id.split(':').map((part) => globalId(part, ctx.shard)).join(':')}`;
+
+/**
+ * A Score Instructure names by what was scored (grade_change: the submission; an outcome result: the
+ * result): under https it gets a `urn:uuid:` of its own, so that the Score and its Attempt are two
+ * entities to a platform that keeps entities by id.
+ */
+function scoreIri(iri: string, ctx: IriContext): string | undefined {
+  if (ctx.style !== 'https' || !iri.startsWith(URN_PREFIX)) return undefined;
+  const rest = iri.slice(URN_PREFIX.length);
+  const colon = rest.indexOf(':');
+  const kind = rest.slice(0, colon);
+  return colon > 0 && kind !== 'score' ? nameUuid(`${globalName(kind, rest.slice(colon + 1), ctx)}#score`) : undefined;
 }
 
 /** The properties that hold an entity or an IRI, in any of our formats. */
@@ -150,7 +165,7 @@ export function rewriteIris(event: CaliperEvent, ctx: IriContext): Unmapped[] {
     }
     if (value === null || typeof value !== 'object') return value;
     const entity = value as Entity;
-    if (typeof entity.id === 'string') entity.id = iri(entity.id, at);
+    if (typeof entity.id === 'string') entity.id = (entity.type === 'Score' && scoreIri(entity.id, ctx)) || iri(entity.id, at);
     for (const key of Object.keys(entity)) if (key !== 'extensions' && key !== 'id' && holdsIri(key)) entity[key] = walk(entity[key], `${at}.${key}`);
     return entity;
   };

@@ -262,6 +262,10 @@ describe('TimeBack’s configuration: caliper-1.2, https IRIs, the edApp id, aut
     const raw = example('grade_change.json');
     expect(grade.generated).toMatchObject({ type: 'Score', scoreGiven: raw.body.score, maxScore: raw.body.points_possible });
     expect(grade.generated.attempt.assignee.id).toMatch(/^urn:uuid:/);
+    // Instructure names the Score by its submission: under https it is an entity of its own, its Attempt the object's.
+    expect(grade.generated.id).toMatch(/^urn:uuid:/);
+    expect(grade.generated.id).not.toBe(grade.object.id);
+    expect(grade.generated.attempt.id).toBe(grade.object.id);
     // Published with a fraction, as IMS's 1.2 fixtures write decimals.
     expect(serializeEnvelope(published.find(([f]) => f === 'grade_change.json')![1])).toMatch(/"scoreGiven":\d+\.\d/);
   });
