@@ -339,7 +339,8 @@ async function mapCommand(argv: string[], io: Io): Promise<number> {
     if (identity.caliperTypes) options.caliperTypes = identity.caliperTypes;
     if (identity.navigation) options.formatOptions = { ...options.formatOptions, navigation: identity.navigation };
   } catch (err) {
-    if (err instanceof ConfigError) throw new UsageError(err.problems.join('; '));
+    // map takes its format from --format, not from CALIPER_FORMAT: say so where a problem names it.
+    if (err instanceof ConfigError) throw new UsageError(err.problems.map((p) => p.replace('CALIPER_FORMAT=caliper-1.2', 'CALIPER_FORMAT=caliper-1.2 (map: --format caliper-1.2)')).join('; '));
     throw err;
   }
   if (values['send-time'] !== undefined) {

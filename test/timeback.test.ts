@@ -516,7 +516,9 @@ describe('map honours the variables, and its flags override them', () => {
       const bad = await run(args, `${grade()}\n`, { PRIVACY_KEY: 'a'.repeat(64) });
       expect(bad.code, args.join(' ')).toBe(2);
     }
-    expect((await run(['--navigation', 'view'], '')).stderr).toMatch(/CALIPER_NAVIGATION is an option of CALIPER_FORMAT=caliper-1.2/);
+    expect((await run(['--navigation', 'view'], '')).stderr).toMatch(/CALIPER_NAVIGATION is an option of CALIPER_FORMAT=caliper-1.2 \(map: --format caliper-1.2\)/);
+    expect((await run([], '', { CALIPER_NAVIGATION: 'view' })).code).toBe(2);
+    expect((await run(['--format', 'caliper-1.2'], `${view()}\n`, { CALIPER_NAVIGATION: 'view' })).stdout).toMatch(/"type":"ViewEvent"/);
   });
 });
 
