@@ -3,8 +3,9 @@
 // after the sink's destination accepted its record; a message that can never be mapped, or whose event
 // the destination refuses, goes to the DLQ; a message whose record could not be put within the retry
 // budget stays in SQS and comes back later; a message whose event type is filtered out (EVENT_TYPES,
-// EXCLUDE_EVENT_TYPES, UNKNOWN_EVENTS=skip; once mapped, CALIPER_EVENT_TYPES, PERSON_ID_UNMAPPED=skip) is deleted unpublished. While the sink is blocked (the
-// destination refuses our credentials) the worker receives nothing.
+// EXCLUDE_EVENT_TYPES, UNKNOWN_EVENTS=skip; once mapped, CALIPER_EVENT_TYPES, PERSON_ID_UNMAPPED=skip)
+// is deleted unpublished. While the sink is blocked (the destination refuses our credentials) the
+// worker receives nothing.
 import { ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { Logger } from 'pino';
