@@ -156,6 +156,29 @@ describe('PERSON_ID_MAP: re-read without a restart', () => {
     expect(String(lines[0]!.o.error)).toMatch(/line 3: person_id is not a UUID/);
   });
 
+  it('the worker’s timer: a row added to the file is used from the next re-read on, no restart, one log line', async () => {
+    const file = path.join(tmp, 'timer.csv');
+    fs.writeFileSync(file, `canvas_user_id,person_id\n1,${UUID_A}\n`);
+    const personMap = await openPersonMap(file);
+    const lines: string[] = [];
+    const stop = personMap.start(0.05, { info: (_o, msg) => lines.push(msg), warn: (_o, msg) => lines.push(msg) });
+    const raw = example('grade_change.json');
+    const options: MapOptions = { iri: { persons: personMap, unmapped: 'dlq' } };
+    expect(() => map(raw, 'caliper-1.2', options)).toThrow(expect.objectContaining({ code: 'UNMAPPED_PERSON' }));
+    fs.writeFileSync(file, `canvas_user_id,person_id\n1,${UUID_A}\n${raw.metadata.user_id},${UUID_B}\n${raw.body.student_id},${UUID_A}\n`);
+    fs.utimesSync(file, new Date(), new Date(Date.now() + 5_000));
+    await until(() => personMap.status.reloads === 1);
+    stop();
+    expect((map(raw, 'caliper-1.2', options).data[0].actor as { id: string }).id).toBe(`urn:uuid:${UUID_B}`);
+    expect(lines).toEqual(['PERSON_ID_MAP re-read']);
+  });
+
+  it('a lookup of anything that is not a Canvas user id finds nothing and throws nothing', () => {
+    const ids = parsePersonMap(csv(`canvas_user_id,person_id\n1,${UUID_A}\n`), 'm');
+    for (const id of ['', 'abc', '1.0', '-1', '~1', '1~', '2107~', '99999999999999999999999999999999', '__proto__', 'constructor']) expect(ids.lookup(id, 2107n), id).toBeUndefined();
+    expect(ids.lookup('1', 2107n)).toBe(`urn:uuid:${UUID_A}`);
+  });
+
   it('a map that cannot be read at start is a configuration error naming it and the line', async () => {
     const file = path.join(tmp, 'bad.csv');
     fs.writeFileSync(file, `canvas_user_id,person_id\n1,${UUID_A}\nx,${UUID_B}\n`);
