@@ -39,9 +39,10 @@ export function shardOf(globalId: string | undefined): bigint | undefined {
 }
 
 /**
- * A Canvas id in its global form, from any form Canvas writes it in: global (21070000000000565) as
- * it is, `shard~local` (2107~565), or local (565) on `shard` (the root account's). Anything else
- * (a local id with no shard known: without leading zeros; an LTI id: as it is) comes back as it is.
+ * A Canvas id in its global form, from any form Canvas writes it in: global (21070000000000565),
+ * `shard~local` (2107~565), or local (565) on `shard` (the root account's). Digits are written
+ * without leading zeros; a local id with no shard known stays local; anything that is not digits
+ * (an LTI id) comes back as it is.
  */
 export function globalId(id: string, shard?: bigint): string {
   const tilde = /^(\d{1,17})~(\d{1,13})$/.exec(id);
