@@ -334,13 +334,13 @@ async function mapCommand(argv: string[], io: Io): Promise<number> {
   // The identity variables (CALIPER_IRI, PERSON_ID_MAP, …) as the worker reads them, each flag over its variable.
   try {
     const flags = { CALIPER_IRI: values.iri, PERSON_ID_MAP: values['person-map'], CALIPER_EVENT_TYPES: values['caliper-types'], CALIPER_NAVIGATION: values.navigation };
-    const identity = await loadIdentity(io.env ?? process.env, flags, format, values.privacy);
+    const identity = await loadIdentity(io.env ?? process.env, flags, { format, privacy: values.privacy, edAppId });
     if (identity.iri) options.iri = identity.iri;
     if (identity.caliperTypes) options.caliperTypes = identity.caliperTypes;
     if (identity.navigation) options.formatOptions = { ...options.formatOptions, navigation: identity.navigation };
   } catch (err) {
     // map takes its format from --format, not from CALIPER_FORMAT: say so where a problem names it.
-    if (err instanceof ConfigError) throw new UsageError(err.problems.map((p) => p.replace('CALIPER_FORMAT=caliper-1.2', 'CALIPER_FORMAT=caliper-1.2 (map: --format caliper-1.2)')).join('; '));
+    if (err instanceof ConfigError) throw new UsageError(err.problems.map((p) => p.replace('CALIPER_FORMAT=caliper-1.2', 'CALIPER_FORMAT=caliper-1.2 (map: --format caliper-1.2)').replace('with CALIPER_IRI=https, CALIPER_EDAPP_ID', 'with CALIPER_IRI=https, CALIPER_EDAPP_ID (map: --edapp-id)')).join('; '));
     throw err;
   }
   if (values['send-time'] !== undefined) {

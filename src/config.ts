@@ -350,19 +350,24 @@ export interface IdentityFlags {
 
 /**
  * `map`: the identity variables of the environment (CALIPER_IRI, PERSON_ID_MAP, …, CALIPER_NAVIGATION)
- * with the flags over them, checked as the worker checks them (for `format` and `privacy`, map's own
- * flags), the map read: the MapOptions they give. Throws a ConfigError listing every problem.
+ * with the flags over them, checked as the worker checks them (with map's own --format, --privacy and
+ * --edapp-id), the map read: the MapOptions they give. Throws a ConfigError listing every problem.
  */
-export async function loadIdentity(env: NodeJS.ProcessEnv, flags: IdentityFlags, format: string, privacy: string | undefined, s3?: S3Like): Promise<Pick<MapOptions, 'iri' | 'caliperTypes'> & { navigation?: 'navigation' | 'view' }> {
+export async function loadIdentity(
+  env: NodeJS.ProcessEnv,
+  flags: IdentityFlags,
+  mapFlags: { format: string; privacy?: string; edAppId?: string },
+  s3?: S3Like,
+): Promise<Pick<MapOptions, 'iri' | 'caliperTypes'> & { navigation?: 'navigation' | 'view' }> {
   const set = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
-  const config = loadEnv(IdentitySchema, { ...env, ...set, CALIPER_FORMAT: format, PRIVACY: privacy });
+  const config = loadEnv(IdentitySchema, { ...env, ...set, CALIPER_FORMAT: mapFlags.format, PRIVACY: mapFlags.privacy, CALIPER_EDAPP_ID: mapFlags.edAppId });
   const withMap = await withPersonMap({ ...config, AWS_REGION: env.AWS_REGION } as Config, s3);
   const options = mapOptions({ ...withMap, EVENT_ID: 'deterministic', CALIPER_FORMAT: 'instructure', CALIPER_EDAPP_ID: undefined, CALIPER_SESSION: undefined, PRIVACY: undefined });
   return { iri: options.iri, caliperTypes: options.caliperTypes, navigation: config.CALIPER_NAVIGATION };
 }
 
 const IdentitySchema = z
-  .object({ ...IDENTITY_SHAPE, CALIPER_FORMAT: z.string(), PRIVACY: z.string().optional() })
+  .object({ ...IDENTITY_SHAPE, CALIPER_FORMAT: z.string(), PRIVACY: z.string().optional(), CALIPER_EDAPP_ID: z.string().optional() })
   .superRefine(identityProblems, { when: whenValid(...IDENTITY_NAMES) });
 
 const PrivacySchema = z.object(PRIVACY_SHAPE).superRefine(privacyProblems, { when: whenValid(...PRIVACY_NAMES) });

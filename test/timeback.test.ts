@@ -541,6 +541,8 @@ describe('map honours the variables, and its flags override them', () => {
     }
     expect((await run(['--navigation', 'view'], '')).stderr).toMatch(/CALIPER_NAVIGATION is an option of CALIPER_FORMAT=caliper-1.2 \(map: --format caliper-1.2\)/);
     expect((await run([], '', { CALIPER_NAVIGATION: 'view' })).code).toBe(2);
+    const upper = await run(['--format', 'caliper-1.2', '--iri', 'https', '--edapp-id', 'urn:uuid:0A0B0C0D-0000-4000-8000-000000000001'], '');
+    expect([upper.code, upper.stderr]).toEqual([2, expect.stringMatching(/CALIPER_EDAPP_ID \(map: --edapp-id\) must be an https:\/\/ IRI or urn:uuid:<uuid> in lower case/)]);
     expect((await run(['--format', 'caliper-1.2'], `${view()}\n`, { CALIPER_NAVIGATION: 'view' })).stdout).toMatch(/"type":"ViewEvent"/);
   });
 });
