@@ -1,7 +1,7 @@
 // CDK context (-c key=value, or cdk.json) to stack properties.
 import type { CanvasCaliperProps } from './stack.js';
 
-const STRINGS = ['sourceQueueArn', 'sourceQueueKeyArn', 'queueName', 'dlqArn', 'dlqKeyArn', 'queueEncryption', 'canvasAccountId', 'streamArn', 'streamKeyArn', 'streamName', 'clusterName', 'vpcId', 'imageRepositoryName', 'imageTag', 'alarmEmail', 'ingest', 'ingestCertificateArn', 'ingestDomain', 'ingestPath', 'sink', 'caliperEndpointUrl', 'caliperEndpointTokenSecretArn', 'caliperEndpointTokenKeyArn', 'privacyKeySecretArn', 'privacyKeySecretKeyArn'] as const;
+const STRINGS = ['sourceQueueArn', 'sourceQueueKeyArn', 'queueName', 'dlqArn', 'dlqKeyArn', 'queueEncryption', 'canvasAccountId', 'streamArn', 'streamKeyArn', 'streamName', 'clusterName', 'vpcId', 'imageRepositoryName', 'imageTag', 'alarmEmail', 'ingest', 'ingestCertificateArn', 'ingestDomain', 'ingestPath', 'sink', 'caliperEndpointUrl', 'caliperEndpointTokenSecretArn', 'caliperEndpointTokenKeyArn', 'privacyKeySecretArn', 'privacyKeySecretKeyArn', 'personIdMap'] as const;
 const NUMBERS = ['sourceRetentionDays', 'dlqRetentionDays', 'maxReceiveCount', 'shardCount', 'streamRetentionHours', 'cpu', 'memoryMiB', 'desiredTasks', 'minTasks', 'maxTasks', 'shutdownTimeoutS', 'stopMarginS', 'visibilityTimeoutS', 'logRetentionDays', 'acceptableLatencyS', 'perMessageSeconds', 'oldestMessageAlarmS', 'ingestCpu', 'ingestMemoryMiB', 'ingestMinTasks', 'ingestMaxTasks', 'ingestRequestsPerTarget'] as const;
 const LISTS = ['subnetIds', 'availabilityZones', 'publicSubnetIds'] as const;
 const BOOLEANS = ['allowCanvasToSend'] as const;

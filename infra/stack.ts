@@ -94,6 +94,8 @@ export interface CanvasCaliperProps extends StackProps {
   privacyKeySecretArn?: string;
   /** That secret's customer KMS key, if it has one (the task role may decrypt with it). */
   privacyKeySecretKeyArn?: string;
+  /** The worker's PERSON_ID_MAP (docs/timeback.md): `s3://bucket/key` (the task role may get that one object) or a path in the image. */
+  personIdMap?: string;
 
   // Scaling and alarms.
   /** How long a message may wait in the queue, in seconds: with perMessageSeconds, sets the backlog per task to aim for. */
@@ -192,6 +194,9 @@ export class CanvasCaliperStack extends Stack {
     if (http && (p.streamArn || p.streamKeyArn || p.shardCount)) throw new Error('sink caliper-http publishes to no stream: streamArn, streamKeyArn and shardCount are for sink kinesis');
     if (!http && (p.caliperEndpointUrl || p.caliperEndpointTokenSecretArn)) throw new Error('caliperEndpointUrl and caliperEndpointTokenSecretArn are for sink caliper-http');
     if (p.privacyKeySecretKeyArn && !p.privacyKeySecretArn) throw new Error('privacyKeySecretKeyArn is the KMS key of the secret privacyKeySecretArn names: set privacyKeySecretArn too');
+    const personMapObject = p.personIdMap?.startsWith('s3://') ? /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/.exec(p.personIdMap) : undefined;
+    if (personMapObject === null) throw new Error(`personIdMap must be s3://bucket/key or a path in the image, not '${p.personIdMap}'`);
+    if (p.workerEnvironment?.PERSON_ID_MAP?.startsWith('s3://')) throw new Error('workerEnvironment PERSON_ID_MAP names an S3 object the task role may not read: set personIdMap instead (the stack grants s3:GetObject on it)');
     if (p.workerEnvironment?.PRIVACY_KEY !== undefined) throw new Error('workerEnvironment must not hold PRIVACY_KEY (anyone who can read the task definition could read it): put the key in Secrets Manager and set privacyKeySecretArn');
 
     // Queues.
@@ -271,6 +276,8 @@ export class CanvasCaliperStack extends Stack {
     if (p.streamKeyArn) this.taskRole.addToPolicy(new PolicyStatement({ sid: 'EncryptStream', actions: ['kms:GenerateDataKey'], resources: [p.streamKeyArn] }));
     if (p.privacyKeySecretArn) this.taskRole.addToPolicy(new PolicyStatement({ sid: 'ReadPrivacyKey', actions: ['secretsmanager:GetSecretValue'], resources: [p.privacyKeySecretArn] }));
     if (p.privacyKeySecretKeyArn) this.taskRole.addToPolicy(new PolicyStatement({ sid: 'DecryptPrivacyKey', actions: ['kms:Decrypt'], resources: [p.privacyKeySecretKeyArn] }));
+    // PERSON_ID_MAP in S3: that one object, read at start and re-read (conditionally) while running.
+    if (personMapObject) this.taskRole.addToPolicy(new PolicyStatement({ sid: 'ReadPersonIdMap', actions: ['s3:GetObject'], resources: [`arn:${this.partition}:s3:::${personMapObject[1]}/${personMapObject[2]}`] }));
 
     // ECS.
     let vpc: IVpc;
@@ -306,6 +313,7 @@ export class CanvasCaliperStack extends Stack {
         SHUTDOWN_TIMEOUT_MS: String(p.shutdownTimeoutS * 1000),
         HEALTH_PORT: '8080',
         ...(p.privacyKeySecretArn ? { PRIVACY_KEY_SECRET_ARN: p.privacyKeySecretArn } : {}),
+        ...(p.personIdMap ? { PERSON_ID_MAP: p.personIdMap } : {}),
         ...p.workerEnvironment,
       },
       healthCheck: CONTAINER_HEALTH_CHECK,

@@ -2,14 +2,14 @@
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { eventNameOf, mapInput, unwrapSns, type EventIdMode, type MapOptions } from './engine.js';
-import { MappingError, UsageError } from './errors.js';
+import { MappingError, SkippedEvent, UsageError } from './errors.js';
 import { eventFilter, eventNameList, unknownEventNames } from './filter.js';
 import { readItems } from './input.js';
 import { processIo, readFile, type Io } from './io.js';
 import { INSTRUCTURE_EVENT_NAMES, MAPPERS } from '../mappers/index.js';
 import { caliperTime } from '../mappers/values.js';
 import { FORMATS, isFormat, serializeEnvelope } from './formats/index.js';
-import { ConfigError, loadPrivacy } from './config.js';
+import { ConfigError, loadIdentity, loadPrivacy } from './config.js';
 import { POLICIES, type Policy } from './privacy/policy.js';
 
 const isPolicy = (value: string): value is Policy => (POLICIES as readonly string[]).includes(value);
@@ -84,6 +84,22 @@ Options:
                                 (docs/privacy.md). The key and options come from the worker's
                                 variables: PRIVACY_KEY or PRIVACY_KEY_SECRET_ARN, PRIVACY_KEY_ID,
                                 PRIVACY_IP, PRIVACY_KEEP_TEXT
+  --iri urn|https               urn (default): Canvas entities as urn:instructure:canvas:<kind>:<id>;
+                                https: as their Canvas URL (https://<host>/courses/<id>, …) or, with
+                                no such route, a urn:uuid: of that id (the worker's CALIPER_IRI;
+                                CALIPER_IRI_HOST sets the host; docs/timeback.md)
+  --person-map FILE             a CSV (header canvas_user_id,person_id) or s3://bucket/key: every
+                                person it names is urn:uuid:<person_id> (the worker's PERSON_ID_MAP;
+                                PERSON_ID_UNMAPPED=keep|skip|dlq says what becomes of an event with a
+                                person it does not name; dlq, the default, reports it UNMAPPED_PERSON)
+  --caliper-types TYPE[,TYPE...]
+                                publish only events of these Caliper types or Type.Action, e.g.
+                                SessionEvent,GradeEvent.Graded (the worker's CALIPER_EVENT_TYPES);
+                                the others are skipped
+  --navigation navigation|view  caliper-1.2: a content view (asset_accessed) as NavigationEvent
+                                NavigatedTo (default) or ViewEvent Viewed (CALIPER_NAVIGATION)
+                                These four read their variables from the environment too, as the
+                                worker does; a flag overrides its variable
   --only NAME[,NAME...]         map only these event types (repeatable); the others are skipped
   --exclude NAME[,NAME...]      skip these event types (repeatable; wins over --only)
   --unknown error|skip          an event_name no mapper handles: error (default: reported on stderr,
@@ -159,7 +175,8 @@ to Caliper, publishes them to KINESIS_STREAM_NAME (or KINESIS_STREAM_ARN) or, wi
 POSTs them to the Caliper endpoint CALIPER_ENDPOINT_URL, deletes each message once its destination
 accepted it, and parks messages that can never be mapped (or whose event the endpoint refuses) in
 DLQ_URL. Messages whose event
-type is filtered out (EVENT_TYPES, EXCLUDE_EVENT_TYPES, UNKNOWN_EVENTS=skip) are deleted unpublished.
+type is filtered out (EVENT_TYPES, EXCLUDE_EVENT_TYPES, UNKNOWN_EVENTS=skip; once mapped,
+CALIPER_EVENT_TYPES and PERSON_ID_UNMAPPED=skip) are deleted unpublished.
 All configuration comes from environment variables (see README); every bad one is reported at once
 (exit 2). On the first signal it stops receiving, finishes what is in flight and exits 0 within
 SHUTDOWN_TIMEOUT_MS; a second signal exits at once.
@@ -273,6 +290,10 @@ async function mapCommand(argv: string[], io: Io): Promise<number> {
       exclude: { type: 'string', multiple: true },
       unknown: { type: 'string', default: 'error' },
       post: { type: 'string' },
+      'person-map': { type: 'string' },
+      iri: { type: 'string' },
+      'caliper-types': { type: 'string' },
+      navigation: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -310,6 +331,18 @@ async function mapCommand(argv: string[], io: Io): Promise<number> {
       throw err;
     }
   }
+  // The identity variables (CALIPER_IRI, PERSON_ID_MAP, …) as the worker reads them, each flag over its variable.
+  try {
+    const flags = { CALIPER_IRI: values.iri, PERSON_ID_MAP: values['person-map'], CALIPER_EVENT_TYPES: values['caliper-types'], CALIPER_NAVIGATION: values.navigation };
+    const identity = await loadIdentity(io.env ?? process.env, flags, { format, privacy: values.privacy, edAppId });
+    if (identity.iri) options.iri = identity.iri;
+    if (identity.caliperTypes) options.caliperTypes = identity.caliperTypes;
+    if (identity.navigation) options.formatOptions = { ...options.formatOptions, navigation: identity.navigation };
+  } catch (err) {
+    // map takes its format from --format, not from CALIPER_FORMAT: say so where a problem names it.
+    if (err instanceof ConfigError) throw new UsageError(err.problems.map((p) => p.replace('CALIPER_FORMAT=caliper-1.2', 'CALIPER_FORMAT=caliper-1.2 (map: --format caliper-1.2)').replace('with CALIPER_IRI=https, CALIPER_EDAPP_ID', 'with CALIPER_IRI=https, CALIPER_EDAPP_ID (map: --edapp-id)')).join('; '));
+    throw err;
+  }
   if (values['send-time'] !== undefined) {
     try {
       options.sendTime = caliperTime(values['send-time'], '--send-time');
@@ -329,7 +362,14 @@ async function mapCommand(argv: string[], io: Io): Promise<number> {
           const value = unwrapSns(item.value);
           const eventName = eventNameOf(value);
           if (eventName !== undefined && filter(eventName) === 'skip') continue;
-          const decoded = mapInput(value, options);
+          let decoded;
+          try {
+            decoded = mapInput(value, options);
+          } catch (err) {
+            // Left out once mapped (CALIPER_EVENT_TYPES, PERSON_ID_UNMAPPED=skip), as --only leaves events out.
+            if (err instanceof SkippedEvent) continue;
+            throw err;
+          }
           const where = { input, position: item.position, line: item.line, event_name: decoded.eventName };
           if (poster) {
             await poster.post(decoded, async (error_code, error) => {

@@ -1,7 +1,10 @@
 // Worker configuration from the environment (12-factor), checked once at start: a bad or missing
 // value stops the worker with one line per problem, naming the variable, every problem at once.
 import { z } from 'zod';
-import { eventNameList, unknownEventNames } from './filter.js';
+import { caliperTypeFilter, eventNameList, unknownCaliperTypes, unknownEventNames } from './filter.js';
+import { NAVIGATION_STYLES } from './formats/caliper12.js';
+import { IRI_STYLES } from './iri.js';
+import { openPersonMap, PersonMapError, s3Location, UNMAPPED_POLICIES, type PersonMap, type S3Like } from './person-map.js';
 import type { MapOptions } from './engine.js';
 import { DEFAULT_FORMAT, FORMATS } from './formats/index.js';
 import { parseKey, privacyOf, readKeySecret, type PrivacyConfig } from './privacy/key.js';
@@ -24,6 +27,53 @@ const eventTypes = (name: string) =>
       error: (issue) => `${name}: no such event type: ${unknownEventNames(issue.input as string[]).join(', ')} (\`canvas-caliper events\` lists them)`,
     })
     .optional();
+
+/** CALIPER_EVENT_TYPES: Caliper event types, or Type.Action. */
+const caliperTypes = z
+  .string()
+  .transform(eventNameList)
+  .refine((names) => names.length > 0, 'CALIPER_EVENT_TYPES lists no Caliper type')
+  .refine((names) => !unknownCaliperTypes(names).length, {
+    error: (issue) => `CALIPER_EVENT_TYPES: not a Caliper event type or Type.Action: ${unknownCaliperTypes(issue.input as string[]).join(', ')} (e.g. SessionEvent,GradeEvent.Graded,ViewEvent.Viewed)`,
+  })
+  .optional();
+
+// The IRIs published and the person identity map (src/iri.ts, src/person-map.ts, docs/timeback.md):
+// the worker's, `replay-dlq --direct`'s and `map`'s.
+const IDENTITY_SHAPE = {
+  CALIPER_IRI: z.enum(IRI_STYLES, { error: `CALIPER_IRI must be ${IRI_STYLES.join(' or ')}` }).default('urn'),
+  CALIPER_IRI_HOST: z
+    .string()
+    .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$/i, 'CALIPER_IRI_HOST must be a host name (canvas.example.edu), without scheme or path')
+    .optional(),
+  PERSON_ID_MAP: z
+    .string()
+    .refine((v) => !v.startsWith('s3:') || s3Location(v), 'PERSON_ID_MAP must be a CSV file path or s3://bucket/key')
+    .optional(),
+  PERSON_ID_MAP_REFRESH_S: int('PERSON_ID_MAP_REFRESH_S', 300, 10, 86_400),
+  PERSON_ID_UNMAPPED: z.enum(UNMAPPED_POLICIES, { error: `PERSON_ID_UNMAPPED must be ${UNMAPPED_POLICIES.join(', ')}` }).optional(),
+  CALIPER_EVENT_TYPES: caliperTypes,
+  CALIPER_NAVIGATION: z.enum(NAVIGATION_STYLES, { error: `CALIPER_NAVIGATION must be ${NAVIGATION_STYLES.join(' or ')}` }).optional(),
+};
+const IDENTITY_NAMES = Object.keys(IDENTITY_SHAPE);
+
+type IdentityConfig = z.infer<z.ZodObject<typeof IDENTITY_SHAPE>> & { CALIPER_FORMAT: string; PRIVACY?: string; CALIPER_EDAPP_ID?: string };
+
+/** The cross-field checks of the identity variables: options of another setting are errors, not ignored. */
+function identityProblems(c: IdentityConfig, ctx: { addIssue: (issue: { code: 'custom'; path: string[]; message: string; input: unknown }) => void }): void {
+  const problem = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message, input: undefined });
+  if (c.CALIPER_IRI_HOST !== undefined && c.CALIPER_IRI !== 'https') problem('CALIPER_IRI_HOST', 'CALIPER_IRI_HOST is an option of CALIPER_IRI=https');
+  if (c.PERSON_ID_MAP === undefined && c.PERSON_ID_UNMAPPED !== undefined) problem('PERSON_ID_UNMAPPED', 'PERSON_ID_UNMAPPED is an option of PERSON_ID_MAP (no map is set)');
+  // Every IRI https makes is https:// or urn:uuid:; the edApp id is given, so it is checked here.
+  if (c.CALIPER_IRI === 'https' && c.CALIPER_EDAPP_ID !== undefined && !/^(https:\/\/|urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$)/.test(c.CALIPER_EDAPP_ID)) {
+    problem('CALIPER_EDAPP_ID', 'with CALIPER_IRI=https, CALIPER_EDAPP_ID must be an https:// IRI or urn:uuid:<uuid> in lower case (the IRIs such a platform takes)');
+  }
+  if (c.CALIPER_NAVIGATION !== undefined && c.CALIPER_FORMAT !== 'caliper-1.2') problem('CALIPER_NAVIGATION', 'CALIPER_NAVIGATION is an option of CALIPER_FORMAT=caliper-1.2');
+  // The map joins on Canvas's own user ids; a privacy policy replaces them with pseudonyms first.
+  if (c.PERSON_ID_MAP !== undefined && c.PRIVACY !== undefined && c.PRIVACY !== 'keep') {
+    problem('PERSON_ID_MAP', `PERSON_ID_MAP cannot be combined with PRIVACY=${c.PRIVACY}: the map pairs Canvas user ids with the platform's, and the policy replaces those ids with pseudonyms (docs/timeback.md)`);
+  }
+}
 
 /** A cross-field check runs once its own variables are valid, whatever else is wrong. */
 export const whenValid =
@@ -157,6 +207,7 @@ export const ConfigSchema = z
     HTTP_BATCH_LINGER_MS: int('HTTP_BATCH_LINGER_MS', 50, 0, 10_000),
     HTTP_MAX_IN_FLIGHT: int('HTTP_MAX_IN_FLIGHT', 8, 1, 256),
     ...PRIVACY_SHAPE,
+    ...IDENTITY_SHAPE,
   })
   .refine((c) => c.SINK !== 'caliper-http' || c.CALIPER_ENDPOINT_URL, {
     path: ['CALIPER_ENDPOINT_URL'],
@@ -205,23 +256,52 @@ export const ConfigSchema = z
     message: 'CALIPER_EDAPP_ID and CALIPER_SESSION are options of CALIPER_FORMAT=caliper-1.2',
     when: whenValid('CALIPER_FORMAT', 'CALIPER_EDAPP_ID', 'CALIPER_SESSION'),
   })
-  .superRefine(privacyProblems, { when: whenValid(...PRIVACY_NAMES) });
+  .superRefine(privacyProblems, { when: whenValid(...PRIVACY_NAMES) })
+  .superRefine(identityProblems, { when: whenValid(...IDENTITY_NAMES, 'CALIPER_FORMAT', 'PRIVACY', 'CALIPER_EDAPP_ID') });
 
 export type Config = z.infer<typeof ConfigSchema> & {
   /** The privacy policy with its key, once the key is known (loadConfig with PRIVACY_KEY; withPrivacyKey with the secret). */
   privacy?: Privacy;
+  /** PERSON_ID_MAP, once read (withPersonMap). */
+  personMap?: PersonMap;
 };
 
 /** How the worker and `replay-dlq --direct` map: the event id mode, the output format and its options, the privacy policy. */
-export function mapOptions(config: Pick<Config, 'EVENT_ID' | 'CALIPER_FORMAT' | 'CALIPER_EDAPP_ID' | 'CALIPER_SESSION'> & Partial<Pick<Config, 'PRIVACY' | 'privacy'>>): MapOptions {
+export function mapOptions(
+  config: Pick<Config, 'EVENT_ID' | 'CALIPER_FORMAT' | 'CALIPER_EDAPP_ID' | 'CALIPER_SESSION'> &
+    Partial<Pick<Config, 'PRIVACY' | 'privacy' | 'CALIPER_IRI' | 'CALIPER_IRI_HOST' | 'PERSON_ID_MAP' | 'PERSON_ID_UNMAPPED' | 'personMap' | 'CALIPER_EVENT_TYPES' | 'CALIPER_NAVIGATION'>>,
+): MapOptions {
   // Never silently keep: a policy other than keep without its key (the secret not read yet) is a bug here.
   if (config.PRIVACY !== undefined && config.PRIVACY !== 'keep' && !config.privacy) throw new Error(`PRIVACY=${config.PRIVACY}: the key was not read (withPrivacyKey)`);
-  return {
+  // Nor silently unmapped: a map that was not read is a bug here too.
+  if (config.PERSON_ID_MAP !== undefined && !config.personMap) throw new Error('PERSON_ID_MAP: the map was not read (withPersonMap)');
+  const options: MapOptions = {
     eventId: config.EVENT_ID,
     format: config.CALIPER_FORMAT,
     formatOptions: { edAppId: config.CALIPER_EDAPP_ID, session: config.CALIPER_SESSION },
     privacy: config.privacy,
   };
+  // Only what is set, so that a configuration without these options maps as it always did.
+  if (config.CALIPER_NAVIGATION) options.formatOptions!.navigation = config.CALIPER_NAVIGATION;
+  if (config.CALIPER_EVENT_TYPES) options.caliperTypes = caliperTypeFilter(config.CALIPER_EVENT_TYPES);
+  if (config.CALIPER_IRI === 'https' || config.personMap) {
+    options.iri = { style: config.CALIPER_IRI ?? 'urn', host: config.CALIPER_IRI_HOST, persons: config.personMap, unmapped: config.PERSON_ID_UNMAPPED ?? 'dlq' };
+  }
+  return options;
+}
+
+/**
+ * The configuration with PERSON_ID_MAP read (a file, or an S3 object in AWS_REGION): once, at start;
+ * a map that cannot be read or is malformed is a ConfigError naming the source (and the line).
+ */
+export async function withPersonMap(config: Config, s3?: S3Like): Promise<Config> {
+  if (config.PERSON_ID_MAP === undefined || config.personMap) return config;
+  try {
+    return { ...config, personMap: await openPersonMap(config.PERSON_ID_MAP, config.AWS_REGION, s3) };
+  } catch (err) {
+    if (err instanceof PersonMapError) throw new ConfigError([err.message]);
+    throw err;
+  }
 }
 
 /**
@@ -259,6 +339,36 @@ export async function loadPrivacy(env: NodeJS.ProcessEnv, policy: string, read: 
   const config = loadEnv(PrivacySchema, { ...env, PRIVACY: policy });
   return (await withPrivacyKey(config as Config, read)).privacy ?? privacyOf(config);
 }
+
+/** `map`'s flags for the identity variables: each overrides its variable. */
+export interface IdentityFlags {
+  CALIPER_IRI?: string;
+  PERSON_ID_MAP?: string;
+  CALIPER_EVENT_TYPES?: string;
+  CALIPER_NAVIGATION?: string;
+}
+
+/**
+ * `map`: the identity variables of the environment (CALIPER_IRI, PERSON_ID_MAP, …, CALIPER_NAVIGATION)
+ * with the flags over them, checked as the worker checks them (with map's own --format, --privacy and
+ * --edapp-id), the map read: the MapOptions they give. Throws a ConfigError listing every problem.
+ */
+export async function loadIdentity(
+  env: NodeJS.ProcessEnv,
+  flags: IdentityFlags,
+  mapFlags: { format: string; privacy?: string; edAppId?: string },
+  s3?: S3Like,
+): Promise<Pick<MapOptions, 'iri' | 'caliperTypes'> & { navigation?: 'navigation' | 'view' }> {
+  const set = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
+  const config = loadEnv(IdentitySchema, { ...env, ...set, CALIPER_FORMAT: mapFlags.format, PRIVACY: mapFlags.privacy, CALIPER_EDAPP_ID: mapFlags.edAppId });
+  const withMap = await withPersonMap({ ...config, AWS_REGION: env.AWS_REGION } as Config, s3);
+  const options = mapOptions({ ...withMap, EVENT_ID: 'deterministic', CALIPER_FORMAT: 'instructure', CALIPER_EDAPP_ID: undefined, CALIPER_SESSION: undefined, PRIVACY: undefined });
+  return { iri: options.iri, caliperTypes: options.caliperTypes, navigation: config.CALIPER_NAVIGATION };
+}
+
+const IdentitySchema = z
+  .object({ ...IDENTITY_SHAPE, CALIPER_FORMAT: z.string(), PRIVACY: z.string().optional(), CALIPER_EDAPP_ID: z.string().optional() })
+  .superRefine(identityProblems, { when: whenValid(...IDENTITY_NAMES) });
 
 const PrivacySchema = z.object(PRIVACY_SHAPE).superRefine(privacyProblems, { when: whenValid(...PRIVACY_NAMES) });
 

@@ -3,7 +3,7 @@
 import crypto from 'node:crypto';
 import { formatIssues, validateEnvelope } from './caliper/validate.js';
 import { CALIPER_CONTEXT, type CaliperEvent, type Envelope } from './caliper/model.js';
-import { FieldError, MappingError } from './errors.js';
+import { FieldError, MappingError, SkippedEvent } from './errors.js';
 import { isPlainObject, MAX_DEPTH, parseJson, tooDeepDescription } from './json.js';
 import { RawEnvelope, type RawEvent } from './raw.js';
 import { caliperEvent, edApp } from '../mappers/builders.js';
@@ -13,6 +13,8 @@ import { finishValid } from './caliper/finish.js';
 import { INSTRUCTURE_EVENT_NAMES, MAPPERS } from '../mappers/index.js';
 import { dataVersionOf, toFormat, type Format, type FormatOptions } from './formats/index.js';
 import type { Privacy } from './privacy/policy.js';
+import type { CaliperTypeFilter } from './filter.js';
+import { changesIris, iriContext, iriOf, rewriteIris, type IriOptions } from './iri.js';
 
 export type EventIdMode = 'deterministic' | 'random';
 
@@ -27,6 +29,10 @@ export interface MapOptions {
   formatOptions?: FormatOptions;
   /** The privacy policy (src/privacy): pseudonymise or drop personal data; absent is keep (the event as mapped). */
   privacy?: Privacy;
+  /** CALIPER_EVENT_TYPES: only events of these Caliper types (and actions) are published; others throw a SkippedEvent. */
+  caliperTypes?: CaliperTypeFilter;
+  /** The IRIs published (src/iri.ts): CALIPER_IRI, CALIPER_IRI_HOST, PERSON_ID_MAP, PERSON_ID_UNMAPPED. */
+  iri?: IriOptions;
 }
 
 /**
@@ -142,23 +148,42 @@ export function mapEvent(input: unknown, options: MapOptions = {}): Envelope {
     // The privacy policy applies to the event in the output format, before it is validated.
     const privacy = options.privacy;
     const privately = (e: CaliperEvent) => (privacy ? privacy.apply(e, mapper.eventName, raw.metadata.root_account_id) : e);
-    if (format === 'instructure') {
+    const iri = changesIris(options.iri) ? options.iri : undefined;
+    if (format === 'instructure' && !iri) {
       // The fast path: finished and validated in one walk, the policy applied in the same walk; a no
       // takes the slow path below (the policy, then finish and validation), which words the error.
       const done = privacy
         ? finishValid(sensor, sendTime, event, departures, privacy.walk(mapper.eventName, raw.metadata.root_account_id))
         : finishValid(sensor, sendTime, event, departures);
-      if (done) return done;
-      event = privately(event);
+      if (done) {
+        published(done.data[0], options, mapper.eventName);
+        return done;
+      }
+    }
+    if (format === 'instructure') event = privately(event);
+    // A strict format transforms the pruned Instructure event (src/formats); instructure takes it as it is.
+    const data = format === 'instructure' ? event : privately(toFormat(format, finish(event), raw, options.formatOptions));
+    published(data, options, mapper.eventName);
+    let sensorIri = sensor;
+    if (iri) {
+      // The IRIs the platform wants, once, after the format (src/iri.ts); then who the map does not know.
+      const ctx = iriContext(raw.metadata, iri);
+      sensorIri = iriOf(sensor, ctx);
+      const unmapped = rewriteIris(data, ctx);
+      if (unmapped.length && iri.unmapped !== 'keep') {
+        const message = `event ${eventName}: PERSON_ID_MAP has no person_id for the user at ${unmapped.map((u) => u.at).join(', ')} (PERSON_ID_UNMAPPED=${iri.unmapped ?? 'dlq'})`;
+        if (iri.unmapped === 'skip') throw new SkippedEvent('UNMAPPED_PERSON', message, 'unmapped_person', eventName);
+        throw new MappingError('UNMAPPED_PERSON', message, eventName);
+      }
     }
     envelope = finish({
-      sensor,
+      sensor: sensorIri,
       sendTime,
-      // A strict format transforms the pruned Instructure event (src/formats); instructure takes it as it is.
       dataVersion: format === 'instructure' ? CALIPER_CONTEXT : dataVersionOf(format),
-      data: [format === 'instructure' ? event : privately(toFormat(format, finish(event), raw, options.formatOptions))],
+      data: [data],
     });
   } catch (err) {
+    if (err instanceof SkippedEvent || (err instanceof MappingError && err.code === 'UNMAPPED_PERSON')) throw err;
     if (err instanceof FieldError) throw refuse('INVALID_RAW_EVENT', err.message);
     if (err instanceof TooDeep) throw refuse('INVALID_RAW_EVENT', tooDeepDescription(input));
     throw refuse('MAPPER_ERROR', `mapper failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -166,6 +191,13 @@ export function mapEvent(input: unknown, options: MapOptions = {}): Envelope {
   const valid = format !== 'instructure' ? validateEnvelope(envelope, { format }) : validateEnvelope(envelope, { departures });
   if (!valid.ok) throw refuse('INVALID_CALIPER', `the Caliper output is invalid: ${valid.error}`);
   return envelope;
+}
+
+/** True when CALIPER_EVENT_TYPES lets the event through; else throws the SkippedEvent that says which type it is. */
+function published(event: CaliperEvent, options: MapOptions, eventName: string): true {
+  if (!options.caliperTypes || options.caliperTypes(event.type, event.action)) return true;
+  const label = `${event.type}.${event.action}`;
+  throw new SkippedEvent('CALIPER_TYPE_EXCLUDED', `event ${eventName}: ${label} is not in CALIPER_EVENT_TYPES`, label, eventName);
 }
 
 /** Parses and maps one JSON text (a raw Canvas event). */
@@ -201,7 +233,10 @@ export function mapInput(input: unknown, options: MapOptions = {}): Decoded {
     const eventName = `${String(first.type)}:${String(first.action)}`;
     // Which of a Caliper envelope's fields are personal is known only for what we map ourselves.
     if (options.privacy) throw new MappingError('INVALID_CALIPER', `Caliper envelope ${eventName}: PRIVACY=${options.privacy.policy} takes raw Canvas events only (an envelope already in Caliper cannot be checked for personal data; subscribe in the Canvas format)`, eventName);
+    // Its ids are Canvas's, but without the raw event's host and shard they cannot be told apart or routed.
+    if (changesIris(options.iri)) throw new MappingError('INVALID_CALIPER', `Caliper envelope ${eventName}: PERSON_ID_MAP and CALIPER_IRI=https take raw Canvas events only (subscribe in the Canvas format)`, eventName);
     if (!valid.ok) throw new MappingError('INVALID_CALIPER', `Caliper envelope ${eventName}: ${valid.error}`, eventName);
+    if (isPlainObject(first) && typeof first.type === 'string' && typeof first.action === 'string') published(first as unknown as CaliperEvent, options, eventName);
     return { envelope: value as unknown as Envelope, eventName };
   }
   return { envelope: mapEvent(value, options), eventName: eventNameOf(value) ?? '' };

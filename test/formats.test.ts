@@ -225,8 +225,11 @@ describe('caliper-1.2: 1.2’s terms, profiles and options', () => {
     const e = example('logged_in.json', options);
     expect(e.edApp).toEqual({ id: 'https://platform.example/apps/canvas', type: 'SoftwareApplication' });
     expect(e.object.id).toBe('https://platform.example/apps/canvas');
-    expect(e.session).toBe('urn:tag:auto-attach');
-    expect(ext(e).session_id).toBe('ef686f8ed684abf78cbfa1f6a58112b5');
+    // A login begins its session: it keeps Canvas's, started at the event's time; other events auto-attach.
+    expect(e.session).toEqual({ id: 'urn:instructure:canvas:session:ef686f8ed684abf78cbfa1f6a58112b5', type: 'Session', startedAtTime: e.eventTime });
+    const graded = example('grade_change.json', options);
+    expect(graded.session).toBe('urn:tag:auto-attach');
+    expect(ext(graded).session_id).toBe('ef686f8ed684abf78cbfa1f6a58112b5');
     const envelope = map(examples.find(([f]) => f === 'logged_in.json')![1], 'caliper-1.2', options);
     expect(validateEnvelope12(envelope)).toEqual({ ok: true });
     expect(imsErrors('caliper-1.2', envelope)).toEqual([]);

@@ -423,6 +423,21 @@ describe('context', () => {
     expect(taskRoleStatements(withKey.template, withKey.stack)).toContainEqual({ Sid: 'DecryptPrivacyKey', Effect: 'Allow', Action: 'kms:Decrypt', Resource: KEY_ARN });
     expect(() => synth({ privacyKeySecretKeyArn: KEY_ARN })).toThrow(/set privacyKeySecretArn too/);
   });
+
+  it('personIdMap: an S3 object the task may get (that one object), the worker gets PERSON_ID_MAP; a path in the image needs no grant; an s3:// map in workerEnvironment is refused', async () => {
+    const { propsFromContext } = await import('../infra/context.js');
+    const map = 's3://school-maps/timeback/person-map.csv';
+    expect(propsFromContext((k) => ({ personIdMap: map })[k])).toEqual({ personIdMap: map });
+    const { stack, template } = synth({ personIdMap: map });
+    expect(taskRoleStatements(template, stack)).toContainEqual({ Sid: 'ReadPersonIdMap', Effect: 'Allow', Action: 's3:GetObject', Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::school-maps/timeback/person-map.csv']] } });
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', { ContainerDefinitions: [Match.objectLike({ Environment: Match.arrayWith([{ Name: 'PERSON_ID_MAP', Value: map }]) })] });
+    const file = synth({ personIdMap: '/app/person-map.csv' });
+    expect(taskRoleStatements(file.template, file.stack).map((s) => s.Sid)).not.toContain('ReadPersonIdMap');
+    const without = synth();
+    expect(taskRoleStatements(without.template, without.stack).map((s) => s.Sid)).not.toContain('ReadPersonIdMap');
+    expect(() => synth({ personIdMap: 's3://Bad_Bucket/x' })).toThrow(/personIdMap must be s3:\/\/bucket\/key/);
+    expect(() => synth({ workerEnvironment: { PERSON_ID_MAP: map } })).toThrow(/set personIdMap instead/);
+  });
 });
 
 describe('npm run synth', () => {

@@ -19,7 +19,11 @@ export interface Caliper12Options {
   edAppId?: string;
   /** `auto-attach` (CALIPER_SESSION): the session is `urn:tag:auto-attach`, for the platform to attach its own. */
   session?: 'auto-attach';
+  /** CALIPER_NAVIGATION: `view` makes a content view (asset_accessed) ViewEvent Viewed; default `navigation`, NavigationEvent NavigatedTo. */
+  navigation?: 'navigation' | 'view';
 }
+
+export const NAVIGATION_STYLES = ['navigation', 'view'] as const;
 
 /** CALIPER_SESSION=auto-attach: the session IRI a platform such as TimeBack reads as "attach the session you know". */
 export const AUTO_ATTACH_SESSION = 'urn:tag:auto-attach';
@@ -90,7 +94,7 @@ function eventType12(event: CaliperEvent): void {
     event.type = 'ResourceManagementEvent' as EventType;
   }
   let profile = PROFILE_BY_EVENT_TYPE_12[event.type] ?? 'GeneralProfile';
-  if (event.type === 'NavigationEvent') profile = NAVIGATION_PROFILES_12.find(([t]) => isA12(object.type, t))?.[1] ?? profile;
+  if (event.type === 'NavigationEvent' || event.type === 'ViewEvent') profile = NAVIGATION_PROFILES_12.find(([t]) => isA12(object.type, t))?.[1] ?? profile;
   event.profile = profile;
 }
 
@@ -115,6 +119,25 @@ export const EVENT_RULES_12: Readonly<Record<string, (event: CaliperEvent, raw: 
 });
 const ACTIONS_12: Readonly<Record<string, Readonly<Record<string, string>>>> = table({ attachment_created: { Created: 'Uploaded' } });
 
+/**
+ * CALIPER_NAVIGATION=view: Canvas reports a person opening a page, file, assignment, quiz, topic or tab
+ * as asset_accessed; a platform that counts reading (TimeBack) counts ViewEvent Viewed. The object
+ * must be a DigitalResource (a view by an unidentified visitor is no NavigationEvent to begin with).
+ */
+function viewed(event: CaliperEvent): void {
+  if (event.type === 'NavigationEvent' && isA12(event.object.type, 'DigitalResource')) {
+    event.type = 'ViewEvent';
+    event.action = 'Viewed';
+  }
+}
+
+/**
+ * CALIPER_SESSION=auto-attach leaves a login and a logout their own session: they begin and end it,
+ * which a platform cannot attach by itself. The session is Canvas's, with the event's time as its
+ * start (LoggedIn) or end (LoggedOut): Canvas sends no other session time.
+ */
+const SESSION_TIMES_12: Readonly<Record<string, 'startedAtTime' | 'endedAtTime'>> = table({ LoggedIn: 'startedAtTime', LoggedOut: 'endedAtTime' });
+
 /** CALIPER_EDAPP_ID: the Canvas application (edApp, and wherever it acts or is the object) takes the configured id. */
 function renameApplication(event: CaliperEvent, from: string, to: string): void {
   forEachEntity(event, holdsEntities12, (entity: Entity) => {
@@ -130,10 +153,14 @@ export function toCaliper12(event: CaliperEvent, raw: RawEvent, options: Caliper
   genericWhenActorRefused(event, (type, action) => EVENT_TYPE_RULES_12[type]?.byAction?.[action]?.actor ?? EVENT_TYPE_RULES_12[type]?.actor ?? ['Agent'], isA12);
   EVENT_RULES_12[raw.metadata.event_name]?.(event, raw);
   applyEntityRules(event, raw, bodyEntityId, VOCABULARY_12);
+  if (options.navigation === 'view') viewed(event);
   eventType12(event);
   if ((event.type as string) === 'ResourceManagementEvent') event.action = (ACTIONS_12[raw.metadata.event_name]?.[event.action] ?? event.action) as CaliperEvent['action'];
   if (options.edAppId) renameApplication(event, edApp(raw.metadata).id, options.edAppId);
-  if (options.session === 'auto-attach') {
+  const sessionTime = event.type === 'SessionEvent' ? SESSION_TIMES_12[event.action] : undefined;
+  if (options.session === 'auto-attach' && sessionTime && isEntity(event.session)) {
+    event.session[sessionTime] = event.eventTime;
+  } else if (options.session === 'auto-attach') {
     // The Canvas session the platform cannot know stays in the event's extensions.
     if (isEntity(event.session) && raw.metadata.session_id) setData(canvasExtensionsOf(event as unknown as Entity), 'session_id', raw.metadata.session_id);
     event.session = AUTO_ATTACH_SESSION;

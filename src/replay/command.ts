@@ -2,7 +2,7 @@
 // anything is touched), then the run, its progress, its summary and its exit code.
 import { parseArgs } from 'node:util';
 import type { Io } from '../io.js';
-import { ConfigError, loadConfig, withPrivacyKey, type Config } from '../config.js';
+import { ConfigError, loadConfig, withPersonMap, withPrivacyKey, type Config } from '../config.js';
 import { UsageError } from '../errors.js';
 import { createClients } from '../worker/clients.js';
 import { formatSummary, startProgress } from './report.js';
@@ -128,7 +128,7 @@ export async function replayCommand(argv: string[], io: Io): Promise<number> {
     const stream = values.stream ? (values.stream.startsWith('arn:') ? { KINESIS_STREAM_ARN: values.stream, KINESIS_STREAM_NAME: undefined } : { KINESIS_STREAM_NAME: values.stream, KINESIS_STREAM_ARN: undefined }) : {};
     try {
       // The worker's own configuration, with the DLQ as the queue it reads.
-      config = await withPrivacyKey(loadConfig({ ...env, ...stream, SQS_QUEUE_URL: dlqUrl, AWS_REGION: region }));
+      config = await withPersonMap(await withPrivacyKey(loadConfig({ ...env, ...stream, SQS_QUEUE_URL: dlqUrl, AWS_REGION: region })));
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       io.stderr(`canvas-caliper replay-dlq: ${err.message}\n`);

@@ -3,7 +3,7 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import { eventNameOf, mapInput, unwrapSns, type Decoded, type MapOptions } from '../engine.js';
 import { parseJson } from '../json.js';
-import { MappingError } from '../errors.js';
+import { MappingError, SkippedEvent } from '../errors.js';
 import type { EventFilter } from '../filter.js';
 import { KINESIS_MAX_RECORD_BYTES } from './kinesis.js';
 import { serializeEnvelope } from '../formats/index.js';
@@ -32,10 +32,12 @@ export function withRecord(decoded: Decoded): Decoded & { record: Buffer } {
   return { ...decoded, record };
 }
 
-export type Incoming = { skipped: string } | (Decoded & { record: Buffer });
+/** Skipped: the event_name, and for an event left out once mapped, the Caliper `Type.Action` (or `unmapped_person`) it is counted under. */
+export type Incoming = { skipped: string; label?: string } | (Decoded & { record: Buffer });
 
 /**
- * What becomes of one SQS message: skipped, when the filter leaves its event_name out, or its Kinesis
+ * What becomes of one SQS message: skipped, when the filter leaves its event_name out (or, once mapped,
+ * CALIPER_EVENT_TYPES its Caliper type, or PERSON_ID_UNMAPPED=skip a person), or its Kinesis
  * record. The event_name is read before mapping: the event_name attribute Canvas sends, else the raw
  * event's metadata (a Caliper envelope without the attribute is never skipped). Throws a MappingError
  * (poison).
@@ -55,7 +57,13 @@ export function readMessage(message: Message, filter: EventFilter, options: MapO
   }
   const eventName = attribute ?? eventNameOf(value);
   if (skip(eventName)) return { skipped: eventName };
-  return withRecord(mapInput(value, options));
+  try {
+    return withRecord(mapInput(value, options));
+  } catch (err) {
+    // CALIPER_EVENT_TYPES, PERSON_ID_UNMAPPED=skip: left out once mapped.
+    if (err instanceof SkippedEvent) return { skipped: err.eventName ?? eventName ?? '', label: err.label };
+    throw err;
+  }
 }
 
 /** The same envelope with its properties in the usual order, `data` last (the same object when they already are). */

@@ -103,6 +103,14 @@ export function prometheus(worker: Worker): string {
   const lines: string[] = [];
   for (const [k, name] of METRICS) lines.push(...promMetric(`canvas_caliper_${name.replace(/[A-Z]/g, (c, i) => (i ? '_' : '') + c.toLowerCase())}_total`, 'counter', [['', worker.counters[k]]]));
   lines.push(...promMetric('canvas_caliper_errors_total', 'counter', FAULT_KINDS.map((kind) => [`{kind="${kind}"}`, worker.faults.counts[kind]])));
+  // Left out once mapped (CALIPER_EVENT_TYPES, PERSON_ID_UNMAPPED=skip), by Caliper Type.Action or unmapped_person; also in skipped_total.
+  if (worker.skippedByType.size) lines.push(...promMetric('canvas_caliper_skipped_by_type_total', 'counter', [...worker.skippedByType].map(([type, n]) => [`{type="${type}"}`, n])));
+  const personMap = worker.config.personMap?.status;
+  if (personMap) {
+    lines.push(...promMetric('canvas_caliper_person_map_rows', 'gauge', [['', personMap.rows]]));
+    lines.push(...promMetric('canvas_caliper_person_map_reloads_total', 'counter', [['', personMap.reloads]]));
+    lines.push(...promMetric('canvas_caliper_person_map_refresh_failures_total', 'counter', [['', personMap.refreshFailures]]));
+  }
   lines.push(...promMetric('canvas_caliper_in_flight', 'gauge', [['', worker.inFlightCount]]));
   lines.push(...promMetric('canvas_caliper_lag_milliseconds', 'gauge', [['', worker.lagMs]]));
   const typed = new Set<string>();

@@ -5,7 +5,7 @@ import type { Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
-import { ConfigError, loadConfig, withPrivacyKey, type Config } from '../config.js';
+import { ConfigError, loadConfig, withPersonMap, withPrivacyKey, type Config } from '../config.js';
 import { deterministicEventId } from '../engine.js';
 import { createClients } from './clients.js';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
@@ -37,8 +37,8 @@ export async function runWorker(io: RunIo, options: RunOptions = {}): Promise<nu
   try {
     const placeholders = wantsLocalEndpoint(io.env) ? { ...EMBEDDED_PLACEHOLDERS, CALIPER_ENDPOINT_URL: 'http://127.0.0.1/caliper', CALIPER_ENDPOINT_TOKEN: 'local' } : EMBEDDED_PLACEHOLDERS;
     config = loadConfig(embedded ? embeddedEnv(io.env, placeholders) : io.env);
-    // The privacy key from Secrets Manager, read once before anything starts (a failure is a configuration error).
-    config = await withPrivacyKey(config);
+    // The privacy key from Secrets Manager and PERSON_ID_MAP, read once before anything starts (a failure is a configuration error).
+    config = await withPersonMap(await withPrivacyKey(config));
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     const problems = err.problems.map((p) => (p === 'SQS_QUEUE_URL: is required' ? `${p} (NODE_ENV=production: no embedded local services)` : p));
@@ -108,6 +108,8 @@ async function serve(worker: Worker, config: Config, logger: Logger, io: RunIo, 
   }
   const destination = destinationOf(config);
   const stopStats = startStats(worker, logger, config.STATS_INTERVAL_S, destination.name, destination.dimension);
+  // PERSON_ID_MAP is re-read while the worker runs: a new row applies without a restart.
+  const stopMap = config.personMap?.start(config.PERSON_ID_MAP_REFRESH_S, logger);
   worker.start();
   logger.info({ queue: config.SQS_QUEUE_URL, sink: config.SINK, [destination.dimension.toLowerCase()]: destination.name, dlq: config.DLQ_URL ?? null }, 'worker started');
   let signals = 0;
@@ -126,6 +128,7 @@ async function serve(worker: Worker, config: Config, logger: Logger, io: RunIo, 
   const reason = await stopped;
   logger.info({ reason, inFlight: worker.inFlightCount }, 'stopping: no new messages; finishing those in flight');
   const { unfinished } = await worker.stop();
+  stopMap?.();
   stopStats();
   health?.close();
   logger.info({ unfinished, counters: worker.counters }, unfinished ? 'stopped; unfinished messages were made visible again in SQS' : 'stopped; everything in flight was published and acknowledged');
@@ -177,7 +180,7 @@ async function runEmbedded(io: RunIo, ingest: 'sqs' | 'https'): Promise<number> 
       await local.enqueue(services.sqs, queueUrl, bodies);
       io.stdout(`Enqueued ${bodies.length} sample events on ${queueUrl}\n`);
     }
-    const config = await withPrivacyKey(loadConfig(embeddedEnv(io.env, { SQS_QUEUE_URL: queueUrl, DLQ_URL: dlqUrl, ...destination.env })));
+    const config = await withPersonMap(await withPrivacyKey(loadConfig(embeddedEnv(io.env, { SQS_QUEUE_URL: queueUrl, DLQ_URL: dlqUrl, ...destination.env }))));
     const logger = pino({ level: config.LOG_LEVEL, base: { service: 'canvas-caliper' } });
     const sink = await configuredSink(config, { kinesis });
     const worker = new Worker({ sqs: services.sqs, sink, config, logger });

@@ -22,7 +22,7 @@ export function summarise(records: string[], dlqDepth: number, outputFile: strin
     '  count  type             action       object',
     ...lines,
     ...(types ? [`Canvas event types published: ${types.length - missing.length} of the ${types.length} enqueued${missing.length ? ` (not published: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? `, and ${missing.length - 10} more` : ''})` : ''}.`] : []),
-    ...(skipped ? [`Skipped (EVENT_TYPES, EXCLUDE_EVENT_TYPES, UNKNOWN_EVENTS): ${skipped} message(s).`] : []),
+    ...(skipped ? [`Skipped (EVENT_TYPES, EXCLUDE_EVENT_TYPES, UNKNOWN_EVENTS, CALIPER_EVENT_TYPES, PERSON_ID_UNMAPPED=skip): ${skipped} message(s).`] : []),
     `Dead-letter queue: ${dlqDepth} message(s).`,
     `Full Caliper output (one envelope per line): ${outputFile}`,
     '',

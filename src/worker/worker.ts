@@ -3,8 +3,9 @@
 // after the sink's destination accepted its record; a message that can never be mapped, or whose event
 // the destination refuses, goes to the DLQ; a message whose record could not be put within the retry
 // budget stays in SQS and comes back later; a message whose event type is filtered out (EVENT_TYPES,
-// EXCLUDE_EVENT_TYPES, UNKNOWN_EVENTS=skip) is deleted unpublished. While the sink is blocked (the
-// destination refuses our credentials) the worker receives nothing.
+// EXCLUDE_EVENT_TYPES, UNKNOWN_EVENTS=skip; once mapped, CALIPER_EVENT_TYPES, PERSON_ID_UNMAPPED=skip)
+// is deleted unpublished. While the sink is blocked (the destination refuses our credentials) the
+// worker receives nothing.
 import { ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { Logger } from 'pino';
@@ -31,6 +32,9 @@ export interface Counters {
   skipped: number;
 }
 
+/** Of the skipped messages, those left out once mapped, by Caliper `Type.Action` (CALIPER_EVENT_TYPES) or `unmapped_person` (PERSON_ID_UNMAPPED=skip). */
+export type SkippedByType = Map<string, number>;
+
 interface InFlight {
   message: Message;
   visibleUntil: number;
@@ -54,6 +58,7 @@ export function partitionKey(envelope: Envelope, mode: Config['PARTITION_KEY']):
 
 export class Worker {
   readonly counters: Counters = { received: 0, published: 0, acknowledged: 0, sentToDlq: 0, retries: 0, released: 0, skipped: 0 };
+  readonly skippedByType: SkippedByType = new Map();
   /** Failed AWS calls: counted by kind, logged concisely, and what /healthz reports. */
   readonly faults: Faults;
   /** Newest event lag (now − eventTime) in ms, for the stats line. */
@@ -200,7 +205,7 @@ export class Worker {
     const deadline = Date.now() + this.deps.config.RETRY_BUDGET_MS;
     const next = this.decode(message);
     if ('poison' in next) return this.poison(message, next.poison);
-    if ('skipped' in next) return this.skip(message, next.skipped);
+    if ('skipped' in next) return this.skip(message, next.skipped, next.label);
     try {
       await this.publisher.put(next.record, next.key, deadline);
     } catch (err) {
@@ -217,7 +222,7 @@ export class Worker {
    * A message's record, partition key and event time; or why it is skipped or poison. Only these wait
    * for Kinesis: the envelope's objects die young instead of being carried through collections.
    */
-  private decode(message: Message): { poison: unknown } | { skipped: string } | { record: Buffer; key: string; eventTime: number; eventName: string } {
+  private decode(message: Message): { poison: unknown } | { skipped: string; label?: string } | { record: Buffer; key: string; eventTime: number; eventName: string } {
     let incoming: Incoming;
     try {
       incoming = readMessage(message, this.filter, this.mapOptions);
@@ -230,9 +235,10 @@ export class Worker {
   }
 
   /** A message whose event type is filtered out: deleted, never published, never parked. */
-  private async skip(message: Message, eventName: string): Promise<void> {
-    this.deps.logger.debug({ messageId: message.MessageId, event_name: eventName }, 'skipped: event type filtered out');
+  private async skip(message: Message, eventName: string, label?: string): Promise<void> {
+    this.deps.logger.debug({ messageId: message.MessageId, event_name: eventName, caliper: label }, 'skipped: event type filtered out');
     this.counters.skipped++;
+    if (label) this.skippedByType.set(label, (this.skippedByType.get(label) ?? 0) + 1);
     await this.acknowledge(message);
   }
 
