@@ -15,7 +15,8 @@ import { CaliperHttpSink, splitRecord } from '../src/worker/caliper-http.js';
 import { recordFor } from '../src/worker/decode.js';
 import { health, prometheus, startHealthServer, startStats } from '../src/worker/observe.js';
 import { caliperHttpSink, configuredSink, PublishError, RefusedError } from '../src/worker/sink.js';
-import { redact, staticToken } from '../src/worker/token.js';
+import { redact } from '../src/worker/redact.js';
+import { staticToken } from '../src/worker/token.js';
 import { Worker } from '../src/worker/worker.js';
 import { queueOf as queueMessages, userEvent } from './helpers.js';
 import { testEndpoint, type TestEndpoint } from './http-endpoint.js';
@@ -316,7 +317,7 @@ describe('CaliperHttpSink', () => {
   it('a 403 for one envelope while others are accepted still blocks after one refresh, with no endless refreshing', async () => {
     endpoint = await testEndpoint((r) => (r.envelope.data[0]!.object.name === 'Page X' ? { status: 403 } : { status: 200 }));
     let refreshes = 0;
-    const token = { token: TOKEN, refresh: async () => void refreshes++ };
+    const token = { ...staticToken(TOKEN), invalidate: () => void refreshes++ };
     const sink = new CaliperHttpSink({ url: endpoint.url, token, timeoutMs: 500, maxEvents: 1, maxBytes: 1 << 20, lingerMs: 1, maxInFlight: 4 });
     const puts = [page('1'), page('2', 'Page X'), page('3'), page('4')].map((b) => sink.put(recordFor(b, {}).record, 'k', Date.now() + 3000));
     const outcomes = await Promise.allSettled(puts);
@@ -366,6 +367,7 @@ describe('CaliperHttpSink', () => {
 });
 
 describe('SINK=caliper-http: configuration', () => {
+  const ONE_TOKEN = 'one of CALIPER_ENDPOINT_TOKEN, CALIPER_ENDPOINT_TOKEN_SECRET_ARN or CALIPER_ENDPOINT_TOKEN_URL (OAuth 2.0 client credentials) is required with SINK=caliper-http';
   const base = { SQS_QUEUE_URL: QUEUE, AWS_REGION: 'us-east-1', SINK: 'caliper-http' };
   const problems = (env: Record<string, string>) => {
     try {
@@ -377,7 +379,7 @@ describe('SINK=caliper-http: configuration', () => {
   };
 
   it('needs an endpoint and one source of token, but no Kinesis stream; names every problem at once', () => {
-    expect(problems({})).toEqual(['CALIPER_ENDPOINT_URL is required with SINK=caliper-http', 'CALIPER_ENDPOINT_TOKEN or CALIPER_ENDPOINT_TOKEN_SECRET_ARN (one of them) is required with SINK=caliper-http']);
+    expect(problems({})).toEqual(['CALIPER_ENDPOINT_URL is required with SINK=caliper-http', ONE_TOKEN]);
     expect(problems({ CALIPER_ENDPOINT_URL: 'https://lrs.example.edu/caliper', CALIPER_ENDPOINT_TOKEN: 't' })).toEqual([]);
     expect(
       problems({
@@ -392,7 +394,7 @@ describe('SINK=caliper-http: configuration', () => {
       'CALIPER_ENDPOINT_HEADERS: the sink sets Authorization itself',
       'HTTP_MAX_IN_FLIGHT must be at least 1',
       'CALIPER_ENDPOINT_URL must be https (http only to a loopback address, or with CALIPER_ENDPOINT_ALLOW_HTTP=true)',
-      'CALIPER_ENDPOINT_TOKEN or CALIPER_ENDPOINT_TOKEN_SECRET_ARN (one of them) is required with SINK=caliper-http',
+      ONE_TOKEN,
       'HTTP_TIMEOUT_MS (90000) must be below RETRY_BUDGET_MS (60000)',
     ]);
   });
@@ -465,9 +467,10 @@ describe('map --post URL', () => {
   it('refuses a missing token or a plain-http remote URL as a usage error (exit 2)', async () => {
     const noToken = await map(['--post', 'https://lrs.example.edu/caliper'], page('1'), {});
     expect(noToken.code).toBe(2);
-    expect(noToken.stderr).toContain('CALIPER_ENDPOINT_TOKEN or CALIPER_ENDPOINT_TOKEN_SECRET_ARN (one of them) is required');
+    expect(noToken.stderr).toContain('--post: one of CALIPER_ENDPOINT_TOKEN, CALIPER_ENDPOINT_TOKEN_SECRET_ARN or CALIPER_ENDPOINT_TOKEN_URL (OAuth 2.0 client credentials) is required with --post\n');
     const plain = await map(['--post', 'http://lrs.example.edu/caliper'], page('1'), { CALIPER_ENDPOINT_TOKEN: TOKEN });
     expect(plain.code).toBe(2);
-    expect(plain.stderr).toContain('CALIPER_ENDPOINT_URL must be https');
+    expect(plain.stderr).toContain('--post: --post URL must be https');
+    expect(plain.stderr).not.toContain('CALIPER_ENDPOINT_URL');
   });
 });
