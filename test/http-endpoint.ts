@@ -6,6 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { clientOf } from '../src/worker/local-endpoint.js';
 
 export interface Received {
+  /** The request's path and query, as sent. */
+  url: string;
   headers: http.IncomingHttpHeaders;
   body: string;
   /** The envelope, parsed. */
@@ -41,7 +43,7 @@ export async function testEndpoint(answer: (r: Received, n: number) => Answer): 
         res.writeHead(400).end('not JSON');
         return;
       }
-      const r: Received = { headers: req.headers, body, envelope };
+      const r: Received = { url: req.url ?? '', headers: req.headers, body, envelope };
       requests.push(r);
       const a = answer(r, requests.length);
       if (a === 'hang') return; // never answers: the client's timeout must fire

@@ -21,14 +21,21 @@ const hex = (n: number, width: number) =>
 
 const literal = (s: string) => s.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
 
-/** JSON's short escapes: how a JSON encoder may write these characters. */
-const JSON_SHORT: Record<string, string> = { '"': '\\\\"', '\\': '\\\\\\\\', '/': '\\\\/', '\n': '\\\\n', '\r': '\\\\r', '\t': '\\\\t', '\b': '\\\\b', '\f': '\\\\f' };
+/**
+ * A JSON escape's backslash, as often as it was escaped again (a JSON answer that quotes a JSON text
+ * writes `\\/` for `\/`).
+ */
+const BACKSLASHES = '\\\\+';
+
+/** JSON's short escapes: how a JSON encoder may write these characters (after BACKSLASHES). */
+const JSON_SHORT: Record<string, string> = { '"': '"', '\\': BACKSLASHES, '/': '/', '\n': 'n', '\r': 'r', '\t': 't', '\b': 'b', '\f': 'f' };
 
 /** Every way one character of a secret may be written: raw, `\uXXXX`, a JSON short escape, percent-encoded UTF-8, `+` for a space. */
 function characterForms(ch: string): string {
-  const units = [...Array(ch.length).keys()].map((i) => `\\\\u${hex(ch.charCodeAt(i), 4)}`).join('');
+  const short = JSON_SHORT[ch] === undefined ? undefined : BACKSLASHES + JSON_SHORT[ch];
+  const units = [...Array(ch.length).keys()].map((i) => `${BACKSLASHES}u${hex(ch.charCodeAt(i), 4)}`).join('');
   const percent = [...Buffer.from(ch, 'utf8')].map((b) => `%${hex(b, 2)}`).join('');
-  const forms = [literal(ch), units, percent, JSON_SHORT[ch], ch === ' ' ? '\\+' : undefined].filter((f): f is string => f !== undefined);
+  const forms = [literal(ch), units, percent, short, ch === ' ' ? '\\+' : undefined].filter((f): f is string => f !== undefined);
   return `(?:${forms.join('|')})`;
 }
 
@@ -46,7 +53,7 @@ function patternOf(secret: string): RegExp {
 }
 
 /** A credential in an Authorization-like header, whatever token we hold. */
-const CREDENTIAL = /\b(Bearer|Basic)(\s+|%20|\+)[A-Za-z0-9._~+/=%-]+/gi;
+const CREDENTIAL = /\b(Bearer|Basic)(\s+|%20|\+)[A-Za-z0-9._~+/=%\\-]+/gi;
 
 /** `text` with every secret (in any of its forms) and any bearer/basic credential replaced by `[redacted]`. */
 export function redact(text: string, secrets: Iterable<string>): string {
