@@ -18,7 +18,7 @@ export interface Poster {
 const OUTSTANDING = 2_000;
 
 /** A problem of the worker's configuration as `map --post` says it: the URL is the flag's, the sink is the one it posts with. */
-const asFlag = (problem: string): string => problem.replaceAll('CALIPER_ENDPOINT_URL', '--post URL').replaceAll(' with SINK=caliper-http', ' with --post');
+const asFlag = (problem: string): string => problem.replaceAll('CALIPER_ENDPOINT_URL', 'its URL').replaceAll(' with SINK=caliper-http', ' with --post');
 
 /** The HTTP sink for `url`, configured by the worker's variables (CALIPER_ENDPOINT_TOKEN, _TOKEN_SECRET_ARN or the OAuth client's _TOKEN_URL …, HTTP_*). */
 export async function openPoster(url: string, env: NodeJS.ProcessEnv): Promise<Poster> {

@@ -464,13 +464,43 @@ describe('map --post URL', () => {
     expect((await map(['--post', endpoint.url], page('4'), { CALIPER_ENDPOINT_TOKEN: TOKEN })).code).toBe(0);
   });
 
+  it('ends against an endpoint that trickles its answer: each request ends at HTTP_TIMEOUT_MS, the event at the retry budget (exit 1)', async () => {
+    endpoint = await testEndpoint(() => ({ status: 500, body: 'x'.repeat(1000), trickleMs: 100 }));
+    const started = Date.now();
+    const out = await map(['--post', endpoint.url], page('1'), { CALIPER_ENDPOINT_TOKEN: TOKEN, HTTP_TIMEOUT_MS: '300', RETRY_BUDGET_MS: '1000' });
+    expect(out.code).toBe(1);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(JSON.parse(out.stderr.split('\n')[0]!)).toMatchObject({ error_code: 'NOT_DELIVERED', error: expect.stringContaining('no complete answer within') });
+  });
+
+  it('takes OAuth 2.0 client credentials from the environment, as the worker does', async () => {
+    const { testTokenEndpoint } = await import('./http-endpoint.js');
+    const issuer = await testTokenEndpoint({ clientId: 'map-client', clientSecret: 'map-secret-5e4d3c2b1a' });
+    endpoint = await testEndpoint((r) => (issuer.valid(r.headers.authorization) ? { status: 202 } : { status: 401 }));
+    const out = await map(['--post', endpoint.url], [page('1'), page('2')].join('\n'), { CALIPER_ENDPOINT_TOKEN_URL: issuer.url, CALIPER_ENDPOINT_CLIENT_ID: 'map-client', CALIPER_ENDPOINT_CLIENT_SECRET: 'map-secret-5e4d3c2b1a' });
+    expect(out).toMatchObject({ code: 0, stderr: `posted 2 events to ${endpoint.url}\n` });
+    expect(issuer.requests).toHaveLength(1);
+    const wrong = await map(['--post', endpoint.url], page('3'), { CALIPER_ENDPOINT_TOKEN_URL: issuer.url, CALIPER_ENDPOINT_CLIENT_ID: 'map-client', CALIPER_ENDPOINT_CLIENT_SECRET: 'not-the-secret-0000' });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('refused our client credentials (HTTP 401 invalid_client)');
+    expect(wrong.stderr).not.toContain('not-the-secret-0000');
+    await issuer.close();
+  });
+
+  it('names the flag, not the worker variable, and says a text that is no URL in one line', async () => {
+    const out = await map(['--post', 'notaurl'], page('1'), { CALIPER_ENDPOINT_TOKEN: TOKEN });
+    expect(out.code).toBe(2);
+    expect(out.stderr.split('\n')[0]).toBe('canvas-caliper: --post: its URL must be a URL (https://lrs.example.edu/caliper)');
+    expect(out.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('refuses a missing token or a plain-http remote URL as a usage error (exit 2)', async () => {
     const noToken = await map(['--post', 'https://lrs.example.edu/caliper'], page('1'), {});
     expect(noToken.code).toBe(2);
     expect(noToken.stderr).toContain('--post: one of CALIPER_ENDPOINT_TOKEN, CALIPER_ENDPOINT_TOKEN_SECRET_ARN or CALIPER_ENDPOINT_TOKEN_URL (OAuth 2.0 client credentials) is required with --post\n');
     const plain = await map(['--post', 'http://lrs.example.edu/caliper'], page('1'), { CALIPER_ENDPOINT_TOKEN: TOKEN });
     expect(plain.code).toBe(2);
-    expect(plain.stderr).toContain('--post: --post URL must be https');
+    expect(plain.stderr).toContain('--post: its URL must be https');
     expect(plain.stderr).not.toContain('CALIPER_ENDPOINT_URL');
   });
 });

@@ -102,7 +102,7 @@ const embeddedEnv = (env: NodeJS.ProcessEnv, queues: Embedded): NodeJS.ProcessEn
   SHUTDOWN_TIMEOUT_MS: env.SHUTDOWN_TIMEOUT_MS || '5000',
 });
 
-/** The embedded run gives up on a destination that has failed this long with no success. */
+/** The embedded run gives up on a destination that has failed this long with no success (or for RETRY_BUDGET_MS, if shorter). */
 const EMBEDDED_GIVE_UP_MS = 15_000;
 
 /** What to check when a call keeps failing in the embedded run. */
@@ -114,7 +114,7 @@ const CHECK: Partial<Record<Operation, string>> = {
 /** Why the embedded run cannot finish (the sink is blocked, or its destination has failed for EMBEDDED_GIVE_UP_MS), or undefined while it can. */
 function embeddedFailure(worker: Worker, destination: string): string | undefined {
   if (worker.blocked) return `nothing more is sent to ${destination}: ${worker.blocked}`;
-  const failing = worker.faults.failingLongerThan(EMBEDDED_GIVE_UP_MS, ['TokenRequest', 'PostEnvelope']);
+  const failing = worker.faults.failingLongerThan(Math.min(EMBEDDED_GIVE_UP_MS, worker.config.RETRY_BUDGET_MS), ['TokenRequest', 'PostEnvelope']);
   return failing && `${failing.operation === 'TokenRequest' ? 'the token endpoint' : destination} has failed for ${Math.round((Date.now() - failing.since) / 1000)} s with no success (last: ${failing.error}): ${CHECK[failing.operation]}`;
 }
 
