@@ -434,6 +434,23 @@ describe('SINK=caliper-http: configuration', () => {
     expect(stderr).toContain(`canvas-caliper run: cannot read the Caliper endpoint's token from CALIPER_ENDPOINT_TOKEN_SECRET_ARN (${arn})`);
   });
 
+  it('run warns that SINK=caliper-http is missing when CALIPER_ENDPOINT_URL is set and a stream is configured', async () => {
+    const { runWorker } = await import('../src/worker/run.js');
+    const http = await import('node:http');
+    // The health port is taken: run stops right after its configuration, with the warning said first.
+    const taken = http.createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    let stderr = '';
+    const code = await runWorker({
+      env: { SQS_QUEUE_URL: QUEUE, AWS_REGION: 'us-east-1', NODE_ENV: 'production', KINESIS_STREAM_NAME: 's', CALIPER_ENDPOINT_URL: 'https://lrs.example.edu/caliper', HEALTH_PORT: String((taken.address() as { port: number }).port) },
+      stdout: () => {},
+      stderr: (t) => void (stderr += t),
+    });
+    taken.close();
+    expect(code).toBe(2);
+    expect(stderr.split('\n')[0]).toBe('canvas-caliper run: CALIPER_ENDPOINT_URL is set but SINK is kinesis: it is not used (set SINK=caliper-http to publish to it)');
+  });
+
   it('keeps SINK=kinesis the default, with its stream required', () => {
     expect(problems({ SINK: '' })).toEqual(['KINESIS_STREAM_NAME or KINESIS_STREAM_ARN is required']);
     expect(problems({ SINK: 'http' })).toEqual(['SINK must be kinesis or caliper-http']);

@@ -225,7 +225,8 @@ export class ClientCredentialsToken implements TokenSource {
     const now = Date.now();
     if (!this.fetching) {
       if (now < this.retryAt) {
-        if (this.retryAt >= deadline) throw new TokenError(`no token from ${this.where} within the retry budget (last: ${this.lastFailure})`, false, this.retryAt - now);
+        // Our own back-off, not the issuer's ask: the messages come back after the usual release back-off.
+        if (this.retryAt >= deadline) throw new TokenError(`no token from ${this.where} within the retry budget (last: ${this.lastFailure})`, false);
         return sleep(this.retryAt - now);
       }
       this.fetching = this.fetchOnce(Math.min(deadline, now + this.o.timeoutMs));
