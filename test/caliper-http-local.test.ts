@@ -77,5 +77,5 @@ it('npm start against a dead endpoint gives up once it has failed for the retry 
   const started = Date.now();
   expect(await exited(cli)).toBe(1);
   expect(Date.now() - started).toBeLessThan(30_000);
-  expect(cli.out.stderr.trim().split('\n').at(-1)).toMatch(/^canvas-caliper run: the Caliper endpoint http:\/\/127\.0\.0\.1:\d+\/caliper has failed for \d+ s with no success \(last: .*ECONNREFUSED.*\): check CALIPER_ENDPOINT_URL and that the endpoint is up$/);
+  expect(cli.out.stderr.trim().split('\n').at(-1)).toMatch(/^canvas-caliper run: the Caliper endpoint http:\/\/127\.0\.0\.1:\d+\/caliper has failed for \d+ s with no success \(last: .*(ECONNREFUSED|no complete answer within).*\): check CALIPER_ENDPOINT_URL and that the endpoint is up$/);
 }, 60_000);

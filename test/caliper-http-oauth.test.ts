@@ -223,6 +223,10 @@ describe('OAuth 2.0 client credentials', () => {
     // After the 429, the next token request waited for its Retry-After.
     expect(issuer.requests[3]!.at - issuer.requests[2]!.at).toBeGreaterThanOrEqual(950);
     expect(logs.join('\n')).toContain('TokenRequest failed');
+    // A token endpoint that keeps failing is what /healthz reports (UNHEALTHY_AFTER_S of 60 s, one second later).
+    expect(health(worker)).toEqual({ healthy: true });
+    worker.faults.failed('TokenRequest', new Error('down'));
+    expect(health(worker, Date.now() + 61_000)).toMatchObject({ healthy: false, reason: expect.stringMatching(/^TokenRequest has failed for 61 s/) });
   });
 
   it('a token request that trickles its answer ends at its deadline (HTTP_TIMEOUT_MS, whole exchange), and is tried again until the caller\'s', async () => {

@@ -48,6 +48,9 @@ export const REASON_BYTES = 500;
 /** How much of a refusing answer is read (and redacted) before it is cut to REASON_BYTES. */
 const READ_BYTES = 64 * 1024;
 
+/** A request is sent only with this much of its deadline left. */
+const MIN_EXCHANGE_MS = 20;
+
 /** `{`, `,"sendTime":"…"`, `,"data":[`, `]}`. */
 const ENVELOPE_BYTES = 50;
 
@@ -89,7 +92,6 @@ export function splitRecord(record: Buffer): { group: string; events: Buffer } {
   if (!Array.isArray(data) || typeof header.dataVersion !== 'string') throw new PublishError('a record for the Caliper endpoint must be an envelope with a dataVersion and data');
   return { group: JSON.stringify(header).slice(1, -1), events: Buffer.from(data.map((e) => serializeIn(header.dataVersion as string, e)).join(',')) };
 }
-
 
 export class CaliperHttpSink implements Sink {
   private blockedBy: string | undefined;
@@ -214,6 +216,11 @@ export class CaliperHttpSink implements Sink {
         return this.rejectAll(batch);
       }
       for (const p of batch) this.retry(p, redact(e.message, this.secrets()), e.retryAfterMs);
+      return;
+    }
+    // Too little of the budget left for any answer: not sent (a 1-ms request would only time out).
+    if (deadline - Date.now() < MIN_EXCHANGE_MS) {
+      for (const p of batch) this.retry(p, 'the retry budget ran out before the request could be sent');
       return;
     }
     const outcome = await this.post(group, batch, token, deadline);
