@@ -355,6 +355,24 @@ describe('the sink\'s failure paths', () => {
     expect(Date.now() - started).toBeLessThan(1_500);
   });
 
+  it('the worker says once that it stopped consuming while its sink is blocked, and once that it resumed', async () => {
+    let blocked: string | undefined = 'the test sink refuses for now';
+    const sink = { blocked: undefined as string | undefined, put: async () => {}, drain: async () => {} };
+    Object.defineProperty(sink, 'blocked', { get: () => blocked });
+    const c = loadConfig({ SQS_QUEUE_URL: QUEUE, AWS_REGION: 'us-east-1', SINK: 'caliper-http', CALIPER_ENDPOINT_URL: 'https://lrs.example.edu/caliper', CALIPER_ENDPOINT_TOKEN: TOKEN, POLLERS: '2' });
+    queueMessages(sqsMock, [message('1')]);
+    const worker = new Worker({ sqs: new SQSClient({ region: 'us-east-1' }), sink: () => sink, config: c, logger });
+    closers.push(() => worker.stop());
+    worker.start();
+    await wait(1_200);
+    expect(worker.counters.received).toBe(0);
+    blocked = undefined;
+    await until(() => worker.counters.acknowledged === 1);
+    const said = logs.map((l) => JSON.parse(l).msg as string);
+    expect(said.filter((m) => m.startsWith('stopped consuming: the test sink refuses for now'))).toHaveLength(1);
+    expect(said.filter((m) => m === 'resumed consuming: the sink accepts again')).toHaveLength(1);
+  });
+
   it('a Retry-After past the retry budget releases the message for as long as the endpoint asked, not the usual back-off', async () => {
     endpoint = await testEndpoint(() => ({ status: 503, headers: { 'retry-after': '120' } }));
     const c = loadConfig({ SQS_QUEUE_URL: QUEUE, AWS_REGION: 'us-east-1', SINK: 'caliper-http', CALIPER_ENDPOINT_URL: endpoint.url, CALIPER_ENDPOINT_TOKEN: TOKEN, RETRY_BUDGET_MS: '2000', HTTP_TIMEOUT_MS: '500', POLLERS: '1', HTTP_BATCH_LINGER_MS: '5' });
