@@ -244,6 +244,21 @@ describe('OAuth 2.0 client credentials', () => {
     for (const [i, r] of issuer.requests.slice(1).entries()) expect(r.at - issuer.requests[i]!.at).toBeLessThan(1_000);
   });
 
+  it('a token endpoint that answers 200 without a token (a wrong URL) or a 404 blocks at once, saying what to check; a 503 does not', async () => {
+    const answers = [{ status: 200, body: '<html>login</html>', headers: { 'content-type': 'text/html' } }, { status: 200, body: '{"token_type":"Bearer"}' }, { status: 404, body: 'not found' }];
+    for (const answer of answers) {
+      issuer = await testTokenEndpoint({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, answer: () => answer });
+      const source = new ClientCredentialsToken({ tokenUrl: issuer.url, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, method: 'client_secret_basic', timeoutMs: 400 });
+      const out = (await source.token(Date.now() + 2_000).catch((err: unknown) => err)) as TokenError;
+      expect(out).toMatchObject({ blocking: true, message: expect.stringMatching(answer.status === 404 ? /refused our client credentials \(HTTP 404\): check CALIPER_ENDPOINT_TOKEN_URL/ : /answered without a token: check CALIPER_ENDPOINT_TOKEN_URL/) });
+      expect(issuer.requests).toHaveLength(1);
+      await issuer.close();
+    }
+    issuer = await testTokenEndpoint({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, answer: () => ({ status: 503, body: '<html>busy</html>', headers: { 'content-type': 'text/html' } }) });
+    const source = new ClientCredentialsToken({ tokenUrl: issuer.url, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, method: 'client_secret_basic', timeoutMs: 400 });
+    expect(await source.token(Date.now() + 300).catch((err: unknown) => err)).toMatchObject({ blocking: false, message: expect.stringContaining('answered HTTP 503') });
+  });
+
   it('the client secret from Secrets Manager: the secret itself, or JSON with client_id and client_secret', async () => {
     issuer = await testTokenEndpoint({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, expiresIn: 3600 });
     endpoint = await eventsEndpoint(issuer);

@@ -136,6 +136,9 @@ export interface ClientCredentials {
 /** The token endpoint's answers that mean "try again later": the rest refuse our client for good. */
 const TRANSIENT_STATUS = (status: number) => status === 408 || status === 429 || status >= 500;
 
+/** openid-client's codes for a 200 whose body is no token response. */
+const NOT_A_TOKEN = new Set(['OAUTH_RESPONSE_IS_NOT_JSON', 'OAUTH_INVALID_RESPONSE', 'OAUTH_PARSE_ERROR']);
+
 /** What to check, by the issuer's OAuth error code (RFC 6749 §5.2). */
 const CHECK: Record<string, string> = {
   invalid_client: 'CALIPER_ENDPOINT_CLIENT_ID, the client secret and CALIPER_ENDPOINT_AUTH_METHOD',
@@ -283,10 +286,10 @@ export class ClientCredentialsToken implements TokenSource {
     const e = err as { status?: number; error?: unknown; name?: string; code?: string; cause?: unknown; response?: Response };
     const response = e.response ?? (e.cause instanceof Object && 'status' in e.cause && 'headers' in e.cause ? (e.cause as Response) : undefined);
     void response?.body?.cancel().catch(() => undefined);
+    // A 200 that is not a token (HTML from a wrong URL, JSON without access_token): a configuration problem.
+    if (NOT_A_TOKEN.has(e.code ?? '')) return new TokenError(`the token endpoint ${this.where} answered without a token: check ${CHECK_ANY}`, true);
     const status = e.status ?? response?.status;
     if (status === undefined) {
-      // A 2xx that is not a token (HTML from a wrong URL, JSON without access_token): a configuration problem.
-      if (e.code === 'OAUTH_RESPONSE_IS_NOT_JSON' || e.code === 'OAUTH_INVALID_RESPONSE' || e.code === 'OAUTH_PARSE_ERROR') return new TokenError(`the token endpoint ${this.where} answered without a token: check ${CHECK_ANY}`, true);
       const cause = (e.cause as { code?: string })?.code ?? e.code ?? e.name ?? 'Error';
       return new TokenError(`the token endpoint ${this.where} could not be reached (${cause})`, false, undefined, cause);
     }
