@@ -56,11 +56,15 @@ it('npm start against an endpoint that refuses the token ends at once, exit 1, w
   const endpoint = await testEndpoint(() => ({ status: 401, body: '{"error":"invalid_token"}' }));
   try {
     const started = Date.now();
-    const cli = startCli(['run'], demoEnv({ CALIPER_ENDPOINT_URL: endpoint.url, CALIPER_ENDPOINT_TOKEN: 'wrong-token-0123456789' }));
+    const cli = startCli(['run'], demoEnv({ CALIPER_ENDPOINT_URL: endpoint.url, CALIPER_ENDPOINT_TOKEN: 'wrong-token-0123456789', LOG_LEVEL: 'info' }));
     expect(await exited(cli)).toBe(1);
     expect(Date.now() - started).toBeLessThan(30_000);
     const lines = cli.out.stderr.trim().split('\n');
     expect(lines.at(-1)).toMatch(/^canvas-caliper run: nothing more is sent to the Caliper endpoint http:\/\/127\.0\.0\.1:\d+\/caliper: the Caliper endpoint refused our credentials \(HTTP 401\), also with a token read or fetched anew: check the token/);
+    // The stop line says what became of the messages: none was published.
+    const logged = cli.out.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string });
+    expect(logged.find((l) => l.msg.startsWith('stopped;'))?.msg).toMatch(/^stopped; (nothing left in flight: 0 published, [1-9]\d* left in SQS to come back, 0 sent to the DLQ|unfinished messages were made visible again in SQS)$/);
+    expect(logged.filter((l) => l.msg.startsWith('stopped consuming: the Caliper endpoint refused our credentials (HTTP 401)'))).toHaveLength(1);
     expect(cli.out.stdout + cli.out.stderr).not.toContain('everything in flight was published');
     expect(cli.out.stdout + cli.out.stderr).not.toContain('retry budget');
     expect(cli.out.stdout + cli.out.stderr).not.toContain('wrong-token-0123456789');
