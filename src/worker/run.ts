@@ -73,13 +73,14 @@ interface Embedded {
   CALIPER_ENDPOINT_CLIENT_SECRET?: string;
 }
 
-/** LOCAL_ENDPOINT_AUTH=oauth: the local endpoint issues OAuth 2.0 tokens that live this long (a run outlives several). */
+/** LOCAL_ENDPOINT_AUTH=oauth: the local endpoint's one OAuth 2.0 client, and how long its tokens live (seconds: a run may outlive one). */
+const LOCAL_CLIENT_ID = 'canvas-caliper-demo';
 const LOCAL_TOKEN_LIFETIME_S = 2;
 
 /** How the worker reaches the local endpoint at `origin`: with `secret` as its bearer token, or (LOCAL_ENDPOINT_AUTH=oauth) as its OAuth client's secret. */
 const localEndpointEnv = (env: NodeJS.ProcessEnv, origin: string, secret: string): Partial<Embedded> =>
   env.LOCAL_ENDPOINT_AUTH === 'oauth'
-    ? { CALIPER_ENDPOINT_URL: `${origin}/caliper`, CALIPER_ENDPOINT_TOKEN_URL: `${origin}/token`, CALIPER_ENDPOINT_CLIENT_ID: 'canvas-caliper-demo', CALIPER_ENDPOINT_CLIENT_SECRET: secret }
+    ? { CALIPER_ENDPOINT_URL: `${origin}/caliper`, CALIPER_ENDPOINT_TOKEN_URL: `${origin}/token`, CALIPER_ENDPOINT_CLIENT_ID: LOCAL_CLIENT_ID, CALIPER_ENDPOINT_CLIENT_SECRET: secret }
     : { CALIPER_ENDPOINT_URL: `${origin}/caliper`, CALIPER_ENDPOINT_TOKEN: secret };
 
 const EMBEDDED_PLACEHOLDERS: Embedded = { SQS_QUEUE_URL: 'http://127.0.0.1/000000000000/canvas-live-events', DLQ_URL: 'http://127.0.0.1/000000000000/canvas-live-events-dlq' };
@@ -201,7 +202,7 @@ async function runEmbedded(io: RunIo, ingest: 'sqs' | 'https'): Promise<number> 
       const secret = randomBytes(24).toString('base64url');
       const oauth = io.env.LOCAL_ENDPOINT_AUTH === 'oauth';
       const format = loadConfig(embeddedEnv(io.env, { ...EMBEDDED_PLACEHOLDERS, ...localEndpointEnv(io.env, 'http://127.0.0.1', secret) })).CALIPER_FORMAT;
-      const endpoint = await startLocalEndpoint(oauth ? { clientId: 'canvas-caliper-demo', clientSecret: secret, lifetimeS: LOCAL_TOKEN_LIFETIME_S } : secret, format);
+      const endpoint = await startLocalEndpoint(oauth ? { clientId: LOCAL_CLIENT_ID, clientSecret: secret, lifetimeS: LOCAL_TOKEN_LIFETIME_S } : secret, format);
       const note = () => (oauth ? `OAuth 2.0: the local token endpoint issued ${endpoint.tokensIssued} token(s), each for ${LOCAL_TOKEN_LIFETIME_S} s.\n` : '');
       destination = { env: localEndpointEnv(io.env, new URL(endpoint.url).origin, secret), readBack: async () => endpoint.records, note, stop: endpoint.stop };
     } else destination = { env: {}, readBack: async () => undefined, stop: async () => {} };
