@@ -8,7 +8,9 @@
 // (sqs-consumer, one PutRecord per message, bench/naive-worker.ts) runs in the same run on the same
 // endpoints. RSS at 10k and at the end is the worker's peak over the 5,000 events before the mark.
 // In the same run, the same worker with SINK=caliper-http posts to a lean Caliper endpoint
-// (bench/lean-caliper.ts) on a fresh queue, measured the same way (BENCH_E2E_HTTP=0 leaves it out).
+// (bench/lean-caliper.ts) on a fresh queue, measured the same way (BENCH_E2E_HTTP=0 leaves it out),
+// and then once more with OAuth 2.0 client credentials (the same endpoint's /token, tokens of 5 s)
+// instead of a static token: its CPU per event against the static token's.
 //
 // Endpoints (bench/lean-sqs.ts, bench/lean-kinesis.ts) are lean in-memory implementations of the calls
 // the workers make: the emulators the tests use cost more CPU per message than the worker does
@@ -29,7 +31,7 @@ import { distinctEvents, loadSamples } from '../src/samples.js';
 import { createClients } from '../src/worker/clients.js';
 import { createStream, freePort, LOCAL_CREDENTIALS, LOCAL_REGION, queueDepth } from '../src/worker/local.js';
 import { cpuMs, endpointProcess } from './procs.js';
-import { BENCH_TOKEN } from './lean-caliper.js';
+import { BENCH_CLIENT, BENCH_TOKEN } from './lean-caliper.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.join(here, '..', '..');
@@ -136,6 +138,15 @@ function workerEnv(sqsUrl: string, kinesisUrl: string, queueUrl: string, stream:
 /** The worker's variables for SINK=caliper-http against the lean Caliper endpoint (HTTP_* as the worker's defaults unless set). */
 const httpSinkEnv = (url: string): NodeJS.ProcessEnv => ({ SINK: 'caliper-http', CALIPER_ENDPOINT_URL: `${url}/caliper`, CALIPER_ENDPOINT_TOKEN: BENCH_TOKEN });
 
+/** The same with OAuth 2.0 client credentials from the lean endpoint's /token. */
+const oauthSinkEnv = (url: string): NodeJS.ProcessEnv => ({
+  SINK: 'caliper-http',
+  CALIPER_ENDPOINT_URL: `${url}/caliper`,
+  CALIPER_ENDPOINT_TOKEN_URL: `${url}/token`,
+  CALIPER_ENDPOINT_CLIENT_ID: BENCH_CLIENT.id,
+  CALIPER_ENDPOINT_CLIENT_SECRET: BENCH_CLIENT.secret,
+});
+
 /** The worker's counters, from its /metrics. */
 async function workerMetrics(port: number): Promise<{ acked: number; inFlight: number }> {
   try {
@@ -154,7 +165,7 @@ const caliperEndpoint = HTTP_SINK ? await endpoint('lean-caliper') : undefined;
 const { sqs, kinesis } = createClients({ region: LOCAL_REGION, sqsEndpoint: sqsEndpoint.url, kinesisEndpoint: kinesisEndpoint.url, credentials: LOCAL_CREDENTIALS });
 try {
   /** Our worker on a fresh queue with this sink: the measured window, CPU shares, RSS and calls per event. */
-  const measure = async (name: string, sinkKind: 'kinesis' | 'caliper-http', label: string) => {
+  const measure = async (name: string, sinkKind: 'kinesis' | 'caliper-http', label: string, sinkEnv = httpSinkEnv) => {
     // Ours: the queue is kept topped up ahead of what the worker acknowledged (it never waits for
     // messages); acknowledgements are read from the worker's /metrics.
     const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl!;
@@ -166,7 +177,7 @@ try {
     const port = await freePort();
     const profile = [...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []), ...(process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [])];
     const worker = spawn(process.execPath, [...profile, path.join(root, 'bin/canvas-caliper.js'), 'run'], {
-      env: { ...workerEnv(sqsEndpoint.url, kinesisEndpoint.url, queueUrl, name, port), ...(sinkKind === 'kinesis' ? {} : httpSinkEnv(caliperEndpoint!.url)) },
+      env: { ...workerEnv(sqsEndpoint.url, kinesisEndpoint.url, queueUrl, name, port), ...(sinkKind === 'kinesis' ? {} : sinkEnv(caliperEndpoint!.url)) },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     children.push(worker);
@@ -247,6 +258,8 @@ try {
   const { events, seconds, totalSeconds, eventsPerSecond, workerCpuMicrosPerEvent, endpointCpu, sink, calls, share, rss10k, rssEnd, rssMax, end, inFlightMax } = ours;
   // The same worker with SINK=caliper-http against a lean Caliper endpoint (bench/lean-caliper.ts), same run.
   const http = caliperEndpoint ? await measure('bench-http', 'caliper-http', 'http: ') : undefined;
+  // And with OAuth 2.0 client credentials, same endpoint, same run: what renewing tokens costs per event.
+  const oauth = caliperEndpoint ? await measure('bench-http-oauth', 'caliper-http', 'http oauth: ', oauthSinkEnv) : undefined;
 
   // Naive: the same kind of events, fewer of them (it is slower), on a fresh queue and stream of the
   // same endpoints; timed from its first deletion to an empty queue (its start-up left out, as ours).
@@ -277,7 +290,7 @@ try {
     ...(run.sink && run.sink.malformed ? [`${what}: ${run.sink.malformed} records the endpoint checked were not Caliper`] : []),
     ...(run.sink && (run.sink.records ?? run.sink.events) < run.end.acked ? [`${what}: the endpoint holds ${run.sink.records ?? run.sink.events} events, fewer than the ${run.end.acked} acknowledged`] : []),
   ];
-  const problems = [...problemsOf(ours, 'kinesis'), ...(http ? problemsOf(http, 'caliper-http') : [])];
+  const problems = [...problemsOf(ours, 'kinesis'), ...(http ? problemsOf(http, 'caliper-http') : []), ...(oauth ? problemsOf(oauth, 'caliper-http with OAuth') : [])];
   const result = {
     eventsPerSecond: Math.round(eventsPerSecond),
     workerCpuMicrosPerEvent: Math.round(workerCpuMicrosPerEvent),
@@ -317,6 +330,15 @@ try {
       rssMiBMax: +http.rssMax.toFixed(1),
       measuredEvents: http.events,
       callsPerEvent: http.calls,
+      // OAuth 2.0 client credentials instead of the static token: its CPU per event over the static token's.
+      oauth: oauth && {
+        eventsPerSecond: Math.round(oauth.eventsPerSecond),
+        workerCpuMicrosPerEvent: Math.round(oauth.workerCpuMicrosPerEvent),
+        cpuPerEventToStaticToken: +(oauth.workerCpuMicrosPerEvent / http.workerCpuMicrosPerEvent).toFixed(3),
+        tokensIssued: oauth.sink?.tokens,
+        measuredSeconds: +oauth.seconds.toFixed(2),
+        measuredEvents: oauth.events,
+      },
     },
     node: process.version,
   };
@@ -324,6 +346,7 @@ try {
   else {
     log(`ratio to naive: ${result.ratioToNaive} (goal ≥ 10); worker CPU per event ${result.workerCpuMicrosPerEvent} µs (goal ≤ 200); RSS flat: ${result.rssFlat}`);
     if (result.http) log(`http sink: ${result.http.eventsPerSecond} events/s, worker CPU ${result.http.workerCpuMicrosPerEvent} µs/event (${result.http.cpuPerEventToKinesis}× the Kinesis sink's), ${result.http.eventsPerPost} events per POST`);
+    if (result.http?.oauth) log(`http sink with OAuth: ${result.http.oauth.eventsPerSecond} events/s, worker CPU ${result.http.oauth.workerCpuMicrosPerEvent} µs/event (${result.http.oauth.cpuPerEventToStaticToken}× the static token's), ${result.http.oauth.tokensIssued} tokens issued`);
     log(result.valid ? 'valid run' : `INVALID run: ${problems.join('; ')}`);
   }
 } finally {

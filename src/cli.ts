@@ -107,10 +107,12 @@ Options:
   --post URL                    POST the envelopes to this Caliper endpoint (the Sensor API) instead of
                                 writing them to stdout, batched and retried as the worker's HTTP sink
                                 does; the bearer token from CALIPER_ENDPOINT_TOKEN (or the secret
-                                CALIPER_ENDPOINT_TOKEN_SECRET_ARN), the HTTP_* variables as the worker's
-                                (README). An event the endpoint refuses (REFUSED_BY_ENDPOINT) or that is
-                                not delivered within RETRY_BUDGET_MS (NOT_DELIVERED) is reported on
-                                stderr like an unmappable one; a last stderr line counts those posted
+                                CALIPER_ENDPOINT_TOKEN_SECRET_ARN, or OAuth 2.0 client credentials:
+                                CALIPER_ENDPOINT_TOKEN_URL, _CLIENT_ID, _CLIENT_SECRET, _SCOPE, …), the
+                                HTTP_* variables as the worker's (README). An event the endpoint
+                                refuses (REFUSED_BY_ENDPOINT) or that is not delivered within
+                                RETRY_BUDGET_MS (NOT_DELIVERED) is reported on stderr like an
+                                unmappable one; a last stderr line counts those posted
   -h, --help                    show this help
 
 Exit codes: 0 every event mapped, 1 some events could not be mapped, 2 usage error.

@@ -93,12 +93,29 @@ export const SINKS = ['kinesis', 'caliper-http'] as const;
 /** 127.0.0.0/8, ::1 and localhost: where plain http needs no opt-in. */
 export const isLoopback = (url: string): boolean => /^(127\.\d+\.\d+\.\d+|\[::1\]|localhost)$/.test(new URL(url).hostname);
 
-const endpointUrl = z
-  .string()
-  .url('CALIPER_ENDPOINT_URL must be a URL (https://lrs.example.edu/caliper)')
-  .refine((u) => /^https?:$/.test(new URL(u).protocol), 'CALIPER_ENDPOINT_URL must be an https (or http) URL')
-  .refine((u) => !new URL(u).username && !new URL(u).password, 'CALIPER_ENDPOINT_URL must not hold credentials (user:password@): use CALIPER_ENDPOINT_TOKEN')
-  .refine((u) => !new URL(u).hash, 'CALIPER_ENDPOINT_URL must not have a #fragment');
+/** An http(s) URL without credentials or fragment; its checks stop at the first failure (a text that is no URL gets one line, not a stack). */
+const httpUrl = (name: string, example: string, credentials: string) =>
+  z
+    .string()
+    .url({ message: `${name} must be a URL (${example})`, abort: true })
+    .refine((u) => /^https?:$/.test(new URL(u).protocol), { message: `${name} must be an https (or http) URL`, abort: true })
+    .refine((u) => !new URL(u).username && !new URL(u).password, `${name} must not hold credentials (user:password@): ${credentials}`)
+    .refine((u) => !new URL(u).hash, `${name} must not have a #fragment`);
+
+const endpointUrl = httpUrl('CALIPER_ENDPOINT_URL', 'https://lrs.example.edu/caliper', 'use CALIPER_ENDPOINT_TOKEN');
+
+/** The OAuth 2.0 token endpoint: https, plain http only to loopback (a client secret never crosses a network in clear). */
+const tokenUrl = httpUrl('CALIPER_ENDPOINT_TOKEN_URL', 'https://platform.example/oauth/token', 'use CALIPER_ENDPOINT_CLIENT_ID and CALIPER_ENDPOINT_CLIENT_SECRET').refine(
+  (u) => u.startsWith('https:') || isLoopback(u),
+  'CALIPER_ENDPOINT_TOKEN_URL must be https (http only to a loopback address)',
+);
+
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
+
+/** The ways the sink gets its bearer token: exactly one is set with SINK=caliper-http. */
+const TOKEN_SOURCES = ['CALIPER_ENDPOINT_TOKEN', 'CALIPER_ENDPOINT_TOKEN_SECRET_ARN', 'CALIPER_ENDPOINT_TOKEN_URL'] as const;
+/** OAuth 2.0 client credentials' options: only with CALIPER_ENDPOINT_TOKEN_URL. */
+const OAUTH_OPTIONS = ['CALIPER_ENDPOINT_CLIENT_ID', 'CALIPER_ENDPOINT_CLIENT_SECRET', 'CALIPER_ENDPOINT_CLIENT_SECRET_ARN', 'CALIPER_ENDPOINT_SCOPE', 'CALIPER_ENDPOINT_AUTH_METHOD'] as const;
 
 /** Headers the sink sets itself: not overridable. */
 const OWN_HEADERS = ['authorization', 'content-type', 'content-length', 'host', 'transfer-encoding', 'connection'];
@@ -163,6 +180,26 @@ function privacyProblems(c: PrivacyConfig, ctx: { addIssue: (issue: { code: 'cus
   }
 }
 
+/** The cross-field checks of OAuth 2.0 client credentials: a client id and exactly one client secret with a token URL; none of its options without one. */
+function oauthProblems(
+  c: Partial<Record<(typeof TOKEN_SOURCES)[number] | (typeof OAUTH_OPTIONS)[number], string>>,
+  ctx: { addIssue: (issue: { code: 'custom'; path: string[]; message: string; input: unknown }) => void },
+): void {
+  const problem = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message, input: undefined });
+  if (c.CALIPER_ENDPOINT_TOKEN_URL === undefined) {
+    const set = OAUTH_OPTIONS.filter((name) => c[name] !== undefined);
+    if (set.length) problem('CALIPER_ENDPOINT_TOKEN_URL', `${set.join(', ')}: options of OAuth 2.0 client credentials, which need CALIPER_ENDPOINT_TOKEN_URL`);
+    return;
+  }
+  if ((c.CALIPER_ENDPOINT_CLIENT_SECRET === undefined) === (c.CALIPER_ENDPOINT_CLIENT_SECRET_ARN === undefined)) {
+    problem('CALIPER_ENDPOINT_CLIENT_SECRET', 'CALIPER_ENDPOINT_TOKEN_URL needs exactly one of CALIPER_ENDPOINT_CLIENT_SECRET and CALIPER_ENDPOINT_CLIENT_SECRET_ARN');
+  }
+  // With the secret in Secrets Manager, its JSON may hold the client id.
+  if (c.CALIPER_ENDPOINT_CLIENT_SECRET !== undefined && c.CALIPER_ENDPOINT_CLIENT_ID === undefined) {
+    problem('CALIPER_ENDPOINT_CLIENT_ID', 'CALIPER_ENDPOINT_TOKEN_URL needs CALIPER_ENDPOINT_CLIENT_ID (the client id the platform gave you)');
+  }
+}
+
 export const ConfigSchema = z
   .object({
     SQS_QUEUE_URL: url('SQS_QUEUE_URL'),
@@ -199,7 +236,14 @@ export const ConfigSchema = z
     CALIPER_ENDPOINT_ALLOW_HTTP: z.enum(['true', 'false'], { error: 'CALIPER_ENDPOINT_ALLOW_HTTP must be true or false' }).default('false'),
     // Never echoed: no message below quotes its value.
     CALIPER_ENDPOINT_TOKEN: z.string().regex(/^[\x21-\x7e]+$/, 'CALIPER_ENDPOINT_TOKEN must be one word of printable ASCII (the bearer token)').optional(),
-    CALIPER_ENDPOINT_TOKEN_SECRET_ARN: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, 'CALIPER_ENDPOINT_TOKEN_SECRET_ARN must be a Secrets Manager secret ARN').optional(),
+    CALIPER_ENDPOINT_TOKEN_SECRET_ARN: z.string().regex(SECRET_ARN, 'CALIPER_ENDPOINT_TOKEN_SECRET_ARN must be a Secrets Manager secret ARN').optional(),
+    // OAuth 2.0 client credentials (src/worker/token.ts). Never echoed: no message below quotes the secret.
+    CALIPER_ENDPOINT_TOKEN_URL: tokenUrl.optional(),
+    CALIPER_ENDPOINT_CLIENT_ID: z.string().regex(/^[\x20-\x7e]+$/, 'CALIPER_ENDPOINT_CLIENT_ID must be printable ASCII').optional(),
+    CALIPER_ENDPOINT_CLIENT_SECRET: z.string().regex(/^[\x20-\x7e]+$/, 'CALIPER_ENDPOINT_CLIENT_SECRET must be printable ASCII').optional(),
+    CALIPER_ENDPOINT_CLIENT_SECRET_ARN: z.string().regex(SECRET_ARN, 'CALIPER_ENDPOINT_CLIENT_SECRET_ARN must be a Secrets Manager secret ARN').optional(),
+    CALIPER_ENDPOINT_SCOPE: z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/, 'CALIPER_ENDPOINT_SCOPE must be scope tokens separated by single spaces (RFC 6749 §3.3)').optional(),
+    CALIPER_ENDPOINT_AUTH_METHOD: z.enum(['client_secret_basic', 'client_secret_post'], { error: 'CALIPER_ENDPOINT_AUTH_METHOD must be client_secret_basic or client_secret_post' }).optional(),
     CALIPER_ENDPOINT_HEADERS: extraHeaders.optional(),
     HTTP_TIMEOUT_MS: int('HTTP_TIMEOUT_MS', 10_000, 100, 300_000),
     HTTP_BATCH_MAX_EVENTS: int('HTTP_BATCH_MAX_EVENTS', 100, 1, 10_000),
@@ -219,11 +263,12 @@ export const ConfigSchema = z
     message: 'CALIPER_ENDPOINT_URL must be https (http only to a loopback address, or with CALIPER_ENDPOINT_ALLOW_HTTP=true)',
     when: whenValid('CALIPER_ENDPOINT_URL', 'CALIPER_ENDPOINT_ALLOW_HTTP'),
   })
-  .refine((c) => c.SINK !== 'caliper-http' || (c.CALIPER_ENDPOINT_TOKEN === undefined) !== (c.CALIPER_ENDPOINT_TOKEN_SECRET_ARN === undefined), {
+  .refine((c) => c.SINK !== 'caliper-http' || TOKEN_SOURCES.filter((name) => c[name] !== undefined).length === 1, {
     path: ['CALIPER_ENDPOINT_TOKEN'],
-    message: 'CALIPER_ENDPOINT_TOKEN or CALIPER_ENDPOINT_TOKEN_SECRET_ARN (one of them) is required with SINK=caliper-http',
-    when: whenValid('SINK', 'CALIPER_ENDPOINT_TOKEN', 'CALIPER_ENDPOINT_TOKEN_SECRET_ARN'),
+    message: 'one of CALIPER_ENDPOINT_TOKEN, CALIPER_ENDPOINT_TOKEN_SECRET_ARN or CALIPER_ENDPOINT_TOKEN_URL (OAuth 2.0 client credentials) is required with SINK=caliper-http',
+    when: whenValid('SINK', ...TOKEN_SOURCES),
   })
+  .superRefine(oauthProblems, { when: whenValid(...TOKEN_SOURCES, ...OAUTH_OPTIONS) })
   .refine((c) => c.SINK !== 'caliper-http' || c.HTTP_TIMEOUT_MS < c.RETRY_BUDGET_MS, {
     path: ['HTTP_TIMEOUT_MS'],
     error: ({ input }) => `HTTP_TIMEOUT_MS (${numbers(input).HTTP_TIMEOUT_MS}) must be below RETRY_BUDGET_MS (${numbers(input).RETRY_BUDGET_MS})`,
@@ -231,7 +276,8 @@ export const ConfigSchema = z
   })
   .refine((c) => c.SINK !== 'kinesis' || c.KINESIS_STREAM_NAME || c.KINESIS_STREAM_ARN, {
     path: ['KINESIS_STREAM_NAME'],
-    message: 'KINESIS_STREAM_NAME or KINESIS_STREAM_ARN is required',
+    // CALIPER_ENDPOINT_URL without SINK: the one variable they forgot.
+    error: ({ input }) => `KINESIS_STREAM_NAME or KINESIS_STREAM_ARN is required${(input as { CALIPER_ENDPOINT_URL?: string }).CALIPER_ENDPOINT_URL ? ' (CALIPER_ENDPOINT_URL is set: for a Caliper endpoint set SINK=caliper-http)' : ''}`,
     when: whenValid('SINK', 'KINESIS_STREAM_NAME', 'KINESIS_STREAM_ARN'),
   })
   // The retry budget must end well before SQS makes the message visible again (ours to extend,

@@ -17,7 +17,10 @@ export interface Poster {
 /** Events waiting for an answer at most: a bounded memory for any input size. */
 const OUTSTANDING = 2_000;
 
-/** The HTTP sink for `url`, configured by the worker's variables (CALIPER_ENDPOINT_TOKEN or _SECRET_ARN, HTTP_*). */
+/** A problem of the worker's configuration as `map --post` says it: the URL is the flag's, the sink is the one it posts with. */
+const asFlag = (problem: string): string => problem.replaceAll('CALIPER_ENDPOINT_URL', 'its URL').replaceAll(' with SINK=caliper-http', ' with --post');
+
+/** The HTTP sink for `url`, configured by the worker's variables (CALIPER_ENDPOINT_TOKEN, _TOKEN_SECRET_ARN or the OAuth client's _TOKEN_URL …, HTTP_*). */
 export async function openPoster(url: string, env: NodeJS.ProcessEnv): Promise<Poster> {
   let config;
   try {
@@ -25,7 +28,7 @@ export async function openPoster(url: string, env: NodeJS.ProcessEnv): Promise<P
     config = loadConfig({ ...env, SQS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/unused', AWS_REGION: env.AWS_REGION || 'us-east-1', SINK: 'caliper-http', CALIPER_ENDPOINT_URL: url });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    throw new UsageError(`--post: ${err.problems.join('; ')}`);
+    throw new UsageError(`--post: ${err.problems.map(asFlag).join('; ')}`);
   }
   let sink: Sink;
   try {

@@ -38,3 +38,31 @@ it('publishes what the endpoint accepts, deletes it from the DLQ, and leaves the
   expect(JSON.stringify(left) + JSON.stringify(summary)).not.toContain(TOKEN);
   expect(await queueDepth(sqs.sqs, queueUrl)).toBe(0);
 });
+
+it('replay-dlq --direct takes OAuth 2.0 client credentials as the worker does', async () => {
+  const { testTokenEndpoint } = await import('./http-endpoint.js');
+  const issuer = await testTokenEndpoint({ clientId: 'replay-client', clientSecret: 'replay-secret-2c4e6a8b0d', expiresIn: 3600 });
+  const oauthEndpoint = await testEndpoint((r) => (issuer.valid(r.headers.authorization) ? { status: 202 } : { status: 401 }));
+  try {
+    const { queueUrl, dlqUrl } = await createQueues(sqs.sqs, 'replay-http-oauth');
+    const bodies = ['1', '2'].map((id) => JSON.stringify(userEvent('wiki_page_created', { wiki_page_id: id, title: `Page ${id}` })));
+    await enqueue(sqs.sqs, dlqUrl, bodies);
+    const config = loadConfig({
+      SQS_QUEUE_URL: queueUrl,
+      AWS_REGION: 'us-east-1',
+      SINK: 'caliper-http',
+      CALIPER_ENDPOINT_URL: oauthEndpoint.url,
+      CALIPER_ENDPOINT_TOKEN_URL: issuer.url,
+      CALIPER_ENDPOINT_CLIENT_ID: 'replay-client',
+      CALIPER_ENDPOINT_CLIENT_SECRET: 'replay-secret-2c4e6a8b0d',
+      HTTP_BATCH_LINGER_MS: '5',
+    });
+    const summary = await replayDlq({ dlqUrl, mode: 'direct', config, receiveWaitS: 0, visibilityTimeoutS: 30 }, { sqs: sqs.sqs, sink: await configuredSink(config, {}) });
+    expect(summary.published).toBe(2);
+    expect(issuer.requests).toHaveLength(1);
+    expect(await queueDepth(sqs.sqs, dlqUrl)).toBe(0);
+  } finally {
+    await oauthEndpoint.close();
+    await issuer.close();
+  }
+});

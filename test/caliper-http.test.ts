@@ -15,7 +15,8 @@ import { CaliperHttpSink, splitRecord } from '../src/worker/caliper-http.js';
 import { recordFor } from '../src/worker/decode.js';
 import { health, prometheus, startHealthServer, startStats } from '../src/worker/observe.js';
 import { caliperHttpSink, configuredSink, PublishError, RefusedError } from '../src/worker/sink.js';
-import { redact, staticToken } from '../src/worker/token.js';
+import { redact } from '../src/worker/redact.js';
+import { staticToken } from '../src/worker/token.js';
 import { Worker } from '../src/worker/worker.js';
 import { queueOf as queueMessages, userEvent } from './helpers.js';
 import { testEndpoint, type TestEndpoint } from './http-endpoint.js';
@@ -316,7 +317,7 @@ describe('CaliperHttpSink', () => {
   it('a 403 for one envelope while others are accepted still blocks after one refresh, with no endless refreshing', async () => {
     endpoint = await testEndpoint((r) => (r.envelope.data[0]!.object.name === 'Page X' ? { status: 403 } : { status: 200 }));
     let refreshes = 0;
-    const token = { token: TOKEN, refresh: async () => void refreshes++ };
+    const token = { ...staticToken(TOKEN), invalidate: () => void refreshes++ };
     const sink = new CaliperHttpSink({ url: endpoint.url, token, timeoutMs: 500, maxEvents: 1, maxBytes: 1 << 20, lingerMs: 1, maxInFlight: 4 });
     const puts = [page('1'), page('2', 'Page X'), page('3'), page('4')].map((b) => sink.put(recordFor(b, {}).record, 'k', Date.now() + 3000));
     const outcomes = await Promise.allSettled(puts);
@@ -366,6 +367,7 @@ describe('CaliperHttpSink', () => {
 });
 
 describe('SINK=caliper-http: configuration', () => {
+  const ONE_TOKEN = 'one of CALIPER_ENDPOINT_TOKEN, CALIPER_ENDPOINT_TOKEN_SECRET_ARN or CALIPER_ENDPOINT_TOKEN_URL (OAuth 2.0 client credentials) is required with SINK=caliper-http';
   const base = { SQS_QUEUE_URL: QUEUE, AWS_REGION: 'us-east-1', SINK: 'caliper-http' };
   const problems = (env: Record<string, string>) => {
     try {
@@ -377,7 +379,7 @@ describe('SINK=caliper-http: configuration', () => {
   };
 
   it('needs an endpoint and one source of token, but no Kinesis stream; names every problem at once', () => {
-    expect(problems({})).toEqual(['CALIPER_ENDPOINT_URL is required with SINK=caliper-http', 'CALIPER_ENDPOINT_TOKEN or CALIPER_ENDPOINT_TOKEN_SECRET_ARN (one of them) is required with SINK=caliper-http']);
+    expect(problems({})).toEqual(['CALIPER_ENDPOINT_URL is required with SINK=caliper-http', ONE_TOKEN]);
     expect(problems({ CALIPER_ENDPOINT_URL: 'https://lrs.example.edu/caliper', CALIPER_ENDPOINT_TOKEN: 't' })).toEqual([]);
     expect(
       problems({
@@ -392,7 +394,7 @@ describe('SINK=caliper-http: configuration', () => {
       'CALIPER_ENDPOINT_HEADERS: the sink sets Authorization itself',
       'HTTP_MAX_IN_FLIGHT must be at least 1',
       'CALIPER_ENDPOINT_URL must be https (http only to a loopback address, or with CALIPER_ENDPOINT_ALLOW_HTTP=true)',
-      'CALIPER_ENDPOINT_TOKEN or CALIPER_ENDPOINT_TOKEN_SECRET_ARN (one of them) is required with SINK=caliper-http',
+      ONE_TOKEN,
       'HTTP_TIMEOUT_MS (90000) must be below RETRY_BUDGET_MS (60000)',
     ]);
   });
@@ -432,6 +434,23 @@ describe('SINK=caliper-http: configuration', () => {
     expect(stderr).toContain(`canvas-caliper run: cannot read the Caliper endpoint's token from CALIPER_ENDPOINT_TOKEN_SECRET_ARN (${arn})`);
   });
 
+  it('run warns that SINK=caliper-http is missing when CALIPER_ENDPOINT_URL is set and a stream is configured', async () => {
+    const { runWorker } = await import('../src/worker/run.js');
+    const http = await import('node:http');
+    // The health port is taken: run stops right after its configuration, with the warning said first.
+    const taken = http.createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    let stderr = '';
+    const code = await runWorker({
+      env: { SQS_QUEUE_URL: QUEUE, AWS_REGION: 'us-east-1', NODE_ENV: 'production', KINESIS_STREAM_NAME: 's', CALIPER_ENDPOINT_URL: 'https://lrs.example.edu/caliper', HEALTH_PORT: String((taken.address() as { port: number }).port) },
+      stdout: () => {},
+      stderr: (t) => void (stderr += t),
+    });
+    taken.close();
+    expect(code).toBe(2);
+    expect(stderr.split('\n')[0]).toBe('canvas-caliper run: CALIPER_ENDPOINT_URL is set but SINK is kinesis: it is not used (set SINK=caliper-http to publish to it)');
+  });
+
   it('keeps SINK=kinesis the default, with its stream required', () => {
     expect(problems({ SINK: '' })).toEqual(['KINESIS_STREAM_NAME or KINESIS_STREAM_ARN is required']);
     expect(problems({ SINK: 'http' })).toEqual(['SINK must be kinesis or caliper-http']);
@@ -462,12 +481,43 @@ describe('map --post URL', () => {
     expect((await map(['--post', endpoint.url], page('4'), { CALIPER_ENDPOINT_TOKEN: TOKEN })).code).toBe(0);
   });
 
+  it('ends against an endpoint that trickles its answer: each request ends at HTTP_TIMEOUT_MS, the event at the retry budget (exit 1)', async () => {
+    endpoint = await testEndpoint(() => ({ status: 500, body: 'x'.repeat(1000), trickleMs: 100 }));
+    const started = Date.now();
+    const out = await map(['--post', endpoint.url], page('1'), { CALIPER_ENDPOINT_TOKEN: TOKEN, HTTP_TIMEOUT_MS: '300', RETRY_BUDGET_MS: '1000' });
+    expect(out.code).toBe(1);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(JSON.parse(out.stderr.split('\n')[0]!)).toMatchObject({ error_code: 'NOT_DELIVERED', error: expect.stringContaining('no complete answer within') });
+  });
+
+  it('takes OAuth 2.0 client credentials from the environment, as the worker does', async () => {
+    const { testTokenEndpoint } = await import('./http-endpoint.js');
+    const issuer = await testTokenEndpoint({ clientId: 'map-client', clientSecret: 'map-secret-5e4d3c2b1a' });
+    endpoint = await testEndpoint((r) => (issuer.valid(r.headers.authorization) ? { status: 202 } : { status: 401 }));
+    const out = await map(['--post', endpoint.url], [page('1'), page('2')].join('\n'), { CALIPER_ENDPOINT_TOKEN_URL: issuer.url, CALIPER_ENDPOINT_CLIENT_ID: 'map-client', CALIPER_ENDPOINT_CLIENT_SECRET: 'map-secret-5e4d3c2b1a' });
+    expect(out).toMatchObject({ code: 0, stderr: `posted 2 events to ${endpoint.url}\n` });
+    expect(issuer.requests).toHaveLength(1);
+    const wrong = await map(['--post', endpoint.url], page('3'), { CALIPER_ENDPOINT_TOKEN_URL: issuer.url, CALIPER_ENDPOINT_CLIENT_ID: 'map-client', CALIPER_ENDPOINT_CLIENT_SECRET: 'not-the-secret-0000' });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('refused our client credentials (HTTP 401 invalid_client)');
+    expect(wrong.stderr).not.toContain('not-the-secret-0000');
+    await issuer.close();
+  });
+
+  it('names the flag, not the worker variable, and says a text that is no URL in one line', async () => {
+    const out = await map(['--post', 'notaurl'], page('1'), { CALIPER_ENDPOINT_TOKEN: TOKEN });
+    expect(out.code).toBe(2);
+    expect(out.stderr.split('\n')[0]).toBe('canvas-caliper: --post: its URL must be a URL (https://lrs.example.edu/caliper)');
+    expect(out.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('refuses a missing token or a plain-http remote URL as a usage error (exit 2)', async () => {
     const noToken = await map(['--post', 'https://lrs.example.edu/caliper'], page('1'), {});
     expect(noToken.code).toBe(2);
-    expect(noToken.stderr).toContain('CALIPER_ENDPOINT_TOKEN or CALIPER_ENDPOINT_TOKEN_SECRET_ARN (one of them) is required');
+    expect(noToken.stderr).toContain('--post: one of CALIPER_ENDPOINT_TOKEN, CALIPER_ENDPOINT_TOKEN_SECRET_ARN or CALIPER_ENDPOINT_TOKEN_URL (OAuth 2.0 client credentials) is required with --post\n');
     const plain = await map(['--post', 'http://lrs.example.edu/caliper'], page('1'), { CALIPER_ENDPOINT_TOKEN: TOKEN });
     expect(plain.code).toBe(2);
-    expect(plain.stderr).toContain('CALIPER_ENDPOINT_URL must be https');
+    expect(plain.stderr).toContain('--post: its URL must be https');
+    expect(plain.stderr).not.toContain('CALIPER_ENDPOINT_URL');
   });
 });

@@ -3,22 +3,27 @@
 // as application/json with `Authorization: Bearer <token>`, HTTP_MAX_IN_FLIGHT requests at once over
 // keep-alive connections (an undici Pool). `put` resolves once the endpoint answered 2xx for the
 // envelope that carried the record. On each answer:
-// - 2xx: accepted.
+// - 2xx (202 too): accepted, as soon as its status is in; a body cut off after it changes nothing.
 // - 429, 5xx, 408, a timeout, a connection error, a redirect (never followed) or any other status:
 //   retried with back-off and jitter (at least Retry-After) until the record's deadline, then a
-//   PublishError (the message stays in SQS).
+//   PublishError (the message stays in SQS; when Retry-After reaches past the deadline, the error
+//   carries it and the message comes back when the endpoint asked).
 // - 400, 413, 415, 422: the envelope is split in two and each half sent again, until the one record
 //   the endpoint refuses is alone: that one gets a RefusedError (status + the answer's first 500 bytes,
-//   credentials taken out), the others are delivered once.
-// - 401, 403: the token is read again once and the envelope resent; refused again, the sink is
-//   blocked: every record waiting gets a PublishError (released to SQS, nothing to the DLQ) and the
-//   worker stops consuming.
+//   every secret taken out first), the others are delivered once.
+// - 401, 403: the token source is told (a secret is read again, an OAuth token fetched anew) and the
+//   envelope resent, once; refused again, the sink is blocked: every record waiting gets a
+//   PublishError (released to SQS, nothing to the DLQ) and the worker stops consuming. A token source
+//   whose issuer refuses our client (TokenError, blocking) blocks it too.
+// Every request has one deadline for its whole exchange, headers and body: HTTP_TIMEOUT_MS, or sooner
+// the earliest deadline of the records it carries (a trickling answer is aborted, counted, retried).
 import { Pool } from 'undici';
 import { serializeIn } from '../formats/index.js';
 import { backoffMs, IdleWaiters } from './backoff.js';
-import type { CallReport } from './faults.js';
+import { describeError, type CallReport } from './faults.js';
+import { queryValues, redact, redactAndCut } from './redact.js';
 import { PublishError, RefusedError, type Sink, type SinkMetric } from './sink.js';
-import { redact, type TokenSource } from './token.js';
+import { retryAfterOf, TokenError, type TokenSource } from './token.js';
 
 export interface CaliperHttpOptions {
   url: string;
@@ -40,6 +45,11 @@ export const REFUSING = new Set([400, 413, 415, 422]);
 export const CREDENTIALS = new Set([401, 403]);
 /** How much of a refusing answer goes into the DLQ reason. */
 export const REASON_BYTES = 500;
+/** How much of a refusing answer is read (and redacted) before it is cut to REASON_BYTES. */
+const READ_BYTES = 64 * 1024;
+
+/** A request is sent only with this much of its deadline left. */
+const MIN_EXCHANGE_MS = 20;
 
 /** `{`, `,"sendTime":"…"`, `,"data":[`, `]}`. */
 const ENVELOPE_BYTES = 50;
@@ -57,6 +67,9 @@ interface Pending {
 }
 
 type Outcome = { ok: true } | { ok: false; status?: number; reason: string; retryAfterMs?: number };
+
+/** What to check when the endpoint refuses even a token read or fetched anew. */
+const CHECK_TOKEN = 'check the token (CALIPER_ENDPOINT_TOKEN, the secret, or the OAuth client and CALIPER_ENDPOINT_SCOPE) and that CALIPER_ENDPOINT_URL is the endpoint it is for';
 
 /** A header longer than this (a sensor IRI of kilobytes) takes the parsing path. */
 const HEADER_BYTES = 2048;
@@ -80,14 +93,6 @@ export function splitRecord(record: Buffer): { group: string; events: Buffer } {
   return { group: JSON.stringify(header).slice(1, -1), events: Buffer.from(data.map((e) => serializeIn(header.dataVersion as string, e)).join(',')) };
 }
 
-const parseRetryAfter = (value: string | string[] | undefined, now = Date.now()): number | undefined => {
-  const v = Array.isArray(value) ? value[0] : value;
-  if (!v) return undefined;
-  if (/^\d+$/.test(v.trim())) return Number(v.trim()) * 1000;
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-};
-
 export class CaliperHttpSink implements Sink {
   private blockedBy: string | undefined;
   private readonly pool: Pool;
@@ -101,7 +106,8 @@ export class CaliperHttpSink implements Sink {
   private generation = 0;
   /** A refresh was made and no envelope has been accepted since: the next 401/403 blocks. */
   private refreshedSinceSuccess = false;
-  private refreshing: Promise<void> | undefined;
+  /** The URL's query values and the extra headers' values: secrets of ours besides the token source's. */
+  private readonly ownSecrets: string[];
   private readonly statuses = new Map<string, number>();
   private bytesSent = 0;
   private latencyMsSum = 0;
@@ -111,6 +117,8 @@ export class CaliperHttpSink implements Sink {
   constructor(private readonly o: CaliperHttpOptions) {
     const url = new URL(o.url);
     this.path = url.pathname + url.search;
+    this.ownSecrets = [...queryValues(o.url), ...Object.values(o.headers ?? {})];
+    o.token.reportTo?.(o.faults);
     this.pool = new Pool(url.origin, {
       connections: o.maxInFlight,
       pipelining: 1,
@@ -196,7 +204,26 @@ export class CaliperHttpSink implements Sink {
   private async deliver(group: string, batch: Pending[], authTries = 0): Promise<void> {
     if (this.blocked) return this.rejectAll(batch);
     const generation = this.generation;
-    const outcome = await this.post(group, batch);
+    // The whole exchange ends by the earliest deadline of the records it carries.
+    const deadline = Math.min(...batch.map((p) => p.deadline));
+    let token: string;
+    try {
+      token = await this.o.token.token(deadline);
+    } catch (err) {
+      const e = err instanceof TokenError ? err : new TokenError(describeError(err), false);
+      if (e.blocking) {
+        this.block(e.message);
+        return this.rejectAll(batch);
+      }
+      for (const p of batch) this.retry(p, redact(e.message, this.secrets()), e.retryAfterMs);
+      return;
+    }
+    // Too little of the budget left for any answer: not sent (a 1-ms request would only time out).
+    if (deadline - Date.now() < MIN_EXCHANGE_MS) {
+      for (const p of batch) this.retry(p, 'the retry budget ran out before the request could be sent');
+      return;
+    }
+    const outcome = await this.post(group, batch, token, deadline);
     if (outcome.ok) {
       this.refreshedSinceSuccess = false;
       for (const p of batch) p.resolve();
@@ -204,11 +231,15 @@ export class CaliperHttpSink implements Sink {
     }
     const { status, reason } = outcome;
     if (status !== undefined && CREDENTIALS.has(status)) {
-      // Refused with the current token: read it again, once; refused again (this envelope, or any since the refresh), block.
-      // Refused with a token read again since: resent with the new one.
+      // Refused with the current token: the source reads or fetches it anew, once; refused again (this
+      // envelope, or any since), block. Refused with a token replaced since: resent with the new one.
       if (generation === this.generation) {
-        if (authTries > 0 || this.refreshedSinceSuccess) this.block(`the Caliper endpoint refused our credentials (HTTP ${status}) after the token was read again`);
-        else await this.refreshToken();
+        if (authTries > 0 || this.refreshedSinceSuccess) this.block(`the Caliper endpoint refused our credentials (HTTP ${status}), also with a token read or fetched anew: ${CHECK_TOKEN}`);
+        else {
+          this.o.token.invalidate(token);
+          this.generation++;
+          this.refreshedSinceSuccess = true;
+        }
       }
       return this.deliver(group, batch, authTries + 1);
     }
@@ -224,20 +255,6 @@ export class CaliperHttpSink implements Sink {
       return;
     }
     for (const p of batch) this.retry(p, reason, outcome.retryAfterMs);
-  }
-
-  private async refreshToken(): Promise<void> {
-    this.refreshing ??= (async () => {
-      try {
-        await this.o.token.refresh();
-      } catch (err) {
-        // The old token stays; the next refusal blocks.
-        this.o.faults?.failed('GetSecretValue', err);
-      }
-      this.generation++;
-      this.refreshedSinceSuccess = true;
-    })().finally(() => (this.refreshing = undefined));
-    await this.refreshing;
   }
 
   private block(reason: string): void {
@@ -258,42 +275,58 @@ export class CaliperHttpSink implements Sink {
     for (const p of batch) p.reject(new PublishError(`not sent: ${this.blocked}`));
   }
 
+  /** Every secret we hold now: the token source's, the URL's query values, the extra headers' values. */
   private secrets(): string[] {
-    return [this.o.token.token, ...Object.values(this.o.headers ?? {})];
+    return [...this.o.token.secrets(), ...this.ownSecrets];
   }
 
-  /** One POST: its outcome, never throwing; the reason is credential-free. */
-  private async post(group: string, batch: Pending[]): Promise<Outcome> {
+  /** One POST, its whole exchange by `deadline` (at most HTTP_TIMEOUT_MS): its outcome, never throwing; the reason holds no secret. */
+  private async post(group: string, batch: Pending[], token: string, deadline: number): Promise<Outcome> {
     const body = envelopeBody(group, batch.map((p) => p.events));
     const started = Date.now();
     this.bytesSent += body.length;
+    const abort = new AbortController();
+    const limitMs = Math.max(1, Math.min(this.o.timeoutMs, deadline - started));
+    const timer = setTimeout(() => abort.abort(), limitMs);
+    let answered = false;
     try {
       const res = await this.pool.request({
         path: this.path,
         method: 'POST',
-        headers: { ...this.o.headers, 'content-type': 'application/json', authorization: `Bearer ${this.o.token.token}` },
+        headers: { ...this.o.headers, 'content-type': 'application/json', authorization: `Bearer ${token}` },
         body,
+        signal: abort.signal,
       });
-      const answer = await firstBytes(res.body, REASON_BYTES);
-      this.count(String(res.statusCode));
-      this.latencyMsSum += Date.now() - started;
       const status = res.statusCode;
+      this.count(String(status));
+      this.latencyMsSum += Date.now() - started;
       if (status >= 200 && status < 300) {
+        // Delivered once the status is in: the body is read and dropped (within the deadline), and a body cut off changes nothing.
+        answered = true;
+        void res.body
+          .dump({ limit: READ_BYTES })
+          .catch(() => undefined)
+          .finally(() => clearTimeout(timer));
         this.o.faults?.succeeded('PostEnvelope');
         return { ok: true };
       }
-      const location = res.headers.location;
-      const reason = redact(status >= 300 && status < 400 ? `redirect to ${String(location)} (not followed)` : answer || '(no body)', this.secrets());
-      if (!REFUSING.has(status)) this.o.faults?.failed('PostEnvelope', Object.assign(new Error(`HTTP ${status}: ${reason.slice(0, 200)}`), { name: `HTTP${status}`, $metadata: { httpStatusCode: status } }));
-      return { ok: false, status, reason, retryAfterMs: status === 429 || status === 503 ? parseRetryAfter(res.headers['retry-after']) : undefined };
+      const { text, truncated } = await firstBytes(res.body, READ_BYTES);
+      const said = status >= 300 && status < 400 ? `redirect to ${String(res.headers.location)} (not followed)` : text || '(no body)';
+      // Every secret out of the whole text first, then cut: a secret across the cut would be left in part.
+      const reason = redactAndCut(said, this.secrets(), REASON_BYTES, truncated);
+      if (!REFUSING.has(status)) this.o.faults?.failed('PostEnvelope', Object.assign(new Error(`HTTP ${status}: ${redactAndCut(reason, [], 200)}`), { name: `HTTP${status}`, $metadata: { httpStatusCode: status } }));
+      const retryAfter = res.headers['retry-after'];
+      return { ok: false, status, reason, retryAfterMs: status === 429 || status === 503 ? retryAfterOf(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) : undefined };
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      const timeout = /TIMEOUT/.test(e.code ?? '');
+      const timeout = abort.signal.aborted || /TIMEOUT/.test(e.code ?? '');
       this.count(timeout ? 'timeout' : 'error');
       this.latencyMsSum += Date.now() - started;
-      const reason = redact(`${e.code ?? e.name}: ${e.message}`, this.secrets());
+      const reason = redact(abort.signal.aborted ? `no complete answer within ${limitMs} ms (the whole exchange's deadline)` : `${e.code ?? e.name}: ${e.message}`, this.secrets());
       this.o.faults?.failed('PostEnvelope', Object.assign(new Error(reason), { name: timeout ? 'TimeoutError' : (e.code ?? e.name) }));
       return { ok: false, reason };
+    } finally {
+      if (!answered) clearTimeout(timer);
     }
   }
 
@@ -304,7 +337,10 @@ export class CaliperHttpSink implements Sink {
   private retry(p: Pending, reason: string, retryAfterMs = 0): void {
     const delay = Math.max(backoffMs(p.attempt++, 100, 5_000), retryAfterMs);
     if (Date.now() + delay >= p.deadline) {
-      p.reject(new PublishError(`not accepted by the Caliper endpoint within the retry budget (${p.attempt} attempts; last: ${reason.slice(0, 300)})`));
+      // A Retry-After past the deadline is the endpoint's ask: the message comes back then, not after the usual back-off.
+      const asked = retryAfterMs > 0 && Date.now() + retryAfterMs >= p.deadline ? retryAfterMs : undefined;
+      const why = asked ? `the Caliper endpoint asked to be tried again in ${Math.ceil(asked / 1000)} s, past the retry budget` : 'not accepted by the Caliper endpoint within the retry budget';
+      p.reject(new PublishError(`${why} (${p.attempt} attempts; last: ${redactAndCut(reason, [], 300)})`, asked));
       return;
     }
     this.o.onRetry?.(reason);
@@ -353,13 +389,13 @@ export function envelopeBody(group: string, events: Buffer[]): Buffer {
   return Buffer.concat(parts);
 }
 
-/** The first `limit` bytes of a body as text; the rest is read and dropped (the connection stays reusable). */
-async function firstBytes(body: AsyncIterable<Buffer>, limit: number): Promise<string> {
+/** The first `limit` bytes of a body as text, and whether there was more; the rest is read and dropped (the connection stays reusable). */
+async function firstBytes(body: AsyncIterable<Buffer>, limit: number): Promise<{ text: string; truncated: boolean }> {
   const kept: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
     if (size < limit) kept.push(chunk.subarray(0, limit - size));
     size += chunk.length;
   }
-  return Buffer.concat(kept).toString('utf8').replace(/\uFFFD$/, '');
+  return { text: Buffer.concat(kept).toString('utf8').replace(/\uFFFD$/, ''), truncated: size > limit };
 }

@@ -6,8 +6,8 @@ import type { Logger } from 'pino';
 export const FAULT_KINDS = ['credentials', 'network', 'throttled', 'other'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
-/** The calls the worker makes: AWS's, the Caliper endpoint's POST (PostEnvelope), and `serve`'s SendMessageBatch. */
-export type Operation = 'ReceiveMessage' | 'PutRecords' | 'DeleteMessageBatch' | 'ChangeMessageVisibilityBatch' | 'SendMessage' | 'SendMessageBatch' | 'PostEnvelope' | 'GetSecretValue';
+/** The calls the worker makes: AWS's, the Caliper endpoint's POST (PostEnvelope) and its OAuth token request (TokenRequest), and `serve`'s SendMessageBatch. */
+export type Operation = 'ReceiveMessage' | 'PutRecords' | 'DeleteMessageBatch' | 'ChangeMessageVisibilityBatch' | 'SendMessage' | 'SendMessageBatch' | 'PostEnvelope' | 'GetSecretValue' | 'TokenRequest';
 
 /** Where the call sites report. */
 export interface CallReport {

@@ -33,6 +33,13 @@ interface Pending {
 
 export class PublishError extends Error {
   override readonly name = 'PublishError';
+  /** The destination asked to be tried again only after this long (a Retry-After past the budget): the message comes back then. */
+  constructor(
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
 }
 
 export class KinesisPublisher {

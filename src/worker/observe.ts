@@ -78,7 +78,7 @@ export function startStats(worker: Worker, logger: Logger, intervalS: number, de
 }
 
 /** The calls every message needs: failing for longer than UNHEALTHY_AFTER_S makes the task unhealthy. */
-const DATA_PATH: readonly Operation[] = ['ReceiveMessage', 'PutRecords', 'PostEnvelope', 'DeleteMessageBatch'];
+const DATA_PATH: readonly Operation[] = ['ReceiveMessage', 'PutRecords', 'PostEnvelope', 'TokenRequest', 'DeleteMessageBatch'];
 
 export interface Health {
   healthy: boolean;

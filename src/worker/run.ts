@@ -11,6 +11,7 @@ import { createClients } from './clients.js';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { LOCAL_REGION, type LocalSqs } from './local.js';
 import { startHealthServer, startStats } from './observe.js';
+import type { Operation } from './faults.js';
 import { configuredSink, destinationOf, SinkSetupError, type SinkFactory } from './sink.js';
 import { Worker } from './worker.js';
 
@@ -35,7 +36,7 @@ export async function runWorker(io: RunIo, options: RunOptions = {}): Promise<nu
   // Every problem at once, in embedded mode too (checked before the local services start).
   let config: Config;
   try {
-    const placeholders = wantsLocalEndpoint(io.env) ? { ...EMBEDDED_PLACEHOLDERS, CALIPER_ENDPOINT_URL: 'http://127.0.0.1/caliper', CALIPER_ENDPOINT_TOKEN: 'local' } : EMBEDDED_PLACEHOLDERS;
+    const placeholders = wantsLocalEndpoint(io.env) ? { ...EMBEDDED_PLACEHOLDERS, ...localEndpointEnv(io.env, 'http://127.0.0.1', 'local') } : EMBEDDED_PLACEHOLDERS;
     config = loadConfig(embedded ? embeddedEnv(io.env, placeholders) : io.env);
     // The privacy key from Secrets Manager and PERSON_ID_MAP, read once before anything starts (a failure is a configuration error).
     config = await withPersonMap(await withPrivacyKey(config));
@@ -45,6 +46,7 @@ export async function runWorker(io: RunIo, options: RunOptions = {}): Promise<nu
     io.stderr(`canvas-caliper run: ${new ConfigError(problems).message}\n`);
     return 2;
   }
+  if (io.env.CALIPER_ENDPOINT_URL && config.SINK !== 'caliper-http') io.stderr(`canvas-caliper run: CALIPER_ENDPOINT_URL is set but SINK is ${config.SINK}: it is not used (set SINK=caliper-http to publish to it)\n`);
   if (embedded) return runEmbedded(io, options.ingest ?? 'sqs');
   const logger = pino({ level: config.LOG_LEVEL, base: { service: 'canvas-caliper' } });
   const { sqs, kinesis } = createClients({ region: config.AWS_REGION });
@@ -63,10 +65,23 @@ export async function runWorker(io: RunIo, options: RunOptions = {}): Promise<nu
 interface Embedded {
   SQS_QUEUE_URL: string;
   DLQ_URL: string;
-  /** SINK=caliper-http with no CALIPER_ENDPOINT_URL: the local endpoint's URL and token. */
+  /** SINK=caliper-http with no CALIPER_ENDPOINT_URL: the local endpoint's URL and token (or OAuth client). */
   CALIPER_ENDPOINT_URL?: string;
   CALIPER_ENDPOINT_TOKEN?: string;
+  CALIPER_ENDPOINT_TOKEN_URL?: string;
+  CALIPER_ENDPOINT_CLIENT_ID?: string;
+  CALIPER_ENDPOINT_CLIENT_SECRET?: string;
 }
+
+/** LOCAL_ENDPOINT_AUTH=oauth: the local endpoint's one OAuth 2.0 client, and how long its tokens live (seconds: a run may outlive one). */
+const LOCAL_CLIENT_ID = 'canvas-caliper-demo';
+const LOCAL_TOKEN_LIFETIME_S = 2;
+
+/** How the worker reaches the local endpoint at `origin`: with `secret` as its bearer token, or (LOCAL_ENDPOINT_AUTH=oauth) as its OAuth client's secret. */
+const localEndpointEnv = (env: NodeJS.ProcessEnv, origin: string, secret: string): Partial<Embedded> =>
+  env.LOCAL_ENDPOINT_AUTH === 'oauth'
+    ? { CALIPER_ENDPOINT_URL: `${origin}/caliper`, CALIPER_ENDPOINT_TOKEN_URL: `${origin}/token`, CALIPER_ENDPOINT_CLIENT_ID: LOCAL_CLIENT_ID, CALIPER_ENDPOINT_CLIENT_SECRET: secret }
+    : { CALIPER_ENDPOINT_URL: `${origin}/caliper`, CALIPER_ENDPOINT_TOKEN: secret };
 
 const EMBEDDED_PLACEHOLDERS: Embedded = { SQS_QUEUE_URL: 'http://127.0.0.1/000000000000/canvas-live-events', DLQ_URL: 'http://127.0.0.1/000000000000/canvas-live-events-dlq' };
 
@@ -84,7 +99,25 @@ const embeddedEnv = (env: NodeJS.ProcessEnv, queues: Embedded): NodeJS.ProcessEn
   HEALTH_PORT: '0',
   LOG_LEVEL: env.LOG_LEVEL || 'warn',
   STATS_INTERVAL_S: '5',
+  // A demo that cannot deliver ends soon (embeddedFailure): its stop need not wait long for what is in flight.
+  SHUTDOWN_TIMEOUT_MS: env.SHUTDOWN_TIMEOUT_MS || '5000',
 });
+
+/** The embedded run gives up on a destination that has failed this long with no success (or for RETRY_BUDGET_MS, if shorter). */
+const EMBEDDED_GIVE_UP_MS = 15_000;
+
+/** What to check when a call keeps failing in the embedded run. */
+const CHECK: Partial<Record<Operation, string>> = {
+  PostEnvelope: 'check CALIPER_ENDPOINT_URL and that the endpoint is up',
+  TokenRequest: 'check CALIPER_ENDPOINT_TOKEN_URL and that the token endpoint is up',
+};
+
+/** Why the embedded run cannot finish (the sink is blocked, or its destination has failed for EMBEDDED_GIVE_UP_MS), or undefined while it can. */
+function embeddedFailure(worker: Worker, destination: string): string | undefined {
+  if (worker.blocked) return `nothing more is sent to ${destination}: ${worker.blocked}`;
+  const failing = worker.faults.failingLongerThan(Math.min(EMBEDDED_GIVE_UP_MS, worker.config.RETRY_BUDGET_MS), ['TokenRequest', 'PostEnvelope']);
+  return failing && `${failing.operation === 'TokenRequest' ? 'the token endpoint' : destination} has failed for ${Math.round((Date.now() - failing.since) / 1000)} s with no success (last: ${failing.error}): ${CHECK[failing.operation]}`;
+}
 
 /** Why the health port cannot be listened on, and what to set instead; undefined for any other error. */
 function healthPortProblem(err: unknown, port: number): string | undefined {
@@ -131,7 +164,10 @@ async function serve(worker: Worker, config: Config, logger: Logger, io: RunIo, 
   stopMap?.();
   stopStats();
   health?.close();
-  logger.info({ unfinished, counters: worker.counters }, unfinished ? 'stopped; unfinished messages were made visible again in SQS' : 'stopped; everything in flight was published and acknowledged');
+  // Say what happened to what was in flight: "published" only when nothing was left in SQS or parked.
+  const { published, released, sentToDlq } = worker.counters;
+  const done = unfinished ? 'unfinished messages were made visible again in SQS' : released || sentToDlq ? `nothing left in flight: ${published} published, ${released} left in SQS to come back, ${sentToDlq} sent to the DLQ` : 'everything in flight was published and acknowledged';
+  logger.info({ unfinished, counters: worker.counters }, `stopped; ${done}`);
   return 0;
 }
 
@@ -141,6 +177,8 @@ interface EmbeddedDestination {
   env: Partial<Embedded>;
   /** What arrived (one envelope per line), or undefined when it cannot be read back (the user's own endpoint). */
   readBack(): Promise<string[] | undefined>;
+  /** A line for the summary (the local endpoint in OAuth mode: the tokens it issued). */
+  note?(): string;
   stop(): Promise<void>;
 }
 
@@ -164,9 +202,12 @@ async function runEmbedded(io: RunIo, ingest: 'sqs' | 'https'): Promise<number> 
       destination = { env: {}, readBack: () => local.readStream(kinesis, 'canvas-caliper'), stop: async () => {} };
     } else if (wantsLocalEndpoint(io.env)) {
       const { startLocalEndpoint } = await import('./local-endpoint.js');
-      const token = randomBytes(24).toString('base64url');
-      const endpoint = await startLocalEndpoint(token, loadConfig(embeddedEnv(io.env, { ...EMBEDDED_PLACEHOLDERS, CALIPER_ENDPOINT_URL: 'http://127.0.0.1/', CALIPER_ENDPOINT_TOKEN: token })).CALIPER_FORMAT);
-      destination = { env: { CALIPER_ENDPOINT_URL: endpoint.url, CALIPER_ENDPOINT_TOKEN: token }, readBack: async () => endpoint.records, stop: endpoint.stop };
+      const secret = randomBytes(24).toString('base64url');
+      const oauth = io.env.LOCAL_ENDPOINT_AUTH === 'oauth';
+      const format = loadConfig(embeddedEnv(io.env, { ...EMBEDDED_PLACEHOLDERS, ...localEndpointEnv(io.env, 'http://127.0.0.1', secret) })).CALIPER_FORMAT;
+      const endpoint = await startLocalEndpoint(oauth ? { clientId: LOCAL_CLIENT_ID, clientSecret: secret, lifetimeS: LOCAL_TOKEN_LIFETIME_S } : secret, format);
+      const note = () => (oauth ? `OAuth 2.0: the local token endpoint issued ${endpoint.tokensIssued} token(s), each for ${LOCAL_TOKEN_LIFETIME_S} s.\n` : '');
+      destination = { env: localEndpointEnv(io.env, new URL(endpoint.url).origin, secret), readBack: async () => endpoint.records, note, stop: endpoint.stop };
     } else destination = { env: {}, readBack: async () => undefined, stop: async () => {} };
     const { queueUrl, dlqUrl } = await local.createQueues(services.sqs, 'canvas-live-events');
     const { loadSamples } = await import('../samples.js');
@@ -184,11 +225,20 @@ async function runEmbedded(io: RunIo, ingest: 'sqs' | 'https'): Promise<number> 
     const logger = pino({ level: config.LOG_LEVEL, base: { service: 'canvas-caliper' } });
     const sink = await configuredSink(config, { kinesis });
     const worker = new Worker({ sqs: services.sqs, sink, config, logger });
+    // Until the queue is drained, or the destination cannot be delivered to (then the run fails).
+    let failure: string | undefined;
     const drained = (async () => {
       await new Promise((r) => setTimeout(r, 200));
-      while ((await local.queueDepth(services.sqs, queueUrl)) > 0 || worker.inFlightCount > 0) await new Promise((r) => setTimeout(r, 200));
+      while ((await local.queueDepth(services.sqs, queueUrl)) > 0 || worker.inFlightCount > 0) {
+        if ((failure = embeddedFailure(worker, `${config.SINK === 'caliper-http' ? 'the Caliper endpoint' : 'the stream'} ${destinationOf(config).name}`))) return;
+        await new Promise((r) => setTimeout(r, 200));
+      }
     })();
     await serve(worker, config, logger, io, drained);
+    if (failure) {
+      io.stderr(`canvas-caliper run: ${failure}\n`);
+      return 1;
+    }
     const records = await destination.readBack();
     const dlqDepth = await local.queueDepth(services.sqs, dlqUrl);
     if (!records) {
@@ -198,7 +248,7 @@ async function runEmbedded(io: RunIo, ingest: 'sqs' | 'https'): Promise<number> 
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'canvas-caliper-')), 'caliper.ndjson');
     fs.writeFileSync(out, records.map((r) => `${r}\n`).join(''));
     const sent = config.EVENT_ID === 'deterministic' ? new Map(samples.map((raw) => [deterministicEventId(raw), String(raw.metadata.event_name)])) : undefined;
-    io.stdout(summarise(records, dlqDepth, out, worker.counters.skipped, sent, http ? 'the local Caliper endpoint' : 'the stream'));
+    io.stdout(summarise(records, dlqDepth, out, worker.counters.skipped, sent, http ? 'the local Caliper endpoint' : 'the stream') + (destination.note?.() ?? ''));
     return 0;
   } finally {
     await destination?.stop();

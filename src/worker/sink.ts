@@ -9,7 +9,7 @@ import { MappingError } from '../errors.js';
 import { CaliperHttpSink } from './caliper-http.js';
 import { describeError, type CallReport } from './faults.js';
 import { KinesisPublisher } from './kinesis.js';
-import { createSecretsClient, secretToken, staticToken, type TokenSource } from './token.js';
+import { ClientCredentialsToken, createSecretsClient, readSecret, secretField, secretToken, staticToken, type TokenSource } from './token.js';
 
 export { PublishError } from './kinesis.js';
 
@@ -85,21 +85,41 @@ export const destinationOf = (c: Config): { dimension: 'Stream' | 'Endpoint'; na
 /** Where the configured sink's parts come from (run.ts, replay-dlq, tests). */
 export interface SinkSources {
   kinesis?: KinesisClient;
-  /** The Secrets Manager client for CALIPER_ENDPOINT_TOKEN_SECRET_ARN (default: one for AWS_REGION). */
+  /** The Secrets Manager client for CALIPER_ENDPOINT_TOKEN_SECRET_ARN or _CLIENT_SECRET_ARN (default: one for AWS_REGION). */
   secrets?: SecretsManagerClient;
 }
 
-/** The token for the Caliper endpoint: CALIPER_ENDPOINT_TOKEN, or the secret read now. */
+/** The token for the Caliper endpoint: CALIPER_ENDPOINT_TOKEN, the secret read now, or OAuth 2.0 client credentials (its client secret read now). */
 export async function endpointToken(c: Config, sources: SinkSources = {}): Promise<TokenSource> {
   if (c.CALIPER_ENDPOINT_TOKEN) return staticToken(c.CALIPER_ENDPOINT_TOKEN);
-  const client = sources.secrets ?? createSecretsClient(c.AWS_REGION);
+  const arn = c.CALIPER_ENDPOINT_TOKEN_URL ? c.CALIPER_ENDPOINT_CLIENT_SECRET_ARN : c.CALIPER_ENDPOINT_TOKEN_SECRET_ARN;
+  const client = arn ? (sources.secrets ?? createSecretsClient(c.AWS_REGION)) : undefined;
   try {
-    return await secretToken(client, c.CALIPER_ENDPOINT_TOKEN_SECRET_ARN!);
+    if (!c.CALIPER_ENDPOINT_TOKEN_URL) return await secretToken(client!, arn!);
+    const { id, secret } = arn ? clientIn(await readSecret(client!, arn), arn, c.CALIPER_ENDPOINT_CLIENT_ID) : { id: c.CALIPER_ENDPOINT_CLIENT_ID!, secret: c.CALIPER_ENDPOINT_CLIENT_SECRET! };
+    return new ClientCredentialsToken({
+      tokenUrl: c.CALIPER_ENDPOINT_TOKEN_URL,
+      clientId: id,
+      clientSecret: secret,
+      scope: c.CALIPER_ENDPOINT_SCOPE,
+      method: c.CALIPER_ENDPOINT_AUTH_METHOD ?? 'client_secret_basic',
+      timeoutMs: c.HTTP_TIMEOUT_MS,
+    });
   } catch (err) {
-    throw new SinkSetupError(`cannot read the Caliper endpoint's token from CALIPER_ENDPOINT_TOKEN_SECRET_ARN (${c.CALIPER_ENDPOINT_TOKEN_SECRET_ARN}): ${describeError(err)}`);
+    const name = c.CALIPER_ENDPOINT_TOKEN_URL ? 'CALIPER_ENDPOINT_CLIENT_SECRET_ARN' : 'CALIPER_ENDPOINT_TOKEN_SECRET_ARN';
+    throw new SinkSetupError(`cannot read the Caliper endpoint's ${c.CALIPER_ENDPOINT_TOKEN_URL ? 'client secret' : 'token'} from ${name} (${arn}): ${describeError(err)}`);
   } finally {
-    if (!sources.secrets) client.destroy();
+    if (!sources.secrets) client?.destroy();
   }
+}
+
+/** CALIPER_ENDPOINT_CLIENT_SECRET_ARN's secret: the client secret, or {"client_id", "client_secret"} (its client_id before CALIPER_ENDPOINT_CLIENT_ID). */
+function clientIn(text: string | undefined, arn: string, configuredId: string | undefined): { id: string; secret: string } {
+  const secret = secretField(text, arn, 'client_secret', 'the client secret, or {"client_id": "...", "client_secret": "..."}');
+  const inSecret = text?.trim().startsWith('{') ? (JSON.parse(text) as { client_id?: unknown }).client_id : undefined;
+  const id = typeof inSecret === 'string' && inSecret ? inSecret : configuredId;
+  if (!id) throw new Error(`the secret ${arn} holds no "client_id" and CALIPER_ENDPOINT_CLIENT_ID is not set`);
+  return { id, secret };
 }
 
 /** The configured sink could not be set up (its secret could not be read): a configuration problem. */

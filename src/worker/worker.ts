@@ -17,7 +17,7 @@ import { ABORTED, backoffMs, sleep, unlessAborted } from './backoff.js';
 import { readMessage, type Incoming } from './decode.js';
 import type { MapOptions } from '../engine.js';
 import { Faults } from './faults.js';
-import { kinesisSink, RefusedError, type Sink, type SinkFactory } from './sink.js';
+import { kinesisSink, PublishError, RefusedError, type Sink, type SinkFactory } from './sink.js';
 import { Acknowledger, changeVisibility, sendToDlq } from './sqs.js';
 
 export interface Counters {
@@ -80,6 +80,8 @@ export class Worker {
   private stopped = false;
   private pollers: Promise<void>[] = [];
   private heartbeat: NodeJS.Timeout | undefined;
+  /** Not consuming because the sink is blocked (logged once). */
+  private paused = false;
 
   constructor(private readonly deps: WorkerDeps) {
     const c = deps.config;
@@ -210,8 +212,11 @@ export class Worker {
       await this.publisher.put(next.record, next.key, deadline);
     } catch (err) {
       if (err instanceof RefusedError) return this.poison(message, new MappingError(err.code, err.message, next.eventName));
-      this.deps.logger.warn({ messageId: message.MessageId, err: (err as Error).message }, 'not published within the retry budget; left in SQS');
-      return this.release(message);
+      const retryAfterMs = err instanceof PublishError ? err.retryAfterMs : undefined;
+      // Say why: a blocked sink is not a retry-budget problem.
+      const why = this.publisher.blocked ? 'not published: the sink is blocked' : retryAfterMs !== undefined ? 'not published: the destination asked to be tried again later' : 'not published within the retry budget';
+      this.deps.logger.warn({ messageId: message.MessageId, err: (err as Error).message }, `${why}; left in SQS`);
+      return this.release(message, retryAfterMs);
     }
     this.counters.published++;
     this.lagMs = Date.now() - next.eventTime;
@@ -273,12 +278,16 @@ export class Worker {
     await this.acknowledge(message);
   }
 
-  /** Leaves a message in SQS, visible again after a back-off that grows with its receive count. */
-  private async release(message: Message): Promise<void> {
+  /**
+   * Leaves a message in SQS, visible again after a back-off that grows with its receive count, or
+   * after `afterMs` when the destination said when to come back (Retry-After; SQS allows 12 h at most).
+   */
+  private async release(message: Message, afterMs?: number): Promise<void> {
     if (this.stopped) return;
     this.counters.released++;
     const receives = Number(message.Attributes?.ApproximateReceiveCount ?? 1);
-    await changeVisibility(this.deps.sqs, this.deps.config.SQS_QUEUE_URL, [message], Math.min(900, 10 * 2 ** Math.min(receives, 7)), this.faults);
+    const seconds = afterMs !== undefined ? Math.min(43_200, Math.ceil(afterMs / 1000)) : Math.min(900, 10 * 2 ** Math.min(receives, 7));
+    await changeVisibility(this.deps.sqs, this.deps.config.SQS_QUEUE_URL, [message], seconds, this.faults);
   }
 
   private async extendVisibility(): Promise<void> {
@@ -290,11 +299,22 @@ export class Worker {
     for (const f of due) if (!refused.has(f.message.MessageId ?? '')) f.visibleUntil = now + c.VISIBILITY_TIMEOUT_S * 1000;
   }
 
-  /** Back-pressure: waits until `n` more messages fit under MAX_IN_FLIGHT, and while the sink is blocked. */
+  /** Back-pressure: waits until `n` more messages fit under MAX_IN_FLIGHT, and while the sink is blocked (saying so once, and when it ends). */
   private async capacityFor(n: number, signal: AbortSignal): Promise<void> {
     while (!this.stopping && (this.inFlight.size + n > this.deps.config.MAX_IN_FLIGHT || this.publisher.blocked)) {
-      if (this.publisher.blocked) await sleep(1_000, signal);
-      else await new Promise<void>((resolve) => this.capacityWaiters.push(resolve));
+      if (this.publisher.blocked) {
+        this.consuming(false);
+        await sleep(1_000, signal);
+      } else await new Promise<void>((resolve) => this.capacityWaiters.push(resolve));
     }
+    if (!this.stopping) this.consuming(true);
+  }
+
+  /** One log line when the worker stops consuming (its sink is blocked), one when it resumes. */
+  private consuming(yes: boolean): void {
+    if (this.paused === !yes) return;
+    this.paused = !yes;
+    if (yes) this.deps.logger.info('resumed consuming: the sink accepts again');
+    else this.deps.logger.error({ reason: this.publisher.blocked }, `stopped consuming: ${this.publisher.blocked}; messages stay in SQS, /healthz answers 503`);
   }
 }
