@@ -16,16 +16,20 @@ async function run(argv: string[], stdin = '') {
   let stderr = '';
   const io: Io = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), stdin: () => [stdin] };
   const code = await main(argv, io);
-  const parse = (text: string): any[] => text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const parse = (lines: string[]): any[] => lines.filter(Boolean).map((l) => JSON.parse(l));
   return {
     code,
     stdout,
     stderr,
     get lines() {
-      return parse(stdout);
+      return parse(stdout.split('\n'));
     },
+    /** map's error lines on stderr (JSON), without its last line, the tally. */
     get errors() {
-      return parse(stderr);
+      return parse(stderr.split('\n').filter((l) => l.startsWith('{')));
+    },
+    get tally() {
+      return stderr.trimEnd().split('\n').at(-1);
     },
   };
 }
@@ -90,7 +94,7 @@ describe('canvas-caliper map', () => {
   it('maps every sample', async () => {
     const files = fs.readdirSync(path.join(root, 'samples')).map((f) => path.join(root, 'samples', f));
     const r = await run(['map', ...files]);
-    expect(r.stderr).toBe('');
+    expect(r.stderr).toBe(`mapped ${r.lines.length} · refused 0 · skipped 0\n`);
     expect(r.code).toBe(0);
     const types = new Set(r.lines.map((l) => l.data[0].type));
     expect(r.lines.length).toBeGreaterThanOrEqual(72);
@@ -180,7 +184,7 @@ describe('canvas-caliper map: every input line stands alone', () => {
 
   it('a UTF-8 byte order mark and CRLF line ends are read as text, not as errors', async () => {
     const r = await run(['map'], `\uFEFF${good('1')}\r\n${good('2')}\r\n`);
-    expect(r.stderr).toBe('');
+    expect(r.stderr).toBe('mapped 2 · refused 0 · skipped 0\n');
     expect(pageIds(r.lines)).toEqual(['1', '2']);
   });
 
@@ -191,12 +195,14 @@ describe('canvas-caliper map: every input line stands alone', () => {
     const io: Io = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), stdin: () => [Buffer.from(`${good('1')}\n`), bad, Buffer.from(`\n${good('3')}\n`)] };
     expect(await main(['map'], io)).toBe(1);
     expect(stdout.split('\n').filter(Boolean)).toHaveLength(2);
-    expect(JSON.parse(stderr)).toMatchObject({ line: 2, error_code: 'INVALID_JSON', error: 'invalid UTF-8 on line 2' });
+    const [error, tally] = stderr.trimEnd().split('\n');
+    expect(JSON.parse(error!)).toMatchObject({ line: 2, error_code: 'INVALID_JSON', error: 'invalid UTF-8 on line 2' });
+    expect(tally).toBe('mapped 2 · refused 1 · skipped 0');
   });
 
   it('concatenated pretty-printed objects (cat a.json b.json) map one by one', async () => {
     const r = await run(['map'], `${JSON.stringify(page('1'), null, 2)}\n${JSON.stringify(page('2'), null, 2)}\n`);
-    expect(r.stderr).toBe('');
+    expect(r.errors).toEqual([]);
     expect(pageIds(r.lines)).toEqual(['1', '2']);
   });
 
@@ -212,7 +218,7 @@ describe('canvas-caliper map: every input line stands alone', () => {
     const caliper = (await run(['map', '--send-time', SEND_TIME], good('1'))).lines[0];
     const sns = { Type: 'Notification', MessageId: 'm-1', Message: good('1') };
     const r = await run(['map', '--send-time', SEND_TIME], `${JSON.stringify(sns)}\n${JSON.stringify(caliper)}\n`);
-    expect(r.stderr).toBe('');
+    expect(r.errors).toEqual([]);
     expect(r.lines).toEqual([caliper, caliper]);
   });
 });
@@ -241,7 +247,8 @@ describe('canvas-caliper map through real pipes', () => {
     fs.writeFileSync(bad, 'GARBAGE\n'.repeat(5_000));
     const result = await sh(`node ${bin} map ${bad} 2>&1 >/dev/null | (sleep 1; wc -l)`).catch((err) => err);
     expect(result.code).toBe(1);
-    expect(Number(result.stdout.trim())).toBe(5_000);
+    // Every error line, and the tally after them.
+    expect(Number(result.stdout.trim())).toBe(5_001);
   }, 60_000);
 
   it('| head ends quietly with exit 0', async () => {
@@ -277,7 +284,7 @@ describe('canvas-caliper map: which event types flow', () => {
   it('--unknown skip leaves out an event_name no mapper handles; the default reports it', async () => {
     const skip = await run(['map', '--unknown', 'skip'], lines);
     expect(skip.code).toBe(0);
-    expect(skip.stderr).toBe('');
+    expect(skip.stderr).toBe('mapped 2 · refused 0 · skipped 1\n');
     expect(names(skip)).toHaveLength(2);
     const report = await run(['map'], lines);
     expect(report.code).toBe(1);
