@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import zlib from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main, type Io } from '../src/cli.js';
 import { MAPPERS } from '../mappers/index.js';
@@ -296,4 +297,129 @@ describe('canvas-caliper map: which event types flow', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("--only: not an event type we map: no_such_type (run 'canvas-caliper events')");
   });
+});
+
+describe('what an operator meets at the command line (issue 26, item 15), through bin/ as a shell runs it', () => {
+  const bin = path.join(root, 'bin/canvas-caliper.js');
+  /** bash -c SCRIPT with pipefail; the exit code, stdout and stderr whatever the outcome. */
+  const sh = (script: string, input?: string) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      const child = execFile('bash', ['-c', `set -o pipefail; ${script}`], { maxBuffer: 1 << 22 }, (err, stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stdout, stderr }));
+      child.stdin!.end(input ?? '');
+    });
+  const cli = (args: string) => `node ${bin} ${args}`;
+  /** Every line of a message has its quotes paired (Node's stock parseArgs message did not). */
+  const balanced = (text: string) => text.split('\n').every((line) => (line.match(/'/g) ?? []).length % 2 === 0);
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-operator-'));
+  });
+
+  it('a mistyped option or command gets our message, every unknown option at once, with what was likely meant (exit 2, stderr only)', async () => {
+    const map = await sh(cli('map --sned-time 2020-01-01T00:00:00Z --prety --nothing-like-it samples/logged_in.json'));
+    expect(map).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: [
+        'canvas-caliper map: 3 problems:',
+        "  unknown option '--sned-time'; did you mean '--send-time'?",
+        "  unknown option '--prety'; did you mean '--pretty'?",
+        "  unknown option '--nothing-like-it'",
+        "Run 'canvas-caliper map --help' for usage.",
+        '',
+      ].join('\n'),
+    });
+    const events = await sh(cli('events --jsno'));
+    expect(events).toEqual({ code: 2, stdout: '', stderr: "canvas-caliper: unknown option '--jsno'; did you mean '--json'?\nRun 'canvas-caliper events --help' for usage.\n" });
+    const command = await sh(cli('mpa samples/logged_in.json'));
+    expect(command).toEqual({ code: 2, stdout: '', stderr: "canvas-caliper: unknown command 'mpa'; did you mean 'map'?\nRun 'canvas-caliper --help' for usage.\n" });
+    const replay = await sh(cli('replay-dlq --dry-rn'));
+    expect(replay.stderr).toContain("unknown option '--dry-rn'; did you mean '--dry-run'?");
+    const short = await sh(cli('map -x'));
+    expect(short.stderr).toContain("unknown option '-x'\n");
+    for (const r of [map, events, command, replay, short]) expect(balanced(r.stderr)).toBe(true);
+  }, 30_000);
+
+  it("help COMMAND prints that command's own help, as COMMAND --help does", async () => {
+    for (const command of ['map', 'events', 'run', 'serve', 'healthcheck', 'replay-dlq']) {
+      const viaHelp = await run(['help', command]);
+      const viaFlag = await run([command, '--help']);
+      expect({ command, code: viaHelp.code, stdout: viaHelp.stdout }).toEqual({ command, code: 0, stdout: viaFlag.stdout });
+      expect(viaHelp.stdout).toMatch(new RegExp(`^Usage: canvas-caliper ${command}`));
+    }
+    const child = await sh(cli('help map'));
+    expect(child.code).toBe(0);
+    expect(child.stdout).toMatch(/^Usage: canvas-caliper map \[options\] \[FILE\.\.\.\]/);
+    expect(await sh(cli('help mpa'))).toMatchObject({ code: 2, stdout: '', stderr: expect.stringContaining("unknown command 'mpa'; did you mean 'map'?") });
+  }, 30_000);
+
+  it('map ends with a tally on stderr (mapped · refused · skipped); stdout stays pure NDJSON', async () => {
+    const file = path.join(dir, 'mixed.ndjson');
+    const lines = [page('1'), page('2'), userEvent('course_archived', {}), userEvent('module_created', { module_id: '5', name: 'Week 1' })].map((e) => JSON.stringify(e));
+    fs.writeFileSync(file, [...lines, 'GARBAGE'].join('\n'));
+    const r = await sh(cli(`map --exclude module_created ${file}`));
+    expect(r.code).toBe(1);
+    expect(r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l).data[0].object.name)).toEqual(['Page 1', 'Page 2']);
+    const stderr = r.stderr.trimEnd().split('\n');
+    expect(stderr.slice(0, -1).map((l) => JSON.parse(l).error_code)).toEqual(['UNKNOWN_EVENT', 'INVALID_JSON']);
+    expect(stderr.at(-1)).toBe('mapped 2 · refused 2 · skipped 1');
+    // With every event mapped, the tally is the only stderr line.
+    expect(await sh(cli('map samples/logged_in.json'))).toMatchObject({ code: 0, stderr: 'mapped 1 · refused 0 · skipped 0\n' });
+  }, 30_000);
+
+  it('a gzipped input is read as if decompressed (file or stdin); another compression, a cut gzip or binary data is one error naming the input', async () => {
+    const plain = path.join(root, 'samples/asset_accessed.ndjson');
+    const gz = path.join(dir, 'events.ndjson.gz');
+    fs.writeFileSync(gz, zlib.gzipSync(fs.readFileSync(plain)));
+    const expected = await sh(cli(`map --send-time 2020-01-01 ${plain}`));
+    const fromFile = await sh(cli(`map --send-time 2020-01-01 ${gz}`));
+    const fromStdin = await sh(`${cli('map --send-time 2020-01-01')} < ${gz}`);
+    expect(expected.stdout.split('\n').length).toBeGreaterThan(40);
+    expect(fromFile).toEqual(expected);
+    expect(fromStdin).toEqual(expected);
+
+    const cut = path.join(dir, 'cut.ndjson.gz');
+    fs.writeFileSync(cut, fs.readFileSync(gz).subarray(0, 2_000));
+    const binary = path.join(dir, 'image.bin');
+    fs.writeFileSync(binary, Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]), Buffer.alloc(5_000, '\n{x')]));
+    const zstd = path.join(dir, 'events.ndjson.zst');
+    fs.writeFileSync(zstd, Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), Buffer.alloc(3_000, 'ab\n')]));
+    for (const [file, error] of [
+      [binary, 'the input is not text (a NUL byte at byte 9): map reads NDJSON or JSON in UTF-8, or gzip of them'],
+      [zstd, 'the input is zstd-compressed: decompress it first (zstd -dc FILE | canvas-caliper map)'],
+      [cut, expect.stringMatching(/^the input is gzip, but its data is invalid: unexpected end of file/)],
+    ] as const) {
+      const r = await sh(cli(`map ${file}`));
+      expect(r.code).toBe(1);
+      const stderr = r.stderr.trimEnd().split('\n');
+      const errors = stderr.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+      expect(errors).toEqual([{ input: file, error_code: 'READ_ERROR', error }]);
+      expect(stderr.at(-1)).toMatch(/^mapped \d+ · refused 1 · skipped 0$/);
+    }
+  }, 30_000);
+
+  it('--send-time takes a date alone as midnight UTC; anything else that is not a time is refused with the accepted forms', async () => {
+    const date = await sh(cli('map --send-time 2024-01-02 samples/logged_in.json'));
+    expect(date.code).toBe(0);
+    expect(JSON.parse(date.stdout).sendTime).toBe('2024-01-02T00:00:00.000Z');
+    for (const bad of ['soon', '2024-02-30', '02/01/2024']) {
+      const r = await sh(cli(`map --send-time ${bad} samples/logged_in.json`));
+      expect({ bad, code: r.code, stdout: r.stdout }).toEqual({ bad, code: 2, stdout: '' });
+      expect(r.stderr).toContain('give one of 2024-01-02 (midnight UTC), 2024-01-02T03:04:05Z, 2024-01-02T03:04:05.678+02:00 (no zone: UTC)');
+    }
+  }, 30_000);
+
+  it('events and map into /dev/full end with one error line and exit 74, no stack', async () => {
+    const line = 'canvas-caliper: cannot write to stdout: ENOSPC (no space left on the device); the output is incomplete\n';
+    for (const args of ['events', 'events --json', 'map samples/logged_in.json', `map ${path.join(root, 'samples/asset_accessed.ndjson')}`]) {
+      expect({ args, ...(await sh(`${cli(args)} > /dev/full`)) }).toEqual({ args, code: 74, stdout: '', stderr: line });
+    }
+  }, 30_000);
+
+  it('events | head -1 ends quietly, exit 0, with no listener warning', async () => {
+    for (const args of ['events', 'events --json']) {
+      const r = await sh(`${cli(args)} | head -1`);
+      expect({ args, code: r.code, stderr: r.stderr, lines: r.stdout.split('\n').length }).toEqual({ args, code: 0, stderr: '', lines: 2 });
+    }
+  }, 30_000);
 });
