@@ -177,6 +177,11 @@ Options (embedded run only):
   --ingest sqs|https   sqs (default): the samples are sent to the queue directly; https: they are
                        posted as signed JWTs to 'serve' on a loopback port, with a local JWKS and a
                        signing key made at start, as Canvas's HTTPS delivery would
+  --output FILE        write every Caliper envelope read back to FILE, one per line (nothing else is
+                       written to disk: the run leaves no file of its own behind)
+
+Exit codes: 0 stopped by a signal (or, embedded, the queue drained); 2 configuration or usage error;
+130 a second signal.
 `;
 
 const SERVE_HELP = `Usage: canvas-caliper serve
@@ -198,10 +203,10 @@ async function runCommand(argv: string[], io: Io): Promise<number> {
     io.stdout(RUN_HELP);
     return 0;
   }
-  const { values } = parseOptions({ args: argv, options: { ingest: { type: 'string' } } });
+  const { values } = parseOptions({ args: argv, options: { ingest: { type: 'string' }, output: { type: 'string' } } });
   if (values.ingest !== undefined && values.ingest !== 'sqs' && values.ingest !== 'https') throw new UsageError(`--ingest must be sqs or https, not '${values.ingest}'`);
   const { runWorker } = await import('./worker/run.js');
-  return runWorker({ env: io.env ?? process.env, stdout: io.stdout, stderr: io.stderr }, { ingest: values.ingest ?? 'sqs' });
+  return runWorker({ env: io.env ?? process.env, stdout: io.stdout, stderr: io.stderr }, { ingest: values.ingest ?? 'sqs', output: values.output });
 }
 
 async function serveCommand(argv: string[], io: Io): Promise<number> {

@@ -153,7 +153,8 @@ export async function replayCommand(argv: string[], io: Io): Promise<number> {
     visibilityTimeoutS: positiveInt(problems, '--visibility-timeout', values['visibility-timeout'], { limit: 43_200, why: '12 hours' }),
     receiveWaitS: values['receive-wait'] === '0' ? 0 : positiveInt(problems, '--receive-wait', values['receive-wait'], { limit: 20, why: 'SQS long-poll limit' }),
   };
-  if (mode === 'direct' && dlqUrl && region) {
+  // The worker's configuration is checked once the DLQ it would read is a good URL (else its SQS_QUEUE_URL problem repeats --dlq's).
+  if (mode === 'direct' && dlqUrl && isUrl(dlqUrl) && region) {
     const stream = values.stream ? (values.stream.startsWith('arn:') ? { KINESIS_STREAM_ARN: values.stream, KINESIS_STREAM_NAME: undefined } : { KINESIS_STREAM_NAME: values.stream, KINESIS_STREAM_ARN: undefined }) : {};
     try {
       // The worker's own configuration, with the DLQ as the queue it reads.
