@@ -53,13 +53,14 @@ const MAP_HELP = `Usage: canvas-caliper map [options] [FILE...]
 
 Reads raw Canvas live events from each FILE, or from stdin when there is no FILE or FILE is '-'.
 An input is NDJSON (one event per line, streamed: each line stands alone), a JSON object, a JSON
-array of objects, or JSON objects one after another. An SNS notification is unwrapped; a Caliper
-envelope is validated and passed through. Writes one Caliper envelope per event (in --format) to
-stdout, one per line (NDJSON), in input order.
+array of objects, or JSON objects one after another; gzip-compressed, it is read as if decompressed.
+An SNS notification is unwrapped; a Caliper envelope is validated and passed through. Writes one
+Caliper envelope per event (in --format) to stdout, one per line (NDJSON), in input order.
 
 An event that cannot be mapped (invalid JSON, unknown event_name, invalid fields, a value it cannot
 keep exactly) writes nothing to stdout; a JSON line on stderr names it (input, position, line,
-event_name, error_code, error), the other events still map, and the exit code is 1.
+event_name, error_code, error), the other events still map, and the exit code is 1. The last stderr
+line is the tally: mapped N · refused N · skipped N.
 
 Options:
   --pretty                      indent each envelope (output is then no longer one line per envelope)
@@ -67,8 +68,9 @@ Options:
                                 deterministic (default): the same raw event always gets the same
                                 urn:uuid id, so redeliveries and replays can be de-duplicated;
                                 random: a fresh v4 UUID per event
-  --send-time ISO               use this envelope sendTime (any ISO 8601 time; written in UTC with ms)
-                                instead of the current time, for reproducible output
+  --send-time ISO               use this envelope sendTime instead of the current time, for
+                                reproducible output: an ISO 8601 time (no zone: UTC) or a date alone
+                                (2024-01-02: midnight UTC); written in UTC with ms
   --format instructure|caliper-1.1|caliper-1.2
                                 instructure (default): Caliper 1.1 exactly as Instructure emits it;
                                 caliper-1.1: strict IMS Caliper 1.1; caliper-1.2: IMS Caliper 1.2
@@ -98,7 +100,8 @@ Options:
                                 stderr like an unmappable one; a last stderr line counts those posted
   -h, --help                    show this help
 
-Exit codes: 0 every event mapped, 1 some events could not be mapped, 2 usage error.
+Exit codes: 0 every event mapped, 1 some events could not be mapped (or an input could not be read),
+2 usage error, 74 the output could not be written.
 `;
 
 const EVENTS_HELP = `Usage: canvas-caliper events [--json]
@@ -108,6 +111,8 @@ Lists every supported Canvas event_name with the Caliper event type, action and 
 Options:
   --json       one JSON object per line instead of a table
   -h, --help   show this help
+
+Exit codes: 0 listed, 2 usage error, 74 the output could not be written.
 `;
 
 const COMMANDS = ['map', 'events', 'run', 'serve', 'healthcheck', 'replay-dlq'];
