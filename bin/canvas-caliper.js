@@ -3,7 +3,6 @@
 import { main } from '../dist/src/cli.js';
 import { OUTPUT_FAILED, OutputError } from '../dist/src/io.js';
 
-
 // `canvas-caliper map ... | head` closes the pipe early: that is not an error, and nothing more can be
 // written. Any other write error (a full disk, `> /dev/full`) ends the run with one line and exit 74.
 let outputFailed = false;

@@ -202,7 +202,6 @@ Configured by environment variables (see README); every bad one is reported at o
 SIGTERM or SIGINT it stops accepting, answers the requests in flight and exits 0.
 `;
 
-
 async function runCommand(argv: string[], io: Io): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     io.stdout(RUN_HELP);

@@ -179,14 +179,13 @@ async function runEmbedded(io: RunIo, ingest: 'sqs' | 'https', output?: string):
   let stopRequested = () => {};
   const signalled = new Promise<void>((resolve) => (stopRequested = resolve));
   const onSignal = () => (++signals > 1 ? process.exit(130) : stopRequested());
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const signalsHandled = (on: boolean) => ['SIGINT', 'SIGTERM'].forEach((s) => (on ? process.on(s, onSignal) : process.off(s, onSignal)));
+  signalsHandled(true);
   let services: LocalSqs & { kinesis?: KinesisClient };
   try {
     services = http ? await local.startLocalSqs() : await local.startLocalServices();
   } catch (err) {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    signalsHandled(false);
     throw err;
   }
   const kinesis = services.kinesis;
@@ -236,7 +235,6 @@ async function runEmbedded(io: RunIo, ingest: 'sqs' | 'https', output?: string):
   } finally {
     await destination?.stop();
     await services.stop();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    signalsHandled(false);
   }
 }
