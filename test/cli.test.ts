@@ -6,6 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { closest, editDistance } from '../src/args.js';
 import { main, type Io } from '../src/cli.js';
 import { MAPPERS } from '../mappers/index.js';
 import { SEND_TIME, userEvent } from './helpers.js';
@@ -422,4 +423,18 @@ describe('what an operator meets at the command line (issue 26, item 15), throug
       expect({ args, code: r.code, stderr: r.stderr, lines: r.stdout.split('\n').length }).toEqual({ args, code: 0, stderr: '', lines: 2 });
     }
   }, 30_000);
+});
+
+describe('what the user likely meant (src/args.ts)', () => {
+  it('one typo away (a swap of neighbours counts as one), or the only option the typed text begins', () => {
+    expect([editDistance('kitten', 'sitting'), editDistance('mpa', 'map'), editDistance('--jsno', '--json'), editDistance('', 'abc')]).toEqual([3, 1, 1, 3]);
+    const map = ['--pretty', '--event-id', '--send-time', '--format', '--edapp-id', '--session', '--privacy', '--only', '--exclude', '--unknown', '--post', '--help'];
+    expect(['--send', '--sendtime', '--prety', '--pots', '--formta'].map((t) => closest(t, map))).toEqual(['--send-time', '--send-time', '--pretty', '--post', '--format']);
+  });
+
+  it('no guess when nothing is near, or when two are equally near (a coin toss)', () => {
+    expect(closest('--colour', ['--json', '--help'])).toBeUndefined();
+    expect(closest('--fob', ['--foo', '--fox'])).toBeUndefined();
+    expect(closest('x', ['map', 'run'])).toBeUndefined();
+  });
 });
