@@ -97,7 +97,8 @@ Options:
                                 CALIPER_ENDPOINT_TOKEN_SECRET_ARN), the HTTP_* variables as the worker's
                                 (README). An event the endpoint refuses (REFUSED_BY_ENDPOINT) or that is
                                 not delivered within RETRY_BUDGET_MS (NOT_DELIVERED) is reported on
-                                stderr like an unmappable one; a last stderr line counts those posted
+                                stderr like an unmappable one; a stderr line before the tally counts
+                                those posted
   -h, --help                    show this help
 
 Exit codes: 0 every event mapped, 1 some events could not be mapped (or an input could not be read),
