@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closest, editDistance } from '../src/args.js';
 import { main, type Io } from '../src/cli.js';
 import { MAPPERS } from '../mappers/index.js';
@@ -315,6 +315,7 @@ describe('what an operator meets at the command line (issue 26, item 15), throug
   beforeAll(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-operator-'));
   });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('a mistyped option or command gets our message, every unknown option at once, with what was likely meant (exit 2, stderr only)', async () => {
     const map = await sh(cli('map --sned-time 2020-01-01T00:00:00Z --prety --nothing-like-it samples/logged_in.json'));

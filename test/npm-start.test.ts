@@ -4,12 +4,16 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { exited, startCli } from './local.js';
+
+const made: string[] = [];
+afterAll(() => made.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
 
 /** The environment of `npm start` with its own, empty temporary directory (os.tmpdir() reads TMPDIR). */
 function embedded(): { env: NodeJS.ProcessEnv; tmp: string; dir: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-npm-start-'));
+  made.push(dir);
   const tmp = path.join(dir, 'tmp');
   fs.mkdirSync(tmp);
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'warn', TMPDIR: tmp };
