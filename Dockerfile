@@ -1,5 +1,7 @@
 # canvas-caliper image: the worker (`run`, the default command) or the HTTPS ingest (command
-# `node bin/canvas-caliper.js serve`; both serve /healthz on port 8080, which HEALTHCHECK reads).
+# `node bin/canvas-caliper.js serve`). The worker serves /healthz on HEALTH_PORT, serve on PORT (both
+# 8080 by default); HEALTHCHECK's `healthcheck` asks HEALTH_PORT and, where nothing listens, PORT, so it
+# checks whichever of the two the container runs, on whatever port.
 # Two stages: the build stage compiles and packs the package; the runtime stage installs that package
 # with production dependencies only (the same steps test/artefact.test.ts runs in CI, where no Docker
 # engine is available) and runs it as a non-root user.

@@ -1,11 +1,11 @@
 // canvas-caliper: the command line. `map` runs the mappers on files or stdin; `events` lists them.
 import fs from 'node:fs';
-import { parseArgs } from 'node:util';
-import { eventNameOf, mapInput, unwrapSns, type EventIdMode, type MapOptions } from './engine.js';
+import { eventNameOf, mapInput, unwrapSns, type Decoded, type EventIdMode, type MapOptions } from './engine.js';
 import { MappingError, SkippedEvent, UsageError } from './errors.js';
 import { eventFilter, eventNameList, unknownEventNames } from './filter.js';
-import { readItems } from './input.js';
-import { processIo, readFile, type Io } from './io.js';
+import { didYouMean, parseOptions } from './args.js';
+import { readItems, textOf } from './input.js';
+import { OutputError, processIo, readFile, type Io } from './io.js';
 import { INSTRUCTURE_EVENT_NAMES, MAPPERS } from '../mappers/index.js';
 import { caliperTime } from '../mappers/values.js';
 import { FORMATS, isFormat, serializeEnvelope } from './formats/index.js';
@@ -39,26 +39,28 @@ Commands:
                   it runs on embedded local services with the samples
   serve           the HTTPS ingest: verifies Canvas's signed live events (JWT, JWKS) and enqueues them
                   in the worker's SQS queue (configured by environment variables)
-  healthcheck     exit 0 if the local worker's (or serve's) /healthz answers 200, else 1 (container health check)
+  healthcheck     exit 0 if the worker's (HEALTH_PORT) or serve's (PORT) /healthz on this host answers 200,
+                  else 1 (the container health check)
   replay-dlq      get the messages parked in a dead-letter queue back into the pipeline (to the source
                   queue, straight to the worker's sink, or by SQS's own message-move task)
   map [FILE...]   map raw Canvas events to Caliper envelopes (NDJSON on stdout, or --post URL)
   events          list every supported event_name with its Caliper type, action and object type
 
-Run 'canvas-caliper <command> --help' for a command's options.
+Run 'canvas-caliper <command> --help' (or 'canvas-caliper help <command>') for a command's options.
 `;
 
 const MAP_HELP = `Usage: canvas-caliper map [options] [FILE...]
 
 Reads raw Canvas live events from each FILE, or from stdin when there is no FILE or FILE is '-'.
 An input is NDJSON (one event per line, streamed: each line stands alone), a JSON object, a JSON
-array of objects, or JSON objects one after another. An SNS notification is unwrapped; a Caliper
-envelope is validated and passed through. Writes one Caliper envelope per event (in --format) to
-stdout, one per line (NDJSON), in input order.
+array of objects, or JSON objects one after another; gzip-compressed, it is read as if decompressed.
+An SNS notification is unwrapped; a Caliper envelope is validated and passed through. Writes one
+Caliper envelope per event (in --format) to stdout, one per line (NDJSON), in input order.
 
 An event that cannot be mapped (invalid JSON, unknown event_name, invalid fields, a value it cannot
 keep exactly) writes nothing to stdout; a JSON line on stderr names it (input, position, line,
-event_name, error_code, error), the other events still map, and the exit code is 1.
+event_name, error_code, error), the other events still map, and the exit code is 1. The last stderr
+line is the tally: mapped N · refused N · skipped N.
 
 Options:
   --pretty                      indent each envelope (output is then no longer one line per envelope)
@@ -66,8 +68,9 @@ Options:
                                 deterministic (default): the same raw event always gets the same
                                 urn:uuid id, so redeliveries and replays can be de-duplicated;
                                 random: a fresh v4 UUID per event
-  --send-time ISO               use this envelope sendTime (any ISO 8601 time; written in UTC with ms)
-                                instead of the current time, for reproducible output
+  --send-time ISO               use this envelope sendTime instead of the current time, for
+                                reproducible output: an ISO 8601 time (no zone: UTC) or a date alone
+                                (2024-01-02: midnight UTC); written in UTC with ms
   --format instructure|caliper-1.1|caliper-1.2
                                 instructure (default): Caliper 1.1 exactly as Instructure emits it;
                                 caliper-1.1: strict IMS Caliper 1.1; caliper-1.2: IMS Caliper 1.2
@@ -112,10 +115,11 @@ Options:
                                 HTTP_* variables as the worker's (README). An event the endpoint
                                 refuses (REFUSED_BY_ENDPOINT) or that is not delivered within
                                 RETRY_BUDGET_MS (NOT_DELIVERED) is reported on stderr like an
-                                unmappable one; a last stderr line counts those posted
+                                unmappable one; a stderr line before the tally counts those posted
   -h, --help                    show this help
 
-Exit codes: 0 every event mapped, 1 some events could not be mapped, 2 usage error.
+Exit codes: 0 every event mapped, 1 some events could not be mapped (or an input could not be read),
+2 usage error, 74 the output could not be written.
 `;
 
 const EVENTS_HELP = `Usage: canvas-caliper events [--json]
@@ -125,6 +129,8 @@ Lists every supported Canvas event_name with the Caliper event type, action and 
 Options:
   --json       one JSON object per line instead of a table
   -h, --help   show this help
+
+Exit codes: 0 listed, 2 usage error, 74 the output could not be written.
 `;
 
 const COMMANDS = ['map', 'events', 'run', 'serve', 'healthcheck', 'replay-dlq'];
@@ -137,13 +143,13 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       case 'map':
         return await mapCommand(rest, io);
       case 'events':
-        return eventsCommand(rest, io);
+        return await eventsCommand(rest, io);
       case 'run':
         return await runCommand(rest, io);
       case 'serve':
         return await serveCommand(rest, io);
       case 'healthcheck':
-        return await healthcheckCommand(rest, io);
+        return await (await import('./healthcheck.js')).healthcheckCommand(rest, io);
       case 'replay-dlq':
         return await (await import('./replay/command.js')).replayCommand(rest, io);
       case '-V':
@@ -155,15 +161,19 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       case '-h':
       case '--help':
       case 'help':
-        io.stdout(HELP);
+        // `help map`: that command's own help, as `map --help` prints it.
+        if (command === 'help' && rest.length) return await main([rest[0]!, '--help', ...rest.slice(1)], io);
+        await io.stdout(HELP);
         return command === undefined ? 2 : 0;
       default:
-        throw new UsageError(`unknown command '${command}'`);
+        throw new UsageError(`unknown command '${command}'${didYouMean(command, COMMANDS)}`);
     }
   } catch (err) {
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       const known = command !== undefined && COMMANDS.includes(command);
-      io.stderr(`canvas-caliper: ${(err as Error).message}\nRun 'canvas-caliper ${known ? `${command} ` : ''}--help' for usage.\n`);
+      const problems = err instanceof UsageError ? err.problems : [(err as Error).message];
+      const said = problems.length === 1 ? `canvas-caliper: ${problems[0]}` : `canvas-caliper${known ? ` ${command}` : ''}: ${problems.length} problems:\n  ${problems.join('\n  ')}`;
+      await io.stderr(`${said}\nRun 'canvas-caliper ${known ? `${command} ` : ''}--help' for usage.\n`);
       return 2;
     }
     throw err;
@@ -191,6 +201,11 @@ Options (embedded run only):
   --ingest sqs|https   sqs (default): the samples are sent to the queue directly; https: they are
                        posted as signed JWTs to 'serve' on a loopback port, with a local JWKS and a
                        signing key made at start, as Canvas's HTTPS delivery would
+  --output FILE        write every Caliper envelope read back to FILE, one per line (nothing else is
+                       written to disk: the run leaves no file of its own behind)
+
+Exit codes: 0 stopped by a signal (or, embedded, the queue drained); 2 configuration or usage error;
+130 a second signal.
 `;
 
 const SERVE_HELP = `Usage: canvas-caliper serve
@@ -206,22 +221,15 @@ Configured by environment variables (see README); every bad one is reported at o
 SIGTERM or SIGINT it stops accepting, answers the requests in flight and exits 0.
 `;
 
-const HEALTHCHECK_HELP = `Usage: canvas-caliper healthcheck
-
-Exits 0 if the worker on this host answers 200 on http://127.0.0.1:$HEALTH_PORT/healthz (default
-port 8080). Otherwise it says why on stderr (connection refused, the worker's unhealthy reason, or no
-answer within 3 s) and exits 1. For the ECS container health check.
-`;
-
 async function runCommand(argv: string[], io: Io): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     io.stdout(RUN_HELP);
     return 0;
   }
-  const { values } = parseArgs({ args: argv, options: { ingest: { type: 'string' } } });
+  const { values } = parseOptions({ args: argv, options: { ingest: { type: 'string' }, output: { type: 'string' } } });
   if (values.ingest !== undefined && values.ingest !== 'sqs' && values.ingest !== 'https') throw new UsageError(`--ingest must be sqs or https, not '${values.ingest}'`);
   const { runWorker } = await import('./worker/run.js');
-  return runWorker({ env: io.env ?? process.env, stdout: io.stdout, stderr: io.stderr }, { ingest: values.ingest ?? 'sqs' });
+  return runWorker({ env: io.env ?? process.env, stdout: io.stdout, stderr: io.stderr }, { ingest: values.ingest ?? 'sqs', output: values.output });
 }
 
 async function serveCommand(argv: string[], io: Io): Promise<number> {
@@ -234,27 +242,11 @@ async function serveCommand(argv: string[], io: Io): Promise<number> {
   return runServe({ env: io.env ?? process.env, stdout: io.stdout, stderr: io.stderr });
 }
 
-async function healthcheckCommand(argv: string[], io: Io): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    io.stdout(HEALTHCHECK_HELP);
-    return 0;
-  }
-  const { healthcheck } = await import('./worker/observe.js');
-  const setting = (io.env ?? process.env).HEALTH_PORT || '8080';
-  const port = Number(setting);
-  if (!Number.isInteger(port) || port < 1 || port > 65_535) {
-    io.stderr(`canvas-caliper healthcheck: HEALTH_PORT is '${setting}': the worker serves /healthz only on a port from 1 to 65535\n`);
-    return 1;
-  }
-  const { ok, problem } = await healthcheck(port);
-  if (!ok) io.stderr(`canvas-caliper healthcheck: ${problem}\n`);
-  return ok ? 0 : 1;
-}
 
-function eventsCommand(argv: string[], io: Io): number {
-  const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+async function eventsCommand(argv: string[], io: Io): Promise<number> {
+  const { values } = parseOptions({ args: argv, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) {
-    io.stdout(EVENTS_HELP);
+    await io.stdout(EVENTS_HELP);
     return 0;
   }
   const rows = [...MAPPERS.values()].map((m) => ({
@@ -265,19 +257,19 @@ function eventsCommand(argv: string[], io: Io): number {
     origin: INSTRUCTURE_EVENT_NAMES.has(m.eventName) ? 'instructure' : 'ours',
   }));
   if (values.json) {
-    for (const row of rows) io.stdout(`${JSON.stringify(row)}\n`);
+    for (const row of rows) await io.stdout(`${JSON.stringify(row)}\n`);
     return 0;
   }
   const header = { event_name: 'EVENT_NAME', type: 'CALIPER TYPE', action: 'ACTION', origin: 'ORIGIN', object: 'OBJECT TYPE' };
   const all = [header, ...rows.map((r) => ({ ...r, object: r.object.join(', ') }))];
   const width = (k: keyof typeof header) => Math.max(...all.map((r) => r[k].length));
   const [w1, w2, w3, w4] = [width('event_name'), width('type'), width('action'), width('origin')];
-  for (const r of all) io.stdout(`${r.event_name.padEnd(w1)}  ${r.type.padEnd(w2)}  ${r.action.padEnd(w3)}  ${r.origin.padEnd(w4)}  ${r.object}\n`);
+  for (const r of all) await io.stdout(`${r.event_name.padEnd(w1)}  ${r.type.padEnd(w2)}  ${r.action.padEnd(w3)}  ${r.origin.padEnd(w4)}  ${r.object}\n`);
   return 0;
 }
 
 async function mapCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseOptions({
     args: argv,
     allowPositionals: true,
     options: {
@@ -345,52 +337,73 @@ async function mapCommand(argv: string[], io: Io): Promise<number> {
     if (err instanceof ConfigError) throw new UsageError(err.problems.map((p) => p.replace('CALIPER_FORMAT=caliper-1.2', 'CALIPER_FORMAT=caliper-1.2 (map: --format caliper-1.2)').replace('with CALIPER_IRI=https, CALIPER_EDAPP_ID', 'with CALIPER_IRI=https, CALIPER_EDAPP_ID (map: --edapp-id)')).join('; '));
     throw err;
   }
-  if (values['send-time'] !== undefined) {
-    try {
-      options.sendTime = caliperTime(values['send-time'], '--send-time');
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-  }
+  if (values['send-time'] !== undefined) options.sendTime = sendTime(values['send-time']);
   const sources = positionals.length ? positionals : ['-'];
   const poster = values.post === undefined ? undefined : await (await import('./post.js')).openPoster(values.post, io.env ?? process.env);
-  let failed = 0;
+  // Each event read ends as one of these; the last stderr line says how many of each.
+  const tally = { mapped: 0, refused: 0, skipped: 0 };
+  const refuse = async (report: object) => {
+    tally.refused++;
+    await io.stderr(`${JSON.stringify(report)}\n`);
+  };
   for (const source of sources) {
     const input = source === '-' ? 'stdin' : source;
     try {
-      for await (const item of readItems(source === '-' ? io.stdin() : readFile(source))) {
+      for await (const item of readItems(textOf(source === '-' ? io.stdin() : readFile(source)))) {
+        let decoded: Decoded;
         try {
           if (item.error) throw item.error;
           const value = unwrapSns(item.value);
           const eventName = eventNameOf(value);
-          if (eventName !== undefined && filter(eventName) === 'skip') continue;
-          let decoded;
+          if (eventName !== undefined && filter(eventName) === 'skip') {
+            tally.skipped++;
+            continue;
+          }
           try {
             decoded = mapInput(value, options);
           } catch (err) {
             // Left out once mapped (CALIPER_EVENT_TYPES, PERSON_ID_UNMAPPED=skip), as --only leaves events out.
-            if (err instanceof SkippedEvent) continue;
-            throw err;
+            if (!(err instanceof SkippedEvent)) throw err;
+            tally.skipped++;
+            continue;
           }
-          const where = { input, position: item.position, line: item.line, event_name: decoded.eventName };
-          if (poster) {
-            await poster.post(decoded, async (error_code, error) => {
-              failed++;
-              await io.stderr(`${JSON.stringify({ ...where, error_code, error })}\n`);
-            });
-          } else await io.stdout(`${serializeEnvelope(decoded.envelope, values.pretty ? 2 : undefined)}\n`);
         } catch (err) {
-          failed++;
           const e = err instanceof MappingError ? err : new MappingError('MAPPER_ERROR', String(err));
-          const report = { input, position: item.position, line: item.line, event_name: e.eventName, error_code: e.code, error: e.message };
-          await io.stderr(`${JSON.stringify(report)}\n`);
+          await refuse({ input, position: item.position, line: item.line, event_name: e.eventName, error_code: e.code, error: e.message });
+          continue;
+        }
+        const where = { input, position: item.position, line: item.line, event_name: decoded.eventName };
+        if (poster) await poster.post(decoded, (error_code, error) => refuse({ ...where, error_code, error }));
+        else {
+          await io.stdout(`${serializeEnvelope(decoded.envelope, values.pretty ? 2 : undefined)}\n`);
+          tally.mapped++;
         }
       }
     } catch (err) {
-      failed++;
-      await io.stderr(`${JSON.stringify({ input, error_code: 'READ_ERROR', error: (err as Error).message })}\n`);
+      // Output that cannot be written ends the command; an input that cannot be read is that input's error.
+      if (err instanceof OutputError) throw err;
+      await refuse({ input, error_code: 'READ_ERROR', error: (err as Error).message });
     }
   }
-  if (poster) await io.stderr(`posted ${await poster.finish()} events to ${((u) => u.origin + u.pathname)(new URL(values.post!))}\n`);
-  return failed ? 1 : 0;
+  if (poster) {
+    tally.mapped = await poster.finish();
+    await io.stderr(`posted ${tally.mapped} events to ${((u) => u.origin + u.pathname)(new URL(values.post!))}\n`);
+  }
+  await io.stderr(`mapped ${tally.mapped} · refused ${tally.refused} · skipped ${tally.skipped}\n`);
+  return tally.refused ? 1 : 0;
+}
+
+/** The accepted forms of --send-time, for the message that refuses another. */
+const SEND_TIME_FORMS = '2024-01-02 (midnight UTC), 2024-01-02T03:04:05Z, 2024-01-02T03:04:05.678+02:00 (no zone: UTC)';
+
+/**
+ * --send-time: an ISO 8601 time, read as Canvas's event_time is (a time without a zone is UTC); a date
+ * alone is midnight UTC.
+ */
+function sendTime(value: string): string {
+  try {
+    return caliperTime(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value, '--send-time');
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}; give one of ${SEND_TIME_FORMS}`);
+  }
 }

@@ -54,7 +54,13 @@ export class FieldError extends Error {
   }
 }
 
-/** A bad command line: the CLI prints it with a pointer to --help and exits 2. */
+/** A bad command line: the CLI prints it (every problem, one line each) with a pointer to --help and exits 2. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
+  readonly problems: string[];
+  constructor(problems: string | string[]) {
+    const list = typeof problems === 'string' ? [problems] : problems;
+    super(list.join('\n'));
+    this.problems = list;
+  }
 }

@@ -1,8 +1,67 @@
 // Reading raw events from a file or stdin, as a stream: NDJSON is read line by line (memory stays
 // flat whatever the size, output starts before input ends, each line stands alone); a JSON document
 // — an object, an array, or objects one after another (`cat a.json b.json`) — is read whole.
+import { Readable, pipeline } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import { MappingError } from './errors.js';
 import { parseJson } from './json.js';
+
+type Chunks = AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>;
+
+/**
+ * Compressed inputs, by their first bytes. gzip is read as if decompressed (Canvas exports and log
+ * archives often are, and node:zlib reads it as a stream at no cost to other inputs); the others are one
+ * error for the whole input, saying how to decompress it, rather than an error per line of binary.
+ */
+const COMPRESSED: { magic: number[]; format: string; decompress?: string }[] = [
+  { magic: [0x1f, 0x8b], format: 'gzip' },
+  { magic: [0x28, 0xb5, 0x2f, 0xfd], format: 'zstd', decompress: 'zstd -dc' },
+  { magic: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], format: 'xz', decompress: 'xz -dc' },
+  { magic: [0x42, 0x5a, 0x68], format: 'bzip2', decompress: 'bzip2 -dc' },
+  { magic: [0x50, 0x4b, 0x03, 0x04], format: 'zip', decompress: 'unzip -p' },
+];
+const SNIFF_BYTES = Math.max(...COMPRESSED.map((c) => c.magic.length));
+
+/**
+ * The text of an input: gzip decompressed; another compression or binary data (a NUL byte in what
+ * arrived first, which JSON text never holds) refused as a whole, with one error. Output starts as
+ * soon as the first bytes are in: only the few bytes of a magic number are waited for.
+ */
+export async function* textOf(chunks: Chunks): AsyncGenerator<Uint8Array | string> {
+  const source = (async function* () {
+    yield* chunks;
+  })();
+  const head: Buffer[] = [];
+  let length = 0;
+  while (length < SNIFF_BYTES) {
+    const next = await source.next();
+    if (next.done) break;
+    const bytes = Buffer.from(next.value);
+    head.push(bytes);
+    length += bytes.length;
+  }
+  const first = Buffer.concat(head);
+  const whole = (async function* () {
+    if (first.length) yield first;
+    yield* { [Symbol.asyncIterator]: () => source };
+  })();
+  const compressed = COMPRESSED.find((c) => c.magic.every((b, i) => first[i] === b));
+  if (compressed?.format === 'gzip') return yield* textOf(gunzip(whole));
+  if (compressed) throw new Error(`the input is ${compressed.format}-compressed: decompress it first (${compressed.decompress} FILE | canvas-caliper map)`);
+  const nul = first.indexOf(0);
+  if (nul !== -1) throw new Error(`the input is not text (a NUL byte at byte ${nul + 1}): map reads NDJSON or JSON in UTF-8, or gzip of them`);
+  yield* whole;
+}
+
+async function* gunzip(chunks: AsyncIterable<Uint8Array | string>): AsyncGenerator<Uint8Array> {
+  const unzipped = createGunzip();
+  pipeline(Readable.from(chunks), unzipped, () => {});
+  try {
+    for await (const chunk of unzipped) yield chunk as Buffer;
+  } catch (err) {
+    throw new Error(`the input is gzip, but its data is invalid: ${(err as Error).message} (a file cut short?)`);
+  }
+}
 
 /** One input item: the parsed value, or why it could not be read, with where it came from. */
 export interface Item {
@@ -33,7 +92,7 @@ const stripBom = (text: string) => (text.charCodeAt(0) === BOM ? text.slice(1) :
  * JSON value other than an array starts NDJSON (as does a line that is not JSON at all: it is that
  * line's error); a line that opens a JSON text it does not close, or an array, starts a document.
  */
-export async function* readItems(chunks: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>): AsyncGenerator<Item> {
+export async function* readItems(chunks: Chunks): AsyncGenerator<Item> {
   let pending: Buffer = Buffer.alloc(0);
   let lineNo = 0;
   let position = 0;

@@ -84,6 +84,11 @@ describe('production artefact (production dependencies only)', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('SQS_QUEUE_URL');
   });
+
+  it('replay-dlq --local says it needs the development dependencies (exit 2), not a stack', () => {
+    const r = run(['replay-dlq', '--local'], { NODE_ENV: 'production' });
+    expect(r).toEqual({ code: 2, stdout: '', stderr: 'canvas-caliper replay-dlq: --local needs the development dependencies (local-aws-sqs, kinesis-local): run it from a checkout after npm ci\n' });
+  });
 });
 
 describe('Dockerfile', () => {

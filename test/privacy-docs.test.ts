@@ -48,9 +48,12 @@ async function run(command: string): Promise<string> {
   const m = /^PRIVACY_KEY='([^']+)' node bin\/canvas-caliper\.js (map .+)$/.exec(command) ?? /^()node bin\/canvas-caliper\.js (map .+)$/.exec(command);
   const [, key, args] = m!;
   let stdout = '';
-  const io: Io = { stdout: (t) => void (stdout += t), stderr: (t) => void (stdout += t), stdin: () => [], env: key ? { PRIVACY_KEY: key } : {} };
+  let stderr = '';
+  const io: Io = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), stdin: () => [], env: key ? { PRIVACY_KEY: key } : {} };
   const argv = args!.split(' ').map((a) => (a.startsWith('samples/') ? path.join(root, a) : a));
-  expect(await main(argv, io), stdout).toBe(0);
+  expect(await main(argv, io), stderr).toBe(0);
+  // Nothing on stderr but map's tally: the one event mapped.
+  expect(stderr).toBe('mapped 1 · refused 0 · skipped 0\n');
   return stdout.trimEnd();
 }
 

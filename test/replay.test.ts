@@ -164,6 +164,9 @@ describe('replay-dlq on local SQS and Kinesis', () => {
       expect(summary.scanned).toBe(13);
       expect(summary.incomplete).toBeUndefined();
       expect(summary.groups.reduce((n: number, g: { count: number }) => n + g.count, 0)).toBe(13);
+      // failing is what the table says would still fail: the 3 poison messages (issue 26 item 17: it said 0).
+      const wouldFail = summary.groups.filter((g: { outcome: string }) => /parks it again|stays in the DLQ/.test(g.outcome)).reduce((n: number, g: { count: number }) => n + g.count, 0);
+      expect({ failing: summary.failing, wouldFail, handled: summary.handled }).toEqual({ failing: 3, wouldFail: 3, handled: 0 });
       // Every message is visible again at once, nothing moved, nothing published.
       expect(await counts(s.dlqUrl)).toEqual({ visible: 13, inFlight: 0 });
       expect(await queueDepth(services.sqs, s.queueUrl)).toBe(0);
@@ -181,6 +184,7 @@ describe('replay-dlq on local SQS and Kinesis', () => {
     expect(text.stdout).toMatch(/EVENT_NAME\s+ERROR_CODE\s+COUNT\s+WOULD BECOME/);
     expect(text.stdout).toMatch(new RegExp(`${s.eventNames[6]}\\s+INVALID_RAW_EVENT\\s+1\\s+to the source queue; the worker publishes`));
     expect(text.stdout).toContain('nothing was changed');
+    expect(text.stdout).toContain('  would still fail: 3 (the worker would park them again; see WOULD BECOME)\n');
   }, 120_000);
 
   it('filters select exactly what they name; everything else stays in the DLQ, visible, untouched', async () => {
@@ -285,4 +289,55 @@ describe('replay-dlq on local SQS and Kinesis', () => {
     }
     expect(await counts(s.dlqUrl)).toEqual({ visible: 13, inFlight: 0 });
   }, 60_000);
+});
+
+describe('replay-dlq as an operator meets it (issue 26, item 17), through bin/', () => {
+  /** The environment of a child with no local endpoints of this file's services: --local makes its own. */
+  const ownEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_ENDPOINT_URL') && k !== 'DLQ_URL' && k !== 'SQS_QUEUE_URL'));
+
+  it('every option problem at once, one line each, exit 2, with the worker configuration problems among them', async () => {
+    const bad = startCli(['replay-dlq', '--dlq', 'not-a-url', '--direct', '--native', '--max', '0', '--rate', 'fast', '--receive-wait', '30', '--visibility-timeout', 'x'], ownEnv());
+    expect(await exited(bad)).toBe(2);
+    expect(bad.out.stdout).toBe('');
+    expect(bad.out.stderr).toBe(
+      [
+        'canvas-caliper replay-dlq: 6 problems:',
+        '  choose one mode: --to-source, --direct or --native',
+        "  --dlq must be a queue URL (https://sqs.<region>.amazonaws.com/<account>/<queue>), not 'not-a-url'",
+        "  --max must be a whole number of at least 1, not '0'",
+        "  --rate must be a positive number of messages per second (e.g. 50 or 50/s), not 'fast'",
+        "  --visibility-timeout must be a whole number of at least 1, not 'x'",
+        "  --receive-wait must be at most 20 (SQS long-poll limit), not '30'",
+        "Run 'canvas-caliper replay-dlq --help' for usage.",
+        '',
+      ].join('\n'),
+    );
+    const { dlqUrl } = await createQueues(services.sqs, 'rp-at-once');
+    const config = startCli(['replay-dlq', '--dlq', dlqUrl, '--direct', '--concurrency', '0'], { ...localEnv(services), KINESIS_STREAM_NAME: '', RETRY_BUDGET_MS: 'soon' });
+    expect(await exited(config)).toBe(2);
+    const lines = config.out.stderr.trimEnd().split('\n');
+    expect(lines[0]).toBe('canvas-caliper replay-dlq: 3 problems:');
+    expect(lines.slice(1, -1).sort()).toEqual(
+      ["  --concurrency must be a whole number of at least 1, not '0'", '  KINESIS_STREAM_NAME or KINESIS_STREAM_ARN is required', expect.stringMatching(/^ {2}RETRY_BUDGET_MS /)].sort(),
+    );
+  }, 60_000);
+
+  it('--local: parks samples in a DLQ of its own embedded services and replays them; --dry-run --json counts as its table does', async () => {
+    const direct = startCli(['replay-dlq', '--local', '--direct', '--receive-wait', '1'], ownEnv());
+    expect(await exited(direct)).toBe(1);
+    expect(direct.out.stdout).toContain('published 6 · still failing 2');
+    expect(direct.out.stdout).toMatch(/INVALID_JSON\s+1/);
+    expect(direct.out.stdout).toMatch(/UNKNOWN_EVENT\s+1/);
+    expect(direct.out.stderr).toMatch(/^replay-dlq --local: local SQS and kinesis-local started; 8 messages parked in http:\/\/127\.0\.0\.1:\d+\/\d+\/canvas-live-events-dlq, as an incident leaves them$/m);
+    expect(direct.out.stderr).toContain('replay-dlq --local: now the DLQ holds 2 message(s), the source queue 0 (no worker runs here to take them), the stream 6 record(s)\n');
+
+    const dry = startCli(['replay-dlq', '--local', '--dry-run', '--json', '--receive-wait', '1'], ownEnv());
+    expect(await exited(dry)).toBe(0);
+    const summary = JSON.parse(dry.out.stdout);
+    expect(summary).toMatchObject({ dryRun: true, scanned: 8, failing: 2, handled: 0 });
+
+    const mixed = startCli(['replay-dlq', '--local', '--dlq', 'https://sqs.us-east-1.amazonaws.com/1/q'], ownEnv());
+    expect(await exited(mixed)).toBe(2);
+    expect(mixed.out.stderr).toContain('--local makes its own DLQ, source queue and stream: leave out --dlq, --to-source and --stream');
+  }, 90_000);
 });

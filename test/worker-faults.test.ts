@@ -53,7 +53,7 @@ const get = (port: number, path: string) =>
 async function healthcheckCli(port: number | string) {
   let stdout = '';
   let stderr = '';
-  const code = await main(['healthcheck'], { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), stdin: () => [], env: { HEALTH_PORT: String(port) } });
+  const code = await main(['healthcheck', 'run'], { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), stdin: () => [], env: { HEALTH_PORT: String(port) } });
   return { code, stdout, stderr };
 }
 

@@ -1,8 +1,10 @@
 // `canvas-caliper replay-dlq`: options checked up front (usage and configuration errors exit 2 before
 // anything is touched), then the run, its progress, its summary and its exit code.
-import { parseArgs } from 'node:util';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { parseOptions } from '../args.js';
 import type { Io } from '../io.js';
-import { ConfigError, loadConfig, withPersonMap, withPrivacyKey, type Config } from '../config.js';
+import { ConfigError, loadConfig, withPersonMap, withPrivacyKey } from '../config.js';
 import { UsageError } from '../errors.js';
 import { createClients } from '../worker/clients.js';
 import { formatSummary, startProgress } from './report.js';
@@ -48,6 +50,12 @@ Options:
   --receive-wait S      long-poll wait of each receive; the run ends when a receive comes back empty
                         (default 2)
   --json                print the summary as one JSON object instead of text
+  --local               try it on embedded local services, as 'npm start' tries the worker: local SQS and
+                        kinesis-local on loopback ports, and a DLQ holding 8 messages made from the
+                        samples as an incident leaves them (6 valid events: moved there by the redrive
+                        policy, or refused by an older release; 2 that no release maps), replayed with
+                        the other options; no --dlq, --to-source or --stream (--direct publishes to
+                        kinesis-local, whatever SINK says); everything is gone when it ends
   -h, --help            show this help
 
 Progress goes to stderr: a progress bar on a terminal, a line every 5 s otherwise. The summary
@@ -60,18 +68,22 @@ Exit codes: 0 every selected message handled (a dry run: everything read), 1 som
 or the run could not go through the whole DLQ, 2 usage or configuration error, 130 interrupted (Ctrl-C).
 `;
 
-const positiveInt = (flag: string, value: string | undefined): number | undefined => {
+/** Each check adds what is wrong to `problems` (every problem is reported at once) and returns the value, if any. */
+type Problems = string[];
+
+const positiveInt = (problems: Problems, flag: string, value: string | undefined, max?: { limit: number; why: string }): number | undefined => {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`${flag} must be a whole number of at least 1, not '${value}'`);
+  if (!/^\d+$/.test(value) || Number(value) < 1) return void problems.push(`${flag} must be a whole number of at least 1, not '${value}'`);
+  if (max && Number(value) > max.limit) return void problems.push(`${flag} must be at most ${max.limit} (${max.why}), not '${value}'`);
   return Number(value);
 };
 
-function parseRate(value: string | undefined, native: boolean): number | undefined {
+function parseRate(problems: Problems, value: string | undefined, native: boolean): number | undefined {
   if (value === undefined) return undefined;
   const m = /^(\d+(?:\.\d+)?)(?:\/s)?$/.exec(value);
   const rate = m ? Number(m[1]) : NaN;
-  if (!(rate > 0)) throw new UsageError(`--rate must be a positive number of messages per second (e.g. 50 or 50/s), not '${value}'`);
-  if (native && (!Number.isInteger(rate) || rate > 500)) throw new UsageError(`--native: --rate must be a whole number from 1 to 500 (SQS's limit for a message-move task), not '${value}'`);
+  if (!(rate > 0)) return void problems.push(`--rate must be a positive number of messages per second (e.g. 50 or 50/s), not '${value}'`);
+  if (native && (!Number.isInteger(rate) || rate > 500)) return void problems.push(`--native: --rate must be a whole number from 1 to 500 (SQS's limit for a message-move task), not '${value}'`);
   return rate;
 }
 
@@ -81,7 +93,7 @@ const isUrl = (v: string) => URL.canParse(v) && /^https?:$/.test(new URL(v).prot
 const regionOf = (queueUrl: string) => /^sqs\.([a-z0-9-]+)\.amazonaws\.com/.exec(new URL(queueUrl).hostname)?.[1];
 
 export async function replayCommand(argv: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseOptions({
     args: argv,
     options: {
       dlq: { type: 'string' },
@@ -98,6 +110,7 @@ export async function replayCommand(argv: string[], io: Io): Promise<number> {
       'visibility-timeout': { type: 'string' },
       'receive-wait': { type: 'string' },
       json: { type: 'boolean' },
+      local: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -105,55 +118,91 @@ export async function replayCommand(argv: string[], io: Io): Promise<number> {
     io.stdout(REPLAY_HELP);
     return 0;
   }
-  const env = io.env ?? process.env;
-  if (values.direct && values.native) throw new UsageError('choose one mode: --to-source, --direct or --native');
-  if (values.direct && values['to-source']) throw new UsageError('--direct publishes to Kinesis; it takes no --to-source');
+  // Every problem with the options is found before any is reported (exit 2, one line each), as `run` does with its variables.
+  const problems: Problems = [];
+  // --local: the options are checked against stand-ins for the local queues and stream, made once they are good.
+  const local = values.local ? await import('./local.js') : undefined;
+  if (local && (values.dlq || values['to-source'] || values.stream)) problems.push('--local makes its own DLQ, source queue and stream: leave out --dlq, --to-source and --stream');
+  const env = local ? { ...(io.env ?? process.env), ...local.LOCAL_PLACEHOLDERS } : (io.env ?? process.env);
+  if (values.direct && values.native) problems.push('choose one mode: --to-source, --direct or --native');
+  if (values.direct && values['to-source']) problems.push('--direct publishes to Kinesis; it takes no --to-source');
   const mode: ReplayMode = values.direct ? 'direct' : values.native ? 'native' : 'to-source';
   const dlqUrl = values.dlq ?? env.DLQ_URL;
-  if (!dlqUrl) throw new UsageError('--dlq URL is required (or set DLQ_URL)');
-  if (!isUrl(dlqUrl)) throw new UsageError(`--dlq must be a queue URL (https://sqs.<region>.amazonaws.com/<account>/<queue>), not '${dlqUrl}'`);
+  if (!dlqUrl) problems.push('--dlq URL is required (or set DLQ_URL)');
+  else if (!isUrl(dlqUrl)) problems.push(`--dlq must be a queue URL (https://sqs.<region>.amazonaws.com/<account>/<queue>), not '${dlqUrl}'`);
   const sourceUrl = mode === 'direct' ? undefined : values['to-source'] ?? (env.SQS_QUEUE_URL || undefined);
-  if (mode === 'to-source' && !sourceUrl) throw new UsageError('--to-source URL is required (or set SQS_QUEUE_URL), or choose --direct or --native');
-  if (sourceUrl && !isUrl(sourceUrl)) throw new UsageError(`--to-source must be a queue URL, not '${sourceUrl}'`);
-  if (sourceUrl === dlqUrl) throw new UsageError('the source queue and the DLQ are the same queue');
+  if (mode === 'to-source' && !sourceUrl) problems.push('--to-source URL is required (or set SQS_QUEUE_URL), or choose --direct or --native');
+  if (sourceUrl && !isUrl(sourceUrl)) problems.push(`--to-source must be a queue URL, not '${sourceUrl}'`);
+  if (sourceUrl && sourceUrl === dlqUrl) problems.push('the source queue and the DLQ are the same queue');
   if (mode === 'native' && (values['event-name'] || values['error-code'] || values.max)) {
-    throw new UsageError("--native moves every message as it is (SQS's message-move task): --event-name, --error-code and --max need --to-source or --direct");
+    problems.push("--native moves every message as it is (SQS's message-move task): --event-name, --error-code and --max need --to-source or --direct");
   }
-  if (values.stream && mode !== 'direct') throw new UsageError('--stream is for --direct');
-  const region = env.AWS_REGION || regionOf(dlqUrl);
-  if (!region) throw new UsageError('set AWS_REGION (the DLQ URL does not name a region)');
-
-  let config: Config | undefined;
-  if (mode === 'direct') {
+  if (values.stream && mode !== 'direct') problems.push('--stream is for --direct');
+  const region = env.AWS_REGION || (dlqUrl && isUrl(dlqUrl) ? regionOf(dlqUrl) : undefined);
+  if (dlqUrl && isUrl(dlqUrl) && !region) problems.push('set AWS_REGION (the DLQ URL does not name a region)');
+  const options: ReplayOptions = {
+    dlqUrl: dlqUrl ?? '',
+    mode,
+    sourceUrl,
+    eventNames: values['event-name'],
+    errorCodes: values['error-code'],
+    max: positiveInt(problems, '--max', values.max),
+    rate: parseRate(problems, values.rate, mode === 'native'),
+    dryRun: values['dry-run'],
+    concurrency: positiveInt(problems, '--concurrency', values.concurrency),
+    visibilityTimeoutS: positiveInt(problems, '--visibility-timeout', values['visibility-timeout'], { limit: 43_200, why: '12 hours' }),
+    receiveWaitS: values['receive-wait'] === '0' ? 0 : positiveInt(problems, '--receive-wait', values['receive-wait'], { limit: 20, why: 'SQS long-poll limit' }),
+  };
+  // The worker's configuration is checked once the DLQ it would read is a good URL (else its SQS_QUEUE_URL problem repeats --dlq's).
+  if (mode === 'direct' && dlqUrl && isUrl(dlqUrl) && region) {
     const stream = values.stream ? (values.stream.startsWith('arn:') ? { KINESIS_STREAM_ARN: values.stream, KINESIS_STREAM_NAME: undefined } : { KINESIS_STREAM_NAME: values.stream, KINESIS_STREAM_ARN: undefined }) : {};
     try {
       // The worker's own configuration, with the DLQ as the queue it reads.
-      config = await withPersonMap(await withPrivacyKey(loadConfig({ ...env, ...stream, SQS_QUEUE_URL: dlqUrl, AWS_REGION: region })));
+      options.config = await withPersonMap(await withPrivacyKey(loadConfig({ ...env, ...stream, SQS_QUEUE_URL: dlqUrl, AWS_REGION: region })));
+      if (values.stream && options.config.SINK !== 'kinesis') problems.push('--stream is for SINK=kinesis');
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
-      io.stderr(`canvas-caliper replay-dlq: ${err.message}\n`);
-      return 2;
+      problems.push(...err.problems);
     }
-    if (values.stream && config.SINK !== 'kinesis') throw new UsageError('--stream is for SINK=kinesis');
   }
-  const options: ReplayOptions = {
-    dlqUrl,
-    mode,
-    sourceUrl,
-    config,
-    eventNames: values['event-name'],
-    errorCodes: values['error-code'],
-    max: positiveInt('--max', values.max),
-    rate: parseRate(values.rate, mode === 'native'),
-    dryRun: values['dry-run'],
-    concurrency: positiveInt('--concurrency', values.concurrency),
-    visibilityTimeoutS: positiveInt('--visibility-timeout', values['visibility-timeout']),
-    receiveWaitS: values['receive-wait'] === '0' ? 0 : positiveInt('--receive-wait', values['receive-wait']),
-  };
-  if ((options.receiveWaitS ?? 0) > 20) throw new UsageError('--receive-wait must be at most 20 (SQS long-poll limit)');
-  if ((options.visibilityTimeoutS ?? 0) > 43_200) throw new UsageError('--visibility-timeout must be at most 43200 (12 hours)');
+  if (problems.length) throw new UsageError(problems);
+  if (local) return replayLocally(local, options, values, io);
+  const clients = createClients({ region: region! });
+  try {
+    return await replay(options, values, io, clients);
+  } finally {
+    clients.sqs.destroy();
+    clients.kinesis.destroy();
+  }
+}
 
-  const { sqs, kinesis } = createClients({ region });
+/** --local: the options replayed on the embedded services' DLQ, then where everything is. */
+async function replayLocally(local: typeof import('./local.js'), options: ReplayOptions, values: { 'dry-run'?: boolean; json?: boolean }, io: Io): Promise<number> {
+  let incident;
+  try {
+    incident = await local.startLocalIncident();
+  } catch (err) {
+    // A production install has no local services (they are development dependencies).
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND' && (err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
+    await io.stderr('canvas-caliper replay-dlq: --local needs the development dependencies (local-aws-sqs, kinesis-local): run it from a checkout after npm ci\n');
+    return 2;
+  }
+  try {
+    const { dlqUrl, queueUrl, services } = incident;
+    await io.stderr(`replay-dlq --local: local SQS and kinesis-local started; ${incident.parked} messages parked in ${dlqUrl}, as an incident leaves them\n`);
+    const here: ReplayOptions = { ...options, dlqUrl, sourceUrl: options.mode === 'direct' ? undefined : queueUrl, config: options.config && { ...options.config, SQS_QUEUE_URL: dlqUrl } };
+    const code = await replay(here, values, io, services);
+    await io.stderr(`replay-dlq --local: now ${await incident.describe()}\n`);
+    return code;
+  } finally {
+    await incident.services.stop();
+  }
+}
+
+/** The run itself, once every option is known to be good: both queues reachable first, then the replay, its progress and summary. */
+async function replay(options: ReplayOptions, values: { 'dry-run'?: boolean; json?: boolean }, io: Io, clients: { sqs: SQSClient; kinesis: KinesisClient }): Promise<number> {
+  const { dlqUrl, sourceUrl, config } = options;
+  const { sqs, kinesis } = clients;
   let sink: SinkFactory | undefined;
   try {
     if (config && !values['dry-run']) sink = await configuredSink(config, { kinesis });
@@ -162,39 +211,34 @@ export async function replayCommand(argv: string[], io: Io): Promise<number> {
     io.stderr(`canvas-caliper replay-dlq: ${err.message}\n`);
     return 2;
   }
-  try {
-    // Both queues must be reachable before anything moves: a wrong URL or missing permission is a configuration error.
-    for (const [what, url] of [['DLQ', dlqUrl], ['source queue', sourceUrl]] as const) {
-      if (!url) continue;
-      try {
-        await queueArn(sqs, url);
-      } catch (err) {
-        io.stderr(`canvas-caliper replay-dlq: cannot use the ${what} ${url}: ${(err as Error).name}: ${(err as Error).message}\n`);
-        return 2;
-      }
-    }
-    const abort = new AbortController();
-    const onSignal = () => {
-      if (abort.signal.aborted) process.exit(130);
-      io.stderr('\nreplay-dlq: stopping: finishing the messages being moved, then making the rest visible again (again to quit at once)\n');
-      abort.abort();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    const progress = startProgress({ write: io.stderr, isTTY: Boolean(io.stderrIsTTY) });
+  // Both queues must be reachable before anything moves: a wrong URL or missing permission is a configuration error.
+  for (const [what, url] of [['DLQ', dlqUrl], ['source queue', sourceUrl]] as const) {
+    if (!url) continue;
     try {
-      const summary = await replayDlq(options, { sqs, kinesis, sink, signal: abort.signal, onProgress: progress.update });
-      progress.stop();
-      io.stdout(values.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
-      if (summary.interrupted) return 130;
-      return summary.stillFailing.length || summary.incomplete ? 1 : 0;
-    } finally {
-      progress.stop();
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      await queueArn(sqs, url);
+    } catch (err) {
+      io.stderr(`canvas-caliper replay-dlq: cannot use the ${what} ${url}: ${(err as Error).name}: ${(err as Error).message}\n`);
+      return 2;
     }
+  }
+  const abort = new AbortController();
+  const onSignal = () => {
+    if (abort.signal.aborted) process.exit(130);
+    io.stderr('\nreplay-dlq: stopping: finishing the messages being moved, then making the rest visible again (again to quit at once)\n');
+    abort.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const progress = startProgress({ write: io.stderr, isTTY: Boolean(io.stderrIsTTY) });
+  try {
+    const summary = await replayDlq(options, { sqs, kinesis, sink, signal: abort.signal, onProgress: progress.update });
+    progress.stop();
+    io.stdout(values.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
+    if (summary.interrupted) return 130;
+    return summary.stillFailing.length || summary.incomplete ? 1 : 0;
   } finally {
-    sqs.destroy();
-    kinesis.destroy();
+    progress.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }

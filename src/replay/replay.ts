@@ -142,6 +142,8 @@ class Replay {
   private readonly limiter: RateLimiter;
   private reserved = 0;
   private stopReceiving = false;
+  /** Dry run: selected messages that would still fail (mapped now: a MappingError), as the summary's table counts them. */
+  private wouldFail = 0;
 
   constructor(
     options: ReplayOptions,
@@ -197,9 +199,10 @@ class Replay {
     this.deps.onProgress?.(this.snapshot());
   }
 
-  /** The summary so far; handled and failing follow from what was moved, published and refused. */
+  /** The summary so far; handled and failing follow from what was moved, published and refused (a dry run: what would fail). */
   private snapshot(): ReplaySummary {
-    return { ...this.summary, handled: this.summary.moved + this.summary.published, failing: this.summary.stillFailing.length };
+    const failing = this.o.dryRun ? this.wouldFail : this.summary.stillFailing.length;
+    return { ...this.summary, handled: this.summary.moved + this.summary.published, failing };
   }
 
   private async receiveLoop(): Promise<void> {
@@ -302,6 +305,7 @@ class Replay {
   /** What a selected message becomes in this mode, for the summary and the dry run. */
   private count(e: Examined): void {
     const r = e.result;
+    if (r instanceof MappingError) this.wouldFail++;
     const caliper = r instanceof MappingError ? '' : `${r.envelope.data[0].type} ${r.envelope.data[0].action}`;
     const outcome =
       this.o.mode === 'direct'

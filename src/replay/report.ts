@@ -22,7 +22,7 @@ export function progressLine(p: Progress, now = Date.now()): string {
   const parts = [
     `${done}/${p.total} ${p.mode === 'native' ? 'moved' : 'scanned'}`,
     ...(p.mode === 'native' || p.dryRun ? [] : [`${p.handled} ${verb(p)}`]),
-    ...(p.failing ? [`${p.failing} still failing`] : []),
+    ...(p.failing ? [`${p.failing} ${p.dryRun ? 'would fail' : 'still failing'}`] : []),
     `${rate.toFixed(1)} msg/s`,
     `ETA ${eta}`,
   ];
@@ -87,6 +87,7 @@ export function formatSummary(s: ReplaySummary, listLimit = 50): string {
     lines.push(`  scanned ${s.scanned} · selected ${s.selected} · left by the filters ${s.skipped}${s.beyondMax ? ` · beyond --max ${s.beyondMax}` : ''}`);
     if (s.dryRun) {
       lines.push('  nothing was changed; every message was made visible again');
+      if (s.failing) lines.push(`  would still fail: ${s.failing} (${s.mode === 'direct' ? 'would stay in the DLQ' : 'the worker would park them again'}; see WOULD BECOME)`);
       if (s.groups.length) lines.push(table(groupRows(s.groups)));
     } else {
       lines.push(`  ${s.mode === 'direct' ? `published ${s.published}` : `moved ${s.moved}`} · still failing ${s.stillFailing.length}`);

@@ -78,10 +78,14 @@ export async function startLocalServices(): Promise<LocalServices> {
   });
   let childErr = '';
   child.stderr?.on('data', (d) => (childErr = (childErr + d).slice(-2000)));
+  // An exit that skips stop() (a second Ctrl-C: process.exit) must not leave kinesis-local running behind us.
+  const killChild = () => void child.kill('SIGTERM');
+  process.once('exit', killChild);
   const kinesisEndpoint = `http://127.0.0.1:${kinesisPort}`;
   const clients = createClients({ region: LOCAL_REGION, sqsEndpoint, kinesisEndpoint, credentials: LOCAL_CREDENTIALS });
 
   const stop = async () => {
+    process.off('exit', killChild);
     child.kill('SIGTERM');
     sqsServer.closeAllConnections();
     await new Promise<void>((r) => sqsServer.close(() => r()));

@@ -147,7 +147,7 @@ export function startHealthServer(worker: Worker, port: number, logger: Logger):
  * `canvas-caliper healthcheck` (the ECS container health check): ok when /healthz answers 200, else
  * why not: nothing listening, the unhealthy reason, or no answer in time.
  */
-export function healthcheck(port: number, timeoutMs = 3_000): Promise<{ ok: boolean; problem?: string }> {
+export function healthcheck(port: number, timeoutMs = 3_000): Promise<{ ok: boolean; problem?: string; refused?: true }> {
   return new Promise((resolve) => {
     const req = http.get({ host: '127.0.0.1', port, path: '/healthz', timeout: timeoutMs, agent: false }, (res) => {
       let body = '';
@@ -160,7 +160,8 @@ export function healthcheck(port: number, timeoutMs = 3_000): Promise<{ ok: bool
       req.destroy();
     });
     req.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ECONNREFUSED') resolve({ ok: false, problem: `connection refused on port ${port}: no worker is listening there (is it running, with HEALTH_PORT=${port}?)` });
+      // Nothing listens there: the caller knows which process was expected, and says so.
+      if (err.code === 'ECONNREFUSED') resolve({ ok: false, refused: true, problem: `connection refused on port ${port}` });
       else resolve({ ok: false, problem: `${err.code ?? err.message} on port ${port}` });
     });
   });

@@ -2,7 +2,6 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import type { Server } from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { ConfigError, loadConfig, withPersonMap, withPrivacyKey, type Config } from '../config.js';
@@ -24,6 +23,8 @@ export interface RunIo {
 export interface RunOptions {
   /** The embedded run's delivery: samples sent to the queue (sqs), or posted as signed JWTs to `serve` (https). */
   ingest?: 'sqs' | 'https';
+  /** The embedded run: where to write every envelope read back (one per line); none is kept otherwise. */
+  output?: string;
 }
 
 /** Runs the worker until SIGTERM/SIGINT; returns the exit code. */
@@ -32,6 +33,13 @@ export async function runWorker(io: RunIo, options: RunOptions = {}): Promise<nu
   if (options.ingest === 'https' && !embedded) {
     io.stderr(`canvas-caliper run: --ingest applies to the embedded run (no SQS_QUEUE_URL, NODE_ENV not production); deployed, run 'canvas-caliper serve' beside the worker\n`);
     return 2;
+  }
+  if (options.output !== undefined) {
+    const problem = !embedded ? 'applies to the embedded run (no SQS_QUEUE_URL, NODE_ENV not production)' : unwritable(options.output);
+    if (problem) {
+      io.stderr(`canvas-caliper run: --output ${options.output}: ${problem}\n`);
+      return 2;
+    }
   }
   // Every problem at once, in embedded mode too (checked before the local services start).
   let config: Config;
@@ -47,7 +55,7 @@ export async function runWorker(io: RunIo, options: RunOptions = {}): Promise<nu
     return 2;
   }
   if (io.env.CALIPER_ENDPOINT_URL && config.SINK !== 'caliper-http') io.stderr(`canvas-caliper run: CALIPER_ENDPOINT_URL is set but SINK is ${config.SINK}: it is not used (set SINK=caliper-http to publish to it)\n`);
-  if (embedded) return runEmbedded(io, options.ingest ?? 'sqs');
+  if (embedded) return runEmbedded(io, options.ingest ?? 'sqs', options.output);
   const logger = pino({ level: config.LOG_LEVEL, base: { service: 'canvas-caliper' } });
   const { sqs, kinesis } = createClients({ region: config.AWS_REGION });
   let sink: SinkFactory;
@@ -119,6 +127,18 @@ function embeddedFailure(worker: Worker, destination: string): string | undefine
   return failing && `${failing.operation === 'TokenRequest' ? 'the token endpoint' : destination} has failed for ${Math.round((Date.now() - failing.since) / 1000)} s with no success (last: ${failing.error}): ${CHECK[failing.operation]}`;
 }
 
+/** Why a file cannot be written where --output names it (checked before anything starts), or undefined. */
+function unwritable(file: string): string | undefined {
+  const dir = path.dirname(path.resolve(file));
+  try {
+    if (fs.existsSync(file) && fs.statSync(file).isDirectory()) return 'is a folder: name a file';
+    fs.accessSync(fs.existsSync(file) ? file : dir, fs.constants.W_OK);
+    return undefined;
+  } catch (err) {
+    return `cannot be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message} on ${fs.existsSync(file) ? file : dir})`;
+  }
+}
+
 /** Why the health port cannot be listened on, and what to set instead; undefined for any other error. */
 function healthPortProblem(err: unknown, port: number): string | undefined {
   const code = (err as NodeJS.ErrnoException).code;
@@ -188,12 +208,27 @@ interface EmbeddedDestination {
  * event, unless CALIPER_ENDPOINT_URL names one), creates a queue with a DLQ, enqueues the samples,
  * runs the worker until the queue is drained, reads back what arrived, and prints it.
  */
-async function runEmbedded(io: RunIo, ingest: 'sqs' | 'https'): Promise<number> {
+async function runEmbedded(io: RunIo, ingest: 'sqs' | 'https', output?: string): Promise<number> {
   const local = await import('./local.js');
   const { summarise } = await import('./summary.js');
   const http = io.env.SINK === 'caliper-http';
   io.stdout(`No SQS_QUEUE_URL: running on embedded local services (local-aws-sqs, ${http ? (wantsLocalEndpoint(io.env) ? 'a local Caliper endpoint' : 'your CALIPER_ENDPOINT_URL') : 'kinesis-local'}) with the samples.\n`);
-  const services: LocalSqs & { kinesis?: KinesisClient } = http ? await local.startLocalSqs() : await local.startLocalServices();
+  // A signal while the local services start or the samples are enqueued stops the run as one during it
+  // does (the worker stops at once; a second signal exits at once): by default it would kill the process
+  // before the `finally` below, leaving kinesis-local running.
+  let signals = 0;
+  let stopRequested = () => {};
+  const signalled = new Promise<void>((resolve) => (stopRequested = resolve));
+  const onSignal = () => (++signals > 1 ? process.exit(130) : stopRequested());
+  const signalsHandled = (on: boolean) => ['SIGINT', 'SIGTERM'].forEach((s) => (on ? process.on(s, onSignal) : process.off(s, onSignal)));
+  signalsHandled(true);
+  let services: LocalSqs & { kinesis?: KinesisClient };
+  try {
+    services = http ? await local.startLocalSqs() : await local.startLocalServices();
+  } catch (err) {
+    signalsHandled(false);
+    throw err;
+  }
   const kinesis = services.kinesis;
   let destination: EmbeddedDestination | undefined;
   try {
@@ -234,7 +269,7 @@ async function runEmbedded(io: RunIo, ingest: 'sqs' | 'https'): Promise<number> 
         await new Promise((r) => setTimeout(r, 200));
       }
     })();
-    await serve(worker, config, logger, io, drained);
+    await serve(worker, config, logger, io, Promise.race([drained, signalled]));
     if (failure) {
       io.stderr(`canvas-caliper run: ${failure}\n`);
       return 1;
@@ -245,13 +280,14 @@ async function runEmbedded(io: RunIo, ingest: 'sqs' | 'https'): Promise<number> 
       io.stdout(`\nPublished ${worker.counters.published} Caliper events to ${destinationOf(config).name} (not read back: it is your endpoint).\nDead-letter queue: ${dlqDepth} message(s).\n`);
       return 0;
     }
-    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'canvas-caliper-')), 'caliper.ndjson');
-    fs.writeFileSync(out, records.map((r) => `${r}\n`).join(''));
+    // Written only where asked: a file in a temporary folder of our own would outlive the run (nothing removes it).
+    if (output !== undefined) fs.writeFileSync(output, records.map((r) => `${r}\n`).join(''));
     const sent = config.EVENT_ID === 'deterministic' ? new Map(samples.map((raw) => [deterministicEventId(raw), String(raw.metadata.event_name)])) : undefined;
-    io.stdout(summarise(records, dlqDepth, out, worker.counters.skipped, sent, http ? 'the local Caliper endpoint' : 'the stream') + (destination.note?.() ?? ''));
+    io.stdout(summarise(records, dlqDepth, output, worker.counters.skipped, sent, http ? 'the local Caliper endpoint' : 'the stream') + (destination.note?.() ?? ''));
     return 0;
   } finally {
     await destination?.stop();
     await services.stop();
+    signalsHandled(false);
   }
 }

@@ -3,7 +3,7 @@
  * object type, and which of the Canvas event types enqueued (`sent`: event id → event_name, known when
  * ids are deterministic) arrived.
  */
-export function summarise(records: string[], dlqDepth: number, outputFile: string, skipped = 0, sent?: ReadonlyMap<string, string>, from = 'the stream'): string {
+export function summarise(records: string[], dlqDepth: number, outputFile: string | undefined, skipped = 0, sent?: ReadonlyMap<string, string>, from = 'the stream'): string {
   const rows = new Map<string, { type: string; action: string; object: string; count: number }>();
   for (const r of records) {
     const e = JSON.parse(r).data[0];
@@ -24,7 +24,7 @@ export function summarise(records: string[], dlqDepth: number, outputFile: strin
     ...(types ? [`Canvas event types published: ${types.length - missing.length} of the ${types.length} enqueued${missing.length ? ` (not published: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? `, and ${missing.length - 10} more` : ''})` : ''}.`] : []),
     ...(skipped ? [`Skipped (EVENT_TYPES, EXCLUDE_EVENT_TYPES, UNKNOWN_EVENTS, CALIPER_EVENT_TYPES, PERSON_ID_UNMAPPED=skip): ${skipped} message(s).`] : []),
     `Dead-letter queue: ${dlqDepth} message(s).`,
-    `Full Caliper output (one envelope per line): ${outputFile}`,
+    outputFile === undefined ? 'Full Caliper output: not kept (npm start -- --output FILE writes it, one envelope per line).' : `Full Caliper output (one envelope per line): ${outputFile}`,
     '',
   ].join('\n');
 }
