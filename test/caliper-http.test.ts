@@ -495,7 +495,7 @@ describe('map --post URL', () => {
     const issuer = await testTokenEndpoint({ clientId: 'map-client', clientSecret: 'map-secret-5e4d3c2b1a' });
     endpoint = await testEndpoint((r) => (issuer.valid(r.headers.authorization) ? { status: 202 } : { status: 401 }));
     const out = await map(['--post', endpoint.url], [page('1'), page('2')].join('\n'), { CALIPER_ENDPOINT_TOKEN_URL: issuer.url, CALIPER_ENDPOINT_CLIENT_ID: 'map-client', CALIPER_ENDPOINT_CLIENT_SECRET: 'map-secret-5e4d3c2b1a' });
-    expect(out).toMatchObject({ code: 0, stderr: `posted 2 events to ${endpoint.url}\n` });
+    expect(out).toMatchObject({ code: 0, stderr: `posted 2 events to ${endpoint.url}\nmapped 2 · refused 0 · skipped 0\n` });
     expect(issuer.requests).toHaveLength(1);
     const wrong = await map(['--post', endpoint.url], page('3'), { CALIPER_ENDPOINT_TOKEN_URL: issuer.url, CALIPER_ENDPOINT_CLIENT_ID: 'map-client', CALIPER_ENDPOINT_CLIENT_SECRET: 'not-the-secret-0000' });
     expect(wrong.code).toBe(1);

@@ -510,7 +510,7 @@ describe('map honours the variables, and its flags override them', () => {
 
   it('--person-map, --iri, --caliper-types, --navigation', async () => {
     const out = await run(['--format', 'caliper-1.2', '--send-time', SEND_TIME, '--person-map', file, '--iri', 'https', '--caliper-types', 'GradeEvent,ViewEvent', '--navigation', 'view'], `${grade()}\n${view()}\n${JSON.stringify(example('logged_in.json'))}\n`);
-    expect(out.stderr).toBe('');
+    expect(out.stderr).toBe('mapped 2 · refused 0 · skipped 1\n');
     expect(out.code).toBe(0);
     const events = out.stdout.trim().split('\n').map((l) => JSON.parse(l).data[0]);
     expect(events.map((e) => e.type)).toEqual(['GradeEvent', 'ViewEvent']);
@@ -533,7 +533,9 @@ describe('map honours the variables, and its flags override them', () => {
     fs.writeFileSync(partial, `canvas_user_id,person_id\n1,${UUID_A}\n`);
     const out = await run(['--person-map', partial], `${grade()}\n`);
     expect(out.code).toBe(1);
-    expect(JSON.parse(out.stderr)).toMatchObject({ event_name: 'grade_change', error_code: 'UNMAPPED_PERSON' });
+    const [report, tally] = out.stderr.trim().split('\n');
+    expect(JSON.parse(report!)).toMatchObject({ event_name: 'grade_change', error_code: 'UNMAPPED_PERSON' });
+    expect(tally).toBe('mapped 0 · refused 1 · skipped 0');
     expect((await run(['--person-map', partial], `${grade()}\n`, { PERSON_ID_UNMAPPED: 'skip' })).code).toBe(0);
     for (const args of [['--iri', 'http'], ['--navigation', 'view'], ['--caliper-types', 'Nope'], ['--person-map', path.join(tmp, 'none.csv')], ['--person-map', file, '--privacy', 'drop']]) {
       const bad = await run(args, `${grade()}\n`, { PRIVACY_KEY: 'a'.repeat(64) });

@@ -213,9 +213,15 @@ export class Worker {
     } catch (err) {
       if (err instanceof RefusedError) return this.poison(message, new MappingError(err.code, err.message, next.eventName));
       const retryAfterMs = err instanceof PublishError ? err.retryAfterMs : undefined;
-      // Say why: a blocked sink is not a retry-budget problem.
-      const why = this.publisher.blocked ? 'not published: the sink is blocked' : retryAfterMs !== undefined ? 'not published: the destination asked to be tried again later' : 'not published within the retry budget';
-      this.deps.logger.warn({ messageId: message.MessageId, err: (err as Error).message }, `${why}; left in SQS`);
+      if (this.publisher.blocked) {
+        // A blocked sink is not a retry-budget problem, nor one per message: one line says the worker
+        // stopped consuming (at once, not when a poller next asks for capacity), each message a debug line.
+        this.consuming(false);
+        this.deps.logger.debug({ messageId: message.MessageId }, 'not published: the sink is blocked; left in SQS');
+      } else {
+        const why = retryAfterMs !== undefined ? 'not published: the destination asked to be tried again later' : 'not published within the retry budget';
+        this.deps.logger.warn({ messageId: message.MessageId, err: (err as Error).message }, `${why}; left in SQS`);
+      }
       return this.release(message, retryAfterMs);
     }
     this.counters.published++;
