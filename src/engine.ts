@@ -6,7 +6,7 @@ import { CALIPER_CONTEXT, type CaliperEvent, type Envelope } from './caliper/mod
 import { FieldError, MappingError } from './errors.js';
 import { isPlainObject, MAX_DEPTH, parseJson } from './json.js';
 import { RawEnvelope, type RawEvent } from './raw.js';
-import { caliperEvent, edApp } from '../mappers/builders.js';
+import { caliperEvent, edApp, EXT } from '../mappers/builders.js';
 import { finish } from '../mappers/values.js';
 import { fastCheck } from './check.js';
 import { finishValid } from './caliper/finish.js';
@@ -25,7 +25,7 @@ export interface MapOptions {
   format?: Format;
   /** caliper-1.2's edApp id and session (CALIPER_EDAPP_ID, CALIPER_SESSION). */
   formatOptions?: FormatOptions;
-  /** The privacy policy (src/privacy): pseudonymise or drop personal data; absent is keep (the event as mapped). */
+  /** The privacy policy (src/privacy): pseudonymise or drop personal data in the raw event before it is mapped; absent is keep. */
   privacy?: Privacy;
 }
 
@@ -91,10 +91,18 @@ function deepPath(value: unknown, path = ''): string | undefined {
  * share an id, however they were re-serialised.
  */
 export function deterministicEventId(raw: unknown): string {
-  const hex = sha256Hex(JSON.stringify(orderFree(raw)));
-  // The v4 layout: version nibble 4 (hex digit 12), RFC 4122 variant 10xx (hex digit 16).
+  return uuidOfHex(sha256Hex(JSON.stringify(orderFree(raw))));
+}
+
+/** `urn:uuid:` + the v4 layout of a hex digest: version nibble 4 (hex digit 12), RFC 4122 variant 10xx (hex digit 16). */
+function uuidOfHex(hex: string): string {
   const variant = VARIANT[hex.charCodeAt(16)]!;
   return `urn:uuid:${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** The event id under a privacy policy: the v4 layout of the keyed hash of the event as the policy made it (Privacy.eventId). */
+export function privateEventId(privacy: Privacy, raw: RawEvent): string {
+  return uuidOfHex(privacy.eventId(JSON.stringify(orderFree(raw))));
 }
 
 /** The RFC 4122 variant digit (10xx) for each hex digit's character code: its low two bits kept. */
@@ -109,6 +117,16 @@ const sha256Hex: (text: string) => string =
     : (text) => crypto.createHash('sha256').update(text).digest('hex');
 
 export const randomEventId = (): string => `urn:uuid:${crypto.randomUUID()}`;
+
+/**
+ * The event with the policy's marker (`privacy`, `privacy_key_id`) last in its own
+ * `com.instructure.canvas` extensions, in every format: a consumer can tell which policy and key made it.
+ */
+function withMarker(event: CaliperEvent, privacy: Privacy): CaliperEvent {
+  const extensions = isPlainObject(event.extensions) ? event.extensions : {};
+  const canvas = isPlainObject(extensions[EXT]) ? extensions[EXT] : {};
+  return { ...event, extensions: { ...extensions, [EXT]: { ...canvas, privacy: privacy.policy, privacy_key_id: privacy.keyId } } };
+}
 
 /** The event_name of an input, if it has one, for error reports. */
 export function eventNameOf(input: unknown): string | undefined {
@@ -131,44 +149,40 @@ export function mapEvent(input: unknown, options: MapOptions = {}): Envelope {
     const checked = RawEnvelope.safeParse(input);
     if (!checked.success) throw refuse('INVALID_RAW_EVENT', formatIssues(checked.error.issues));
   }
-  const raw = input as RawEvent;
-  const mapper = MAPPERS.get(raw.metadata.event_name);
+  const original = input as RawEvent;
+  const mapper = MAPPERS.get(original.metadata.event_name);
   if (!mapper) throw refuse('UNKNOWN_EVENT', 'unsupported event_name (run `canvas-caliper events` for the supported ones)');
-  if (!fastCheck(mapper.body)(raw.body)) {
-    const body = mapper.body.safeParse(raw.body);
+  if (!fastCheck(mapper.body)(original.body)) {
+    const body = mapper.body.safeParse(original.body);
     if (!body.success) throw refuse('INVALID_RAW_EVENT', formatIssues(body.error.issues, 'body'));
   }
   // Instructure's 32 types may carry its documented departures; our own types must be spec-valid; the
   // strict formats allow no departure.
   const departures = INSTRUCTURE_EVENT_NAMES.has(mapper.eventName);
   const format = options.format ?? 'instructure';
+  const privacy = options.privacy;
 
   let envelope: Envelope;
   try {
+    // The privacy policy applies to the raw event, checked above as Canvas sent it: the mapper, the
+    // format and everything after see only what the policy left (src/privacy/policy.ts).
+    const raw = privacy ? privacy.event(original) : original;
     if (options.eventId === 'random') assertDepth(input);
-    const eventId = options.eventId === 'random' ? randomEventId() : deterministicEventId(input);
-    let event = caliperEvent(raw, mapper, mapper.map(raw), eventId, departures);
+    const eventId = options.eventId === 'random' ? randomEventId() : privacy ? privateEventId(privacy, raw) : deterministicEventId(input);
+    const event = caliperEvent(raw, mapper, mapper.map(raw), eventId, departures);
     const sensor = edApp(raw.metadata).id;
     const sendTime = options.sendTime ?? new Date().toISOString();
-    // The privacy policy applies to the event in the output format, before it is validated.
-    const privacy = options.privacy;
-    const privately = (e: CaliperEvent) => (privacy ? privacy.apply(e, mapper.eventName, raw.metadata.root_account_id) : e);
     if (format === 'instructure') {
-      // The fast path: finished and validated in one walk, the policy applied in the same walk; a no
-      // takes the slow path below (the policy, then finish and validation), which words the error.
-      const done = privacy
-        ? finishValid(sensor, sendTime, event, departures, privacy.walk(mapper.eventName, raw.metadata.root_account_id))
-        : finishValid(sensor, sendTime, event, departures);
+      // The fast path: finished and validated in one walk; a no takes the slow path below, which words the error.
+      const marked = privacy ? withMarker(event, privacy) : event;
+      const done = finishValid(sensor, sendTime, marked, departures);
       if (done) return done;
-      event = privately(event);
+      envelope = finish({ sensor, sendTime, dataVersion: CALIPER_CONTEXT, data: [marked] });
+    } else {
+      // A strict format transforms the pruned Instructure event (src/formats).
+      const formatted = toFormat(format, finish(event), raw, options.formatOptions);
+      envelope = finish({ sensor, sendTime, dataVersion: dataVersionOf(format), data: [privacy ? withMarker(formatted, privacy) : formatted] });
     }
-    envelope = finish({
-      sensor,
-      sendTime,
-      // A strict format transforms the pruned Instructure event (src/formats); instructure takes it as it is.
-      dataVersion: format === 'instructure' ? CALIPER_CONTEXT : dataVersionOf(format),
-      data: [format === 'instructure' ? event : privately(toFormat(format, finish(event), raw, options.formatOptions))],
-    });
   } catch (err) {
     if (err instanceof FieldError) throw refuse('INVALID_RAW_EVENT', err.message);
     if (err instanceof TooDeep) throw refuse('INVALID_RAW_EVENT', `${deepPath(input) ?? '(input)'}: nested more than ${MAX_DEPTH} levels deep (Canvas events are a few levels deep)`);
