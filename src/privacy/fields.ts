@@ -8,7 +8,7 @@
 import { table } from '../table.js';
 
 /** What a field is; KINDS says what each policy does with each kind. */
-export type Kind = 'kept' | 'kept-deep' | 'user-id' | 'typed-id' | 'identifier' | 'log-key' | 'direct' | 'quasi' | 'text' | 'network' | 'user-agent' | 'url';
+export type Kind = 'kept' | 'kept-deep' | 'user-id' | 'typed-id' | 'identifier' | 'log-key' | 'direct' | 'quasi' | 'text' | 'network' | 'user-agent' | 'url' | 'opaque';
 
 /** What each kind is, and what pseudonymise and drop do with it (keep leaves everything as Canvas sent it). docs/privacy.md prints this. */
 export const KINDS: Readonly<Record<Kind, { what: string; pseudonymise: string; drop: string }>> = {
@@ -23,6 +23,7 @@ export const KINDS: Readonly<Record<Kind, { what: string; pseudonymise: string; 
   text: { what: 'free text a person wrote or chose: bodies, messages, and the names users give their files', pseudonymise: 'removed; kept with PRIVACY_KEEP_TEXT=1', drop: 'removed' },
   network: { what: 'a network identifier (the client IP)', pseudonymise: 'IPv4 /24, IPv6 /48 (`PRIVACY_IP=truncate`, the default) or removed (`PRIVACY_IP=drop`)', drop: 'removed' },
   'user-agent': { what: 'the browser’s User-Agent', pseudonymise: 'browser family and major version (`Chrome 73`, `Other`)', drop: 'removed' },
+  opaque: { what: 'data whose contents Canvas does not document (an integration’s own data: logins, e-mails and user ids may be in it)', pseudonymise: 'removed', drop: 'removed' },
   url: { what: 'a URL (visited, referred from, submitted, configured)', pseudonymise: 'reduced by the URL reducer (src/privacy/url.ts): a Canvas route with user ids as pseudonyms, another host’s origin only', drop: 'removed' },
 };
 
@@ -124,6 +125,7 @@ export const BODY: Readonly<Record<string, Field>> = table({
   url: URL('a URL: the asset’s, a tool’s, or a URL a student submitted'),
   redirect_url: URL('where a login redirected to (logged_in)'),
   'progress.next_requirement_url': URL('the next module item (course_completed, course_progress)'),
+  integration_data: { kind: 'opaque', note: 'an SIS integration’s own data (assignment_group_*): what it holds is the integration’s' },
   // Objects that are not about a person all the way down
   outcome_proficiency_ratings: DEEP('a proficiency scale’s ratings (descriptions staff wrote, points, colours)'),
   'rubric_criterion.ratings': DEEP('an outcome’s rating scale'),
@@ -153,6 +155,9 @@ export const BODY: Readonly<Record<string, Field>> = table({
 export const BODY_BY_TYPE: Readonly<Record<string, Readonly<Record<string, Field>>>> = table({
   user_created: table({ uuid: { kind: 'identifier', domain: 'user_uuid', note: 'the user’s uuid' }, name: DIRECT('the user’s name') }),
   user_updated: table({ uuid: { kind: 'identifier', domain: 'user_uuid', note: 'the user’s uuid' }, name: DIRECT('the user’s name') }),
+  // An outcome's display name is the name staff gave it, not a file's.
+  learning_outcome_created: table({ display_name: KEPT('the outcome’s display name (written by staff)') }),
+  learning_outcome_updated: table({ display_name: KEPT('the outcome’s display name (written by staff)') }),
 });
 
 /** asset_accessed's asset_name by asset_type: a user's name (direct), a file's name (text); another asset's title is kept. */

@@ -188,6 +188,7 @@ export class Privacy {
         return this.#drop ? undefined : this.ids(v, f.domain!);
       case 'direct':
       case 'log-key':
+      case 'opaque':
         return undefined;
       case 'quasi':
         return this.#drop ? undefined : this.kept(v, table, name, eventName);
