@@ -138,7 +138,7 @@ export const BODY: Readonly<Record<string, Field>> = table({
   name: KEPT('the name of an account, course, assignment group, group, module, outcome, …'),
   title: KEPT('the title of an assignment, page, topic, quiz'),
   old_title: KEPT('a page’s previous title'),
-  asset_name: KEPT('the asset’s title (asset_accessed; a user’s or a file’s: BODY_BY_TYPE)'),
+  asset_name: KEPT('the asset’s title (asset_accessed; a user’s or a file’s name by asset_type: below)'),
   group_name: KEPT('a group’s name'),
   group_category_name: KEPT('a group set’s name'),
   'course.name': KEPT('the course’s name'),
