@@ -8,7 +8,7 @@
 import { table } from '../table.js';
 
 /** What a field is; KINDS says what each policy does with each kind. */
-export type Kind = 'kept' | 'kept-deep' | 'user-id' | 'typed-id' | 'identifier' | 'log-key' | 'direct' | 'quasi' | 'text' | 'network' | 'user-agent' | 'url' | 'opaque';
+export type Kind = 'kept' | 'kept-deep' | 'user-id' | 'typed-id' | 'typed-name' | 'identifier' | 'log-key' | 'direct' | 'quasi' | 'text' | 'network' | 'user-agent' | 'url' | 'opaque';
 
 /** What each kind is, and what pseudonymise and drop do with it (keep leaves everything as Canvas sent it). docs/privacy.md prints this. */
 export const KINDS: Readonly<Record<Kind, { what: string; pseudonymise: string; drop: string }>> = {
@@ -16,6 +16,7 @@ export const KINDS: Readonly<Record<Kind, { what: string; pseudonymise: string; 
   'kept-deep': { what: 'an object that is not about a person all the way down (an outcome’s rating scale)', pseudonymise: 'kept whole', drop: 'kept whole' },
   'user-id': { what: 'a Canvas user id', pseudonymise: 'its pseudonym', drop: 'its pseudonym' },
   'typed-id': { what: 'an id whose type is in a sibling field: a user id when that type is `User`, else the id of a thing', pseudonymise: 'a user’s: its pseudonym; else kept', drop: 'a user’s: its pseudonym; else kept' },
+  'typed-name': { what: 'a name whose meaning is in a sibling type field (asset_accessed’s asset_name: a user’s, a file’s or a thing’s)', pseudonymise: 'by its type (the asset_name rows below): a person’s removed, a file’s as text; a thing’s kept', drop: 'by the type: a person’s or a file’s removed; a thing’s kept' },
   identifier: { what: 'another id that names a person (SIS id, LTI user id, user uuid, session) or a course/section by its SIS id', pseudonymise: 'its pseudonym (in its own domain)', drop: 'removed' },
   'log-key': { what: 'a key into Canvas’s own logs that re-identifies (request_id)', pseudonymise: 'removed', drop: 'removed' },
   direct: { what: 'a direct identifier with no analytic use a pseudonym does not serve (name, login, e-mail)', pseudonymise: 'removed', drop: 'removed' },
@@ -31,8 +32,10 @@ export interface Field {
   kind: Kind;
   /** The pseudonym's domain (`user`, `person_sis`, …): the same value in two fields of one domain gets one pseudonym; equal texts in two domains get two. */
   domain?: string;
-  /** typed-id: the sibling field that holds the id's type (a user's when it is `User`, in any case). */
+  /** typed-id, typed-name: the sibling field that holds the value's type (typed-id: a user's when it is `User`, in any case). */
   on?: string;
+  /** typed-name: the field as it is for each type (lower case); any other type's is kept. */
+  cases?: Readonly<Record<string, Field>>;
   /** Why, for docs/privacy.md. */
   note: string;
 }
@@ -78,6 +81,13 @@ export const METADATA: Readonly<Record<string, Field>> = table({
   user_agent: { kind: 'user-agent', note: 'the browser’s User-Agent' },
   url: URL('the URL requested'),
   referrer: URL('the page the request came from'),
+});
+
+/** asset_accessed's asset_name by asset_type: a user's name (direct), a file's name (text); another asset's title is kept. */
+export const ASSET_NAME: Readonly<Record<string, Field>> = table({
+  user: DIRECT('a user’s name (asset_accessed of a profile)'),
+  attachment: TEXT('a file’s name (asset_accessed of a file)'),
+  folder: TEXT('a folder’s name (asset_accessed of a folder)'),
 });
 
 /** Body fields that mean the same in every type (BODY_BY_TYPE: where one type's differs). */
@@ -138,7 +148,7 @@ export const BODY: Readonly<Record<string, Field>> = table({
   name: KEPT('the name of an account, course, assignment group, group, module, outcome, …'),
   title: KEPT('the title of an assignment, page, topic, quiz'),
   old_title: KEPT('a page’s previous title'),
-  asset_name: KEPT('the asset’s title (asset_accessed; a user’s or a file’s name by asset_type: below)'),
+  asset_name: { kind: 'typed-name', on: 'asset_type', cases: ASSET_NAME, note: 'the asset’s name (asset_accessed): a user’s, a file’s or a folder’s by asset_type (below), else a thing’s title' },
   group_name: KEPT('a group’s name'),
   group_category_name: KEPT('a group set’s name'),
   'course.name': KEPT('the course’s name'),
@@ -147,24 +157,13 @@ export const BODY: Readonly<Record<string, Field>> = table({
   'rubric_criterion.description': KEPT('an outcome criterion’s description (written by staff)'),
 });
 
-/**
- * What a body field means in one event type when it differs from BODY. asset_accessed's
- * `asset_name` is typed: the name of a user (when `asset_type` is user), a file's name (attachment),
- * else a thing's title — so it is removed unless the asset is a thing (see ASSET_NAME).
- */
+/** What a body field means in one event type when it differs from BODY. */
 export const BODY_BY_TYPE: Readonly<Record<string, Readonly<Record<string, Field>>>> = table({
   user_created: table({ uuid: { kind: 'identifier', domain: 'user_uuid', note: 'the user’s uuid' }, name: DIRECT('the user’s name') }),
   user_updated: table({ uuid: { kind: 'identifier', domain: 'user_uuid', note: 'the user’s uuid' }, name: DIRECT('the user’s name') }),
   // An outcome's display name is the name staff gave it, not a file's.
   learning_outcome_created: table({ display_name: KEPT('the outcome’s display name (written by staff)') }),
   learning_outcome_updated: table({ display_name: KEPT('the outcome’s display name (written by staff)') }),
-});
-
-/** asset_accessed's asset_name by asset_type: a user's name (direct), a file's name (text); another asset's title is kept. */
-export const ASSET_NAME: Readonly<Record<string, Field>> = table({
-  user: DIRECT('a user’s name (asset_accessed of a profile)'),
-  attachment: TEXT('a file’s name (asset_accessed of a file)'),
-  folder: TEXT('a folder’s name (asset_accessed of a folder)'),
 });
 
 /**

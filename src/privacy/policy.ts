@@ -5,7 +5,7 @@
 import crypto from 'node:crypto';
 import { isPlainObject } from '../json.js';
 import type { Metadata, RawEvent } from '../raw.js';
-import { ASSET_NAME, bodyFieldsOf, METADATA_FIELDS, type Field } from './fields.js';
+import { bodyFieldsOf, METADATA_FIELDS, type Field } from './fields.js';
 import { reduceUrl, type UrlIds } from './url-interim.js';
 import { reduceUserAgent, truncateIp } from './values.js';
 
@@ -25,31 +25,57 @@ export interface PrivacySettings {
 }
 
 export const MIN_KEY_BYTES = 32;
-/** A Canvas global id's shard: global id = shard × 10^13 + local id. */
-const SHARD_FACTOR = 10_000_000_000_000n;
 /** How many pseudonyms are remembered per domain (most events name the same few users several times each). */
 const CACHE_SIZE = 50_000;
 
 /** The default key id: 8 hex digits of an HMAC of a fixed text, so two keys have two ids and the id says nothing of the key. */
 export const keyFingerprint = (key: Buffer): string => `k${crypto.createHmac('sha256', key).update('canvas-caliper privacy key id').digest('hex').slice(0, 8)}`;
 
-/** A Canvas id split into its shard (undefined for a local id) and its local id, leading zeros gone; undefined when it is not an id. */
-export function splitId(id: string): { shard?: bigint; local: string } | undefined {
+/**
+ * A Canvas id split into its shard (undefined for a local id) and its local id, as decimal digits
+ * without leading zeros; undefined when it is not an id. A global id is shard × 10^13 + local id, so
+ * its last 13 digits are the local id (strings, not BigInt: this runs for every user id).
+ */
+export function splitId(id: string): { shard?: string; local: string } | undefined {
   const tilde = id.indexOf('~');
   if (tilde > 0) {
-    if (!/^\d+~\d+$/.test(id)) return undefined;
-    return { shard: BigInt(id.slice(0, tilde)), local: String(BigInt(id.slice(tilde + 1))) };
+    const shard = id.slice(0, tilde);
+    const local = id.slice(tilde + 1);
+    return isDigits(shard) && isDigits(local) ? { shard: noZeros(shard), local: noZeros(local) } : undefined;
   }
-  if (!/^\d+$/.test(id)) return undefined;
-  // A local id is below 10^13 (at most 13 digits); a global one is shard × 10^13 + local id.
-  const n = BigInt(id);
-  return n < SHARD_FACTOR ? { local: String(n) } : { shard: n / SHARD_FACTOR, local: String(n % SHARD_FACTOR) };
+  if (!isDigits(id)) return undefined;
+  if (id.length <= 13) return { local: noZeros(id) };
+  const shard = noZeros(id.slice(0, id.length - 13));
+  const local = noZeros(id.slice(id.length - 13));
+  return shard === '0' ? { local } : { shard, local };
+}
+
+function isDigits(text: string): boolean {
+  if (text.length === 0) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+/** Decimal digits without leading zeros (`0` stays). */
+function noZeros(digits: string): string {
+  let i = 0;
+  while (i < digits.length - 1 && digits.charCodeAt(i) === 48) i++;
+  return i === 0 ? digits : digits.slice(i);
 }
 
 /** The shard of a global id, if it is one. */
-export function shardOf(id: unknown): bigint | undefined {
+export function shardOf(id: unknown): string | undefined {
   const text = typeof id === 'number' ? String(id) : id;
   return typeof text === 'string' ? splitId(text)?.shard : undefined;
+}
+
+/** What a user id is keyed on in one event (anchorOf). */
+export interface Anchor {
+  home: string;
+  shard?: string;
 }
 
 /**
@@ -59,7 +85,7 @@ export function shardOf(id: unknown): bigint | undefined {
  * account's uuid, else that shard (`shard:<n>`), else `none`. `shard`: the root account's shard, from
  * root_account_id, else from context_account_id (an account lives on its root account's shard).
  */
-export function anchorOf(m: Pick<Metadata, 'root_account_uuid' | 'root_account_id' | 'context_account_id'>): { home: string; shard?: bigint } {
+export function anchorOf(m: Pick<Metadata, 'root_account_uuid' | 'root_account_id' | 'context_account_id'>): Anchor {
   const shard = shardOf(m.root_account_id) ?? shardOf(m.context_account_id);
   const uuid = typeof m.root_account_uuid === 'string' && m.root_account_uuid !== '' ? m.root_account_uuid : undefined;
   return { home: uuid !== undefined ? `account:${uuid}` : shard !== undefined ? `shard:${shard}` : 'none', shard };
@@ -75,7 +101,7 @@ export class Privacy {
   /** Pseudonyms by domain and keyed text. */
   readonly #cache = new Map<string, Map<string, string>>();
   /** The event being walked: its anchors (set per event; the pass is synchronous). */
-  #anchor: { home: string; shard?: bigint } = { home: 'none' };
+  #anchor: Anchor = { home: 'none' };
   /** The URL reducer's view of the people in the event being walked. */
   readonly #urlIds: UrlIds & { host?: string } = {
     user: (id) => this.user(id),
@@ -117,11 +143,11 @@ export class Privacy {
    * forms of one user give one pseudonym, and so does the same user after a shard migration (when the
    * event names the root account's uuid); users of two shards never share one.
    */
-  userPseudonym(id: string, anchor: { home: string; shard?: bigint }): string {
+  userPseudonym(id: string, anchor: Anchor): string {
     const split = splitId(id);
     // Not an id Canvas writes (the raw schemas refuse these where a mapper reads them): its text, in its own anchor.
     if (split === undefined) return this.pseudonym('user', `text:${id}`);
-    const at = split.shard === undefined || (split.shard === anchor.shard && anchor.home.startsWith('account:')) ? anchor.home : `shard:${split.shard}`;
+    const at = split.shard === undefined || (split.shard === anchor.shard && anchor.home.charCodeAt(0) === 97) /* account: */ ? anchor.home : `shard:${split.shard}`;
     return this.pseudonym('user', `${at}:${split.local}`);
   }
 
@@ -172,12 +198,12 @@ export class Privacy {
     if (f === undefined) return undefined;
     switch (f.kind) {
       case 'kept':
-        // asset_accessed's asset_name is a person's or a file's name when the asset is a user or a file.
-        if (name === 'asset_name' && typeof siblings.asset_type === 'string') {
-          const named = ASSET_NAME[siblings.asset_type.toLowerCase()];
-          if (named) return this.field(named, v, siblings, table, name, eventName);
-        }
-        return this.kept(v, table, name, eventName);
+        return typeof v !== 'object' ? v : this.kept(v, table, name, eventName);
+      case 'typed-name': {
+        const type = siblings[f.on!];
+        const named = typeof type === 'string' ? f.cases![type.toLowerCase()] : undefined;
+        return named ? this.field(named, v, siblings, table, name, eventName) : this.kept(v, table, name, eventName);
+      }
       case 'kept-deep':
         return v;
       case 'user-id':
