@@ -102,7 +102,7 @@ function uuidOfHex(hex: string): string {
 
 /** The event id under a privacy policy: the v4 layout of the keyed hash of the event as the policy made it (Privacy.eventId). */
 export function privateEventId(privacy: Privacy, raw: RawEvent): string {
-  return uuidOfHex(privacy.eventId(JSON.stringify(orderFree(raw))));
+  return uuidOfHex(privacy.eventId(JSON.stringify(orderFree(raw)), sha256Hex));
 }
 
 /** The RFC 4122 variant digit (10xx) for each hex digit's character code: its low two bits kept. */

@@ -98,10 +98,15 @@ export class Privacy {
   readonly keepText: boolean;
   readonly #key: Buffer;
   readonly #drop: boolean;
+  /** The event id's secret prefix (eventId). */
+  readonly #idPrefix: string;
   /** Pseudonyms by domain and keyed text. */
   readonly #cache = new Map<string, Map<string, string>>();
-  /** The event being walked: its anchors (set per event; the pass is synchronous). */
+  /** The event being walked: its anchors (set per event; the pass is synchronous), and the user pseudonyms of that anchor. */
   #anchor: Anchor = { home: 'none' };
+  #users = new Map<string, string>();
+  /** User pseudonyms by anchor (`home|shard`), by id as written. */
+  readonly #byAnchor = new Map<string, Map<string, string>>();
   /** The URL reducer's view of the people in the event being walked. */
   readonly #urlIds: UrlIds & { host?: string } = {
     user: (id) => this.user(id),
@@ -117,6 +122,7 @@ export class Privacy {
     this.ip = settings.ip ?? 'truncate';
     this.keepText = settings.keepText ?? false;
     this.#drop = this.policy === 'drop';
+    this.#idPrefix = crypto.createHmac('sha256', this.#key).update('canvas-caliper event id').digest('hex');
   }
 
   /**
@@ -152,39 +158,60 @@ export class Privacy {
   }
 
   /** A user id's pseudonym in the event being walked. */
+  /** A user id's pseudonym in the event being walked: remembered per anchor (most events name the same few users, several times each). */
   private user(id: string): string {
-    return this.userPseudonym(id, this.#anchor);
+    let out = this.#users.get(id);
+    if (out === undefined) {
+      out = this.userPseudonym(id, this.#anchor);
+      if (this.#users.size >= CACHE_SIZE) this.#users.clear();
+      this.#users.set(id, out);
+    }
+    return out;
   }
 
   /** The raw event as the policy makes it: a new object (the input is not changed); every field by the table, an unknown one removed. */
   event(raw: RawEvent): RawEvent {
     const m = raw.metadata;
     this.#anchor = anchorOf(m);
+    const at = `${this.#anchor.home}|${this.#anchor.shard ?? ''}`;
+    let users = this.#byAnchor.get(at);
+    if (users === undefined) {
+      // A few root accounts make the events: a bound on them all the same.
+      if (this.#byAnchor.size >= 1_000) this.#byAnchor.clear();
+      this.#byAnchor.set(at, (users = new Map()));
+    }
+    this.#users = users;
     this.#urlIds.host = typeof m.hostname === 'string' ? m.hostname : undefined;
-    const eventName = m.event_name;
-    const metadata = this.fields(m as Record<string, unknown>, METADATA_FIELDS, '', eventName) as Metadata;
-    const body = this.fields(raw.body, bodyFieldsOf(eventName), '', eventName) ?? {};
+    const metadata = this.fields(m as Record<string, unknown>, METADATA_FIELDS, '') as Metadata;
+    const body = this.fields(raw.body, bodyFieldsOf(m.event_name), '') ?? {};
     return { metadata, body };
   }
 
   /**
-   * The event id under this policy: `urn:uuid:` + a v4-layout UUID of HMAC-SHA-256(key, the event as
-   * the policy made it, in the key-order-free encoding) — deterministic (redeliveries collapse), other
-   * than keep's, and unlinkable to keep's or to the event's values without the key.
+   * The hash behind the event id under this policy (src/engine.ts lays it out as a v4 UUID): SHA-256
+   * of a secret prefix (64 hex digits of HMAC-SHA-256(key, a fixed text), made once) followed by the
+   * event as the policy made it, in the key-order-free encoding. Deterministic (redeliveries
+   * collapse), other than keep's and another key's, and unlinkable to the raw event or a keep stream
+   * without the key. A keyed hash at the cost of one plain hash (an HMAC costs two hashes and an
+   * object per event): the published id holds 122 of the digest's 256 bits, so the digest cannot be
+   * extended, and the encodings (JSON texts) are never a prefix of one another.
    */
-  eventId(encoded: string): string {
-    return crypto.createHmac('sha256', this.#key).update(encoded).digest('hex');
+  eventId(encoded: string, sha256Hex: (text: string) => string): string {
+    return sha256Hex(this.#idPrefix + encoded);
   }
 
   /** The fields of an object by the table (`path`: its dotted name); undefined when none is left. */
-  private fields(obj: Record<string, unknown>, table: ReadonlyMap<string, Field>, path: string, eventName: string): Record<string, unknown> | undefined {
+  private fields(obj: Record<string, unknown>, table: ReadonlyMap<string, Field>, path: string): Record<string, unknown> | undefined {
     const out: Record<string, unknown> = {};
     let kept = 0;
     for (const key in obj) {
       const v = obj[key];
       if (v === null || v === undefined) continue;
       const name = path === '' ? key : `${path}.${key}`;
-      const r = this.field(table.get(name), v, obj, table, name, eventName);
+      const f = table.get(name);
+      if (f === undefined) continue;
+      // Most fields are values not about a person: kept as they are, without a call.
+      const r = f.kind === 'kept' && typeof v !== 'object' ? v : this.field(f, v, obj, table, name);
       if (r === undefined) continue;
       if (key === '__proto__') Object.defineProperty(out, key, { value: r, enumerable: true, writable: true, configurable: true });
       else out[key] = r;
@@ -194,22 +221,21 @@ export class Privacy {
   }
 
   /** What the policy makes of one value (not null) of a field; undefined removes it. */
-  private field(f: Field | undefined, v: unknown, siblings: Record<string, unknown>, table: ReadonlyMap<string, Field>, name: string, eventName: string): unknown {
-    if (f === undefined) return undefined;
+  private field(f: Field, v: unknown, siblings: Record<string, unknown>, table: ReadonlyMap<string, Field>, name: string): unknown {
     switch (f.kind) {
       case 'kept':
-        return typeof v !== 'object' ? v : this.kept(v, table, name, eventName);
+        return typeof v !== 'object' ? v : this.kept(v, table, name);
       case 'typed-name': {
         const type = siblings[f.on!];
         const named = typeof type === 'string' ? f.cases![type.toLowerCase()] : undefined;
-        return named ? this.field(named, v, siblings, table, name, eventName) : this.kept(v, table, name, eventName);
+        return named ? this.field(named, v, siblings, table, name) : this.kept(v, table, name);
       }
       case 'kept-deep':
         return v;
       case 'user-id':
         return this.ids(v, 'user');
       case 'typed-id':
-        return typeof siblings[f.on!] === 'string' && (siblings[f.on!] as string).toLowerCase() === 'user' ? this.ids(v, 'user') : this.kept(v, table, name, eventName);
+        return typeof siblings[f.on!] === 'string' && (siblings[f.on!] as string).toLowerCase() === 'user' ? this.ids(v, 'user') : this.kept(v, table, name);
       case 'identifier':
         return this.#drop ? undefined : this.ids(v, f.domain!);
       case 'direct':
@@ -217,7 +243,7 @@ export class Privacy {
       case 'opaque':
         return undefined;
       case 'quasi':
-        return this.#drop ? undefined : this.kept(v, table, name, eventName);
+        return this.#drop ? undefined : this.kept(v, table, name);
       case 'text':
         return !this.#drop && this.keepText && typeof v === 'string' ? v : undefined;
       case 'network':
@@ -230,17 +256,17 @@ export class Privacy {
   }
 
   /** A value not about a person: a scalar or a list of scalars as it is; an object (or a list's object) field by field at `name`. */
-  private kept(v: unknown, table: ReadonlyMap<string, Field>, name: string, eventName: string): unknown {
+  private kept(v: unknown, table: ReadonlyMap<string, Field>, name: string): unknown {
     if (typeof v !== 'object' || v === null) return v;
     if (Array.isArray(v)) {
       const out: unknown[] = [];
       for (const item of v) {
-        const r = isPlainObject(item) ? this.fields(item, table, name, eventName) : Array.isArray(item) ? undefined : item;
+        const r = isPlainObject(item) ? this.fields(item, table, name) : Array.isArray(item) ? undefined : item;
         if (r !== undefined && r !== null) out.push(r);
       }
       return out;
     }
-    return isPlainObject(v) ? this.fields(v, table, name, eventName) : undefined;
+    return isPlainObject(v) ? this.fields(v, table, name) : undefined;
   }
 
   /** The pseudonym of an id (a string or a number; each item of a list) in a domain; anything else removed. */
