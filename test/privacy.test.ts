@@ -505,6 +505,19 @@ describe('keep and pass-through', () => {
     }
   });
 
+  it('a policy changes no event’s shape: its type, action, actor type, object type, group and membership are keep’s, in every format', () => {
+    const shape = (e: Record<string, unknown>) => {
+      const of = (x: unknown) => (x && typeof x === 'object' ? (x as { type?: unknown }).type : x);
+      return [e.type, e.action, of(e.actor), of(e.object), of(e.group), of(e.membership), e.membership === undefined, e.group === undefined].join(' ');
+    };
+    for (const [file, raw] of documented) {
+      for (const format of FORMATS) {
+        const keep = shape(map(raw, format).data[0] as unknown as Record<string, unknown>);
+        for (const p of Object.values(POLICIES)) expect(shape(map(raw, format, { privacy: p }).data[0] as unknown as Record<string, unknown>), `${file} ${format} ${p.policy}`).toBe(keep);
+      }
+    }
+  });
+
   it('the input is not changed by the pass', () => {
     for (const [, raw] of examples) {
       const copy = structuredClone(raw);
