@@ -153,11 +153,10 @@ export class Privacy {
     const split = splitId(id);
     // Not an id Canvas writes (the raw schemas refuse these where a mapper reads them): its text, in its own anchor.
     if (split === undefined) return this.pseudonym('user', `text:${id}`);
-    const at = split.shard === undefined || (split.shard === anchor.shard && anchor.home.charCodeAt(0) === 97) /* account: */ ? anchor.home : `shard:${split.shard}`;
+    const at = split.shard === undefined || (split.shard === anchor.shard && anchor.home.startsWith('account:')) ? anchor.home : `shard:${split.shard}`;
     return this.pseudonym('user', `${at}:${split.local}`);
   }
 
-  /** A user id's pseudonym in the event being walked. */
   /** A user id's pseudonym in the event being walked: remembered per anchor (most events name the same few users, several times each). */
   private user(id: string): string {
     let out = this.#users.get(id);
