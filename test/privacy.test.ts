@@ -66,7 +66,8 @@ describe.each(Object.entries(POLICIES))('PRIVACY=%s', (policy, p) => {
         if (options.formatOptions?.session && raw.metadata.session_id) expect(envelope.data[0]!.session, file).toBe('urn:tag:auto-attach');
         const valid = validateEnvelope(envelope, format === 'instructure' ? {} : { format });
         if (!valid.ok) problems.push(`${file}: ${valid.error}`);
-        if (format !== 'instructure') problems.push(...imsEnvelopeErrors(format, envelope).map((e) => `${file}: IMS ${e}`));
+        // IMS's schemas (slow) on the fixtures, which hold every type; the samples repeat them.
+        if (format !== 'instructure' && !file.startsWith('samples/')) problems.push(...imsEnvelopeErrors(format, envelope).map((e) => `${file}: IMS ${e}`));
         problems.push(...leaks(raw, envelope).map((l) => `${file}: ${l}`));
         const ext = envelope.data[0]!.extensions as Record<string, Record<string, unknown>>;
         expect(ext['com.instructure.canvas'], file).toMatchObject({ privacy: policy, privacy_key_id: p.keyId });
