@@ -43,13 +43,14 @@ export function orderFree(value: unknown, depth = 0): unknown {
     return out;
   }
   // Keys in sorted order: read in their own order when already sorted, else sorted (natively, as strings).
+  // A key whose value is undefined is absent, as in JSON (the privacy pass leaves removed fields so).
   const out: unknown[] = [0];
   const object = value as Record<string, unknown>;
   if (keysSorted(object)) {
-    for (const k in object) out.push(k, orderFree(object[k], depth + 1));
+    for (const k in object) if (object[k] !== undefined) out.push(k, orderFree(object[k], depth + 1));
   } else {
     const keys = Object.keys(object).sort();
-    for (let i = 0; i < keys.length; i++) out.push(keys[i], orderFree(object[keys[i]!], depth + 1));
+    for (let i = 0; i < keys.length; i++) if (object[keys[i]!] !== undefined) out.push(keys[i], orderFree(object[keys[i]!], depth + 1));
   }
   return out;
 }
@@ -119,13 +120,20 @@ const sha256Hex: (text: string) => string =
 export const randomEventId = (): string => `urn:uuid:${crypto.randomUUID()}`;
 
 /**
- * The event with the policy's marker (`privacy`, `privacy_key_id`) last in its own
- * `com.instructure.canvas` extensions, in every format: a consumer can tell which policy and key made it.
+ * Writes the policy's marker (`privacy`, `privacy_key_id`) last into the event's own
+ * `com.instructure.canvas` extensions, in every format, so a consumer can tell which policy and key
+ * made it. In place: the event and its extensions are the builders' (or the format's) own new
+ * objects, never the input's.
  */
-function withMarker(event: CaliperEvent, privacy: Privacy): CaliperEvent {
-  const extensions = isPlainObject(event.extensions) ? event.extensions : {};
-  const canvas = isPlainObject(extensions[EXT]) ? extensions[EXT] : {};
-  return { ...event, extensions: { ...extensions, [EXT]: { ...canvas, privacy: privacy.policy, privacy_key_id: privacy.keyId } } };
+function mark(event: CaliperEvent, privacy: Privacy): CaliperEvent {
+  const target = event as unknown as Record<string, unknown>;
+  if (!isPlainObject(target.extensions)) target.extensions = {};
+  const extensions = target.extensions as Record<string, unknown>;
+  if (!isPlainObject(extensions[EXT])) extensions[EXT] = {};
+  const canvas = extensions[EXT] as Record<string, unknown>;
+  canvas.privacy = privacy.policy;
+  canvas.privacy_key_id = privacy.keyId;
+  return event;
 }
 
 /** The event_name of an input, if it has one, for error reports. */
@@ -174,14 +182,14 @@ export function mapEvent(input: unknown, options: MapOptions = {}): Envelope {
     const sendTime = options.sendTime ?? new Date().toISOString();
     if (format === 'instructure') {
       // The fast path: finished and validated in one walk; a no takes the slow path below, which words the error.
-      const marked = privacy ? withMarker(event, privacy) : event;
+      const marked = privacy ? mark(event, privacy) : event;
       const done = finishValid(sensor, sendTime, marked, departures);
       if (done) return done;
       envelope = finish({ sensor, sendTime, dataVersion: CALIPER_CONTEXT, data: [marked] });
     } else {
       // A strict format transforms the pruned Instructure event (src/formats).
       const formatted = toFormat(format, finish(event), raw, options.formatOptions);
-      envelope = finish({ sensor, sendTime, dataVersion: dataVersionOf(format), data: [privacy ? withMarker(formatted, privacy) : formatted] });
+      envelope = finish({ sensor, sendTime, dataVersion: dataVersionOf(format), data: [privacy ? mark(formatted, privacy) : formatted] });
     }
   } catch (err) {
     if (err instanceof FieldError) throw refuse('INVALID_RAW_EVENT', err.message);
