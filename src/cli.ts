@@ -80,8 +80,8 @@ Options:
                                 keep (default): personal data as Canvas sent it; pseudonymise: user
                                 and SIS ids as keyed pseudonyms, names, logins and e-mails dropped,
                                 IPs truncated, user agents reduced, free text dropped, URLs reduced
-                                to Canvas routes; drop: every personal field removed, user ids
-                                pseudonymised (docs/privacy.md). Over the worker's PRIVACY; the key
+                                (user ids pseudonymised); drop: every personal field removed, user
+                                ids pseudonymised (docs/privacy.md). Over the worker's PRIVACY; the key
                                 and options come from the worker's variables: PRIVACY_KEY or
                                 PRIVACY_KEY_SECRET_ARN, PRIVACY_KEY_ID, PRIVACY_IP, PRIVACY_KEEP_TEXT
   --only NAME[,NAME...]         map only these event types (repeatable); the others are skipped
