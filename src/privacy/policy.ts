@@ -105,8 +105,8 @@ export class Privacy {
   /** The event being walked: its anchors (set per event; the pass is synchronous), and the user pseudonyms of that anchor. */
   #anchor: Anchor = { home: 'none' };
   #users = new Map<string, string>();
-  /** User pseudonyms by anchor (`home|shard`), by id as written. */
-  readonly #byAnchor = new Map<string, Map<string, string>>();
+  /** Each event's anchor and the user pseudonyms under it (by id as written), by root_account_uuid, root_account_id and context_account_id. */
+  readonly #anchors = new Map<string, Map<string, Map<string, { anchor: Anchor; users: Map<string, string> }>>>();
   /** The URL reducer's view of the people in the event being walked. */
   readonly #urlIds: UrlIds & { host?: string } = {
     user: (id) => this.user(id),
@@ -171,15 +171,28 @@ export class Privacy {
   /** The raw event as the policy makes it: a new object (the input is not changed); every field by the table, an unknown one removed. */
   event(raw: RawEvent): RawEvent {
     const m = raw.metadata;
-    this.#anchor = anchorOf(m);
-    const at = `${this.#anchor.home}|${this.#anchor.shard ?? ''}`;
-    let users = this.#byAnchor.get(at);
-    if (users === undefined) {
-      // A few root accounts make the events: a bound on them all the same.
-      if (this.#byAnchor.size >= 1_000) this.#byAnchor.clear();
-      this.#byAnchor.set(at, (users = new Map()));
+    // The anchor and its remembered user pseudonyms, by the three fields anchorOf reads (a few root
+    // accounts make the events): three lookups of the fields' own strings, no text made per event.
+    const uuid = typeof m.root_account_uuid === 'string' ? m.root_account_uuid : '';
+    const rootId = m.root_account_id == null ? '' : String(m.root_account_id);
+    const contextAccountId = m.context_account_id == null ? '' : String(m.context_account_id);
+    let byRoot = this.#anchors.get(uuid);
+    if (byRoot === undefined) {
+      if (this.#anchors.size >= 1_000) this.#anchors.clear();
+      this.#anchors.set(uuid, (byRoot = new Map()));
     }
-    this.#users = users;
+    let byContext = byRoot.get(rootId);
+    if (byContext === undefined) {
+      if (byRoot.size >= 1_000) byRoot.clear();
+      byRoot.set(rootId, (byContext = new Map()));
+    }
+    let known = byContext.get(contextAccountId);
+    if (known === undefined) {
+      if (byContext.size >= 1_000) byContext.clear();
+      byContext.set(contextAccountId, (known = { anchor: anchorOf(m), users: new Map() }));
+    }
+    this.#anchor = known.anchor;
+    this.#users = known.users;
     this.#urlIds.host = typeof m.hostname === 'string' ? m.hostname : undefined;
     const metadata = this.fields(m as Record<string, unknown>, METADATA_FIELDS, '') as Metadata;
     const body = this.fields(raw.body, bodyFieldsOf(m.event_name), '') ?? {};
