@@ -551,6 +551,46 @@ describe('keep and pass-through', () => {
   });
 });
 
+describe('the pass itself (Privacy.event)', () => {
+  const p = POLICIES.pseudonymise;
+  const present = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+
+  it('an object or list under a kept field keeps only the fields the table names; a kept-deep one is kept whole; unknown fields go', () => {
+    const raw = structuredClone(examples.find(([f]) => f.startsWith('course_completed'))![1]) as Raw;
+    raw.body.position = { email: 'someone@example.edu', nested: { login: 'x' } };
+    raw.body.attachment_ids = ['1', { login: 'x' }, ['2'], null, '3'];
+    raw.body.outcome_proficiency_ratings = [{ description: 'Exceeds', points: 4 }];
+    (raw.body.user as Record<string, unknown>).login_id = 'jdoe';
+    (raw.body.course as Record<string, unknown>).teacher = { name: 'Ms Smith' };
+    raw.metadata.unknown = 'x';
+    const out = p.event(raw as never);
+    expect(out.body.position).toBeUndefined();
+    expect(out.body.attachment_ids).toEqual(['1', '3']);
+    expect(out.body.outcome_proficiency_ratings).toEqual([{ description: 'Exceeds', points: 4 }]);
+    expect(present(out.body.user as Record<string, unknown>)).toEqual({ id: p.userPseudonym(String((raw.body.user as { id: unknown }).id), anchorOf(raw.metadata as never)) });
+    expect(present(out.body.course as Record<string, unknown>)).not.toHaveProperty('teacher');
+    expect(present(out.metadata as never)).not.toHaveProperty('unknown');
+    expect(JSON.stringify(out)).not.toMatch(/someone|jdoe|Ms Smith|"login"/);
+  });
+
+  it('a key named __proto__ stays data, never the prototype', () => {
+    const raw = JSON.parse(JSON.stringify(examples[0]![1]).replace('"body":{', '"body":{"__proto__":{"polluted":true},')) as Raw;
+    const out = p.event(raw as never);
+    expect(Object.getPrototypeOf(out.body)).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('a user id that is a number is pseudonymised like its text; an id of a thing stays as Canvas sent it', () => {
+    const raw = structuredClone(examples.find(([f]) => f.startsWith('submission_created'))![1]) as Raw;
+    const id = String(raw.body.user_id);
+    const anchor = anchorOf(raw.metadata as never);
+    raw.body.user_id = Number(id);
+    const out = p.event(raw as never);
+    expect(out.body.user_id).toBe(p.userPseudonym(id, anchor));
+    expect(out.body.submission_id).toBe(raw.body.submission_id);
+  });
+});
+
 describe('the table', () => {
   const docs = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, 'fixtures', 'canvas-docs', 'fields.json'), 'utf8')) as Record<string, string[]>;
 
