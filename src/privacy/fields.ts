@@ -25,7 +25,7 @@ export const KINDS: Readonly<Record<Kind, { what: string; pseudonymise: string; 
   network: { what: 'a network identifier (the client IP)', pseudonymise: 'IPv4 /24, IPv6 /48 (`PRIVACY_IP=truncate`, the default) or removed (`PRIVACY_IP=drop`)', drop: 'removed' },
   'user-agent': { what: 'the browser’s User-Agent', pseudonymise: 'browser family and major version (`Chrome 73`, `Other`)', drop: 'removed' },
   opaque: { what: 'data whose contents Canvas does not document (an integration’s own data: logins, e-mails and user ids may be in it)', pseudonymise: 'removed', drop: 'removed' },
-  url: { what: 'a URL (visited, referred from, submitted, configured)', pseudonymise: 'reduced by the URL reducer (src/privacy/url.ts): a Canvas route with user ids as pseudonyms, another host’s origin only', drop: 'removed' },
+  url: { what: 'a URL (visited, referred from, submitted, configured)', pseudonymise: 'reduced by the one URL reducer (until src/privacy/url.ts lands, src/privacy/url-interim.ts: scheme, host and path, user ids after users/user/about and SIS ids as pseudonyms, other SIS id forms as a placeholder; userinfo, query and fragment dropped)', drop: 'removed' },
 };
 
 export interface Field {
