@@ -25,12 +25,19 @@ export function ltiIdString(value: unknown, field: string): string {
 
 
 /**
+ * A privacy pseudonym (src/privacy/policy.ts): `ps` + 32 lowercase hex digits. The privacy pass puts
+ * one in the raw event in place of a user id, after the raw schemas checked the id Canvas sent.
+ */
+export const PSEUDONYM = /^ps[0-9a-f]{32}$/;
+
+/**
  * A Canvas id as a string. Numbers past 2^53 have already lost digits in JSON.parse, so they are
- * refused, and so is anything that is not an id Canvas emits (it would make a wrong or ambiguous URN).
+ * refused, and so is anything that is not an id Canvas emits (it would make a wrong or ambiguous URN)
+ * or a privacy pseudonym in its place.
  */
 export function idString(value: RawId, field: string): string {
   if (typeof value === 'string') {
-    if (CANVAS_ID.test(value)) return value;
+    if (CANVAS_ID.test(value) || (value.length === 34 && PSEUDONYM.test(value))) return value;
     throw new FieldError(field, `${describe(value)} is not a Canvas id (decimal digits, or a global id such as 2107~565)`);
   }
   if (typeof value !== 'number') throw new FieldError(field, `must be a Canvas id (a string or an integer), not ${describe(value)}`);

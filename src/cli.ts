@@ -82,11 +82,11 @@ Options:
   --privacy keep|pseudonymise|drop
                                 keep (default): personal data as Canvas sent it; pseudonymise: user
                                 and SIS ids as keyed pseudonyms, names, logins and e-mails dropped,
-                                IPs truncated, user agents reduced, free text dropped, URLs without
-                                query; drop: every personal field removed, user ids pseudonymised
-                                (docs/privacy.md). The key and options come from the worker's
-                                variables: PRIVACY_KEY or PRIVACY_KEY_SECRET_ARN, PRIVACY_KEY_ID,
-                                PRIVACY_IP, PRIVACY_KEEP_TEXT
+                                IPs truncated, user agents reduced, free text dropped, URLs reduced
+                                (user ids pseudonymised); drop: every personal field removed, user
+                                ids pseudonymised (docs/privacy.md). Over the worker's PRIVACY; the key
+                                and options come from the worker's variables: PRIVACY_KEY or
+                                PRIVACY_KEY_SECRET_ARN, PRIVACY_KEY_ID, PRIVACY_IP, PRIVACY_KEEP_TEXT
   --iri urn|https               urn (default): Canvas entities as urn:instructure:canvas:<kind>:<id>;
                                 https: as their Canvas URL (https://<host>/courses/<id>, …) or, with
                                 no such route, a urn:uuid: of that id (the worker's CALIPER_IRI;
@@ -316,14 +316,13 @@ async function mapCommand(argv: string[], io: Io): Promise<number> {
   if (edAppId !== undefined && !/^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$/.test(edAppId)) throw new UsageError(`--edapp-id must be an absolute IRI, not '${edAppId}'`);
   if (session !== undefined && session !== 'auto-attach') throw new UsageError(`--session must be auto-attach, not '${session}'`);
   if (format === 'caliper-1.2') options.formatOptions = { edAppId, session };
-  if (values.privacy !== undefined) {
-    if (!isPolicy(values.privacy)) throw new UsageError(`--privacy must be ${POLICIES.join(', ')}, not '${values.privacy}'`);
-    try {
-      options.privacy = await loadPrivacy(io.env ?? process.env, values.privacy);
-    } catch (err) {
-      if (err instanceof ConfigError) throw new UsageError(`--privacy ${values.privacy}: ${err.problems.join('; ')}`);
-      throw err;
-    }
+  // The policy as the worker reads it (PRIVACY, PRIVACY_KEY, … from the environment), --privacy over PRIVACY.
+  if (values.privacy !== undefined && !isPolicy(values.privacy)) throw new UsageError(`--privacy must be ${POLICIES.join(', ')}, not '${values.privacy}'`);
+  try {
+    options.privacy = await loadPrivacy(io.env ?? process.env, values.privacy);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UsageError(`${values.privacy === undefined ? 'privacy' : `--privacy ${values.privacy}`}: ${err.problems.join('; ')}`);
+    throw err;
   }
   // The identity variables (CALIPER_IRI, PERSON_ID_MAP, …) as the worker reads them, each flag over its variable.
   try {

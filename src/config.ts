@@ -378,11 +378,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
 }
 
 /**
- * `map --privacy POLICY`: the privacy variables of the environment (PRIVACY_KEY, …) with this policy,
- * checked as the worker checks them, the key read (from Secrets Manager too); undefined for keep.
+ * `map`'s privacy policy: the privacy variables of the environment (PRIVACY, PRIVACY_KEY, …), with
+ * `policy` (`--privacy`) over PRIVACY when given, checked as the worker checks them (any PRIVACY_* with
+ * keep, explicit or by default, is an error), the key read (from Secrets Manager too); undefined for keep.
  */
-export async function loadPrivacy(env: NodeJS.ProcessEnv, policy: string, read: (arn: string) => Promise<Buffer> = readKeySecret): Promise<Privacy | undefined> {
-  const config = loadEnv(PrivacySchema, { ...env, PRIVACY: policy });
+export async function loadPrivacy(env: NodeJS.ProcessEnv, policy?: string, read: (arn: string) => Promise<Buffer> = readKeySecret): Promise<Privacy | undefined> {
+  const config = loadEnv(PrivacySchema, policy === undefined ? env : { ...env, PRIVACY: policy });
   return (await withPrivacyKey(config as Config, read)).privacy ?? privacyOf(config);
 }
 

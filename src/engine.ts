@@ -6,7 +6,7 @@ import { CALIPER_CONTEXT, type CaliperEvent, type Envelope } from './caliper/mod
 import { FieldError, MappingError, SkippedEvent } from './errors.js';
 import { isPlainObject, MAX_DEPTH, parseJson, tooDeepDescription } from './json.js';
 import { RawEnvelope, type RawEvent } from './raw.js';
-import { caliperEvent, edApp } from '../mappers/builders.js';
+import { caliperEvent, edApp, EXT } from '../mappers/builders.js';
 import { finish } from '../mappers/values.js';
 import { fastCheck } from './check.js';
 import { finishValid } from './caliper/finish.js';
@@ -27,7 +27,7 @@ export interface MapOptions {
   format?: Format;
   /** caliper-1.2's edApp id and session (CALIPER_EDAPP_ID, CALIPER_SESSION). */
   formatOptions?: FormatOptions;
-  /** The privacy policy (src/privacy): pseudonymise or drop personal data; absent is keep (the event as mapped). */
+  /** The privacy policy (src/privacy): pseudonymise or drop personal data in the raw event before it is mapped; absent is keep. */
   privacy?: Privacy;
   /** CALIPER_EVENT_TYPES: only events of these Caliper types (and actions) are published; others throw a SkippedEvent. */
   caliperTypes?: CaliperTypeFilter;
@@ -49,13 +49,14 @@ export function orderFree(value: unknown, depth = 0): unknown {
     return out;
   }
   // Keys in sorted order: read in their own order when already sorted, else sorted (natively, as strings).
+  // A key whose value is undefined is absent, as in JSON (the privacy pass leaves removed fields so).
   const out: unknown[] = [0];
   const object = value as Record<string, unknown>;
   if (keysSorted(object)) {
-    for (const k in object) out.push(k, orderFree(object[k], depth + 1));
+    for (const k in object) if (object[k] !== undefined) out.push(k, orderFree(object[k], depth + 1));
   } else {
     const keys = Object.keys(object).sort();
-    for (let i = 0; i < keys.length; i++) out.push(keys[i], orderFree(object[keys[i]!], depth + 1));
+    for (let i = 0; i < keys.length; i++) if (object[keys[i]!] !== undefined) out.push(keys[i], orderFree(object[keys[i]!], depth + 1));
   }
   return out;
 }
@@ -86,10 +87,18 @@ function assertDepth(value: unknown, depth = 0): void {
  * share an id, however they were re-serialised.
  */
 export function deterministicEventId(raw: unknown): string {
-  const hex = sha256Hex(JSON.stringify(orderFree(raw)));
-  // The v4 layout: version nibble 4 (hex digit 12), RFC 4122 variant 10xx (hex digit 16).
+  return uuidOfHex(sha256Hex(JSON.stringify(orderFree(raw))));
+}
+
+/** `urn:uuid:` + the v4 layout of a hex digest: version nibble 4 (hex digit 12), RFC 4122 variant 10xx (hex digit 16). */
+function uuidOfHex(hex: string): string {
   const variant = VARIANT[hex.charCodeAt(16)]!;
   return `urn:uuid:${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** The event id under a privacy policy: the v4 layout of the keyed hash of the event as the policy made it (Privacy.eventId). */
+export function privateEventId(privacy: Privacy, raw: RawEvent): string {
+  return uuidOfHex(privacy.eventId(JSON.stringify(orderFree(raw)), sha256Hex));
 }
 
 /** The RFC 4122 variant digit (10xx) for each hex digit's character code: its low two bits kept. */
@@ -104,6 +113,23 @@ const sha256Hex: (text: string) => string =
     : (text) => crypto.createHash('sha256').update(text).digest('hex');
 
 export const randomEventId = (): string => `urn:uuid:${crypto.randomUUID()}`;
+
+/**
+ * Writes the policy's marker (`privacy`, `privacy_key_id`) last into the event's own
+ * `com.instructure.canvas` extensions, in every format, so a consumer can tell which policy and key
+ * made it. In place: the event and its extensions are the builders' (or the format's) own new
+ * objects, never the input's.
+ */
+function mark(event: CaliperEvent, privacy: Privacy): CaliperEvent {
+  const target = event as unknown as Record<string, unknown>;
+  if (!isPlainObject(target.extensions)) target.extensions = {};
+  const extensions = target.extensions as Record<string, unknown>;
+  if (!isPlainObject(extensions[EXT])) extensions[EXT] = {};
+  const canvas = extensions[EXT] as Record<string, unknown>;
+  canvas.privacy = privacy.policy;
+  canvas.privacy_key_id = privacy.keyId;
+  return event;
+}
 
 /** The event_name of an input, if it has one, for error reports. */
 export function eventNameOf(input: unknown): string | undefined {
@@ -126,43 +152,41 @@ export function mapEvent(input: unknown, options: MapOptions = {}): Envelope {
     const checked = RawEnvelope.safeParse(input);
     if (!checked.success) throw refuse('INVALID_RAW_EVENT', formatIssues(checked.error.issues));
   }
-  const raw = input as RawEvent;
-  const mapper = MAPPERS.get(raw.metadata.event_name);
+  const original = input as RawEvent;
+  const mapper = MAPPERS.get(original.metadata.event_name);
   if (!mapper) throw refuse('UNKNOWN_EVENT', 'unsupported event_name (run `canvas-caliper events` for the supported ones)');
-  if (!fastCheck(mapper.body)(raw.body)) {
-    const body = mapper.body.safeParse(raw.body);
+  if (!fastCheck(mapper.body)(original.body)) {
+    const body = mapper.body.safeParse(original.body);
     if (!body.success) throw refuse('INVALID_RAW_EVENT', formatIssues(body.error.issues, 'body'));
   }
   // Instructure's 32 types may carry its documented departures; our own types must be spec-valid; the
   // strict formats allow no departure.
   const departures = INSTRUCTURE_EVENT_NAMES.has(mapper.eventName);
   const format = options.format ?? 'instructure';
+  const privacy = options.privacy;
 
   let envelope: Envelope;
   try {
+    // The privacy policy applies to the raw event, checked above as Canvas sent it: the mapper, the
+    // format and everything after see only what the policy left (src/privacy/policy.ts).
+    const raw = privacy ? privacy.event(original) : original;
     if (options.eventId === 'random') assertDepth(input);
-    const eventId = options.eventId === 'random' ? randomEventId() : deterministicEventId(input);
-    let event = caliperEvent(raw, mapper, mapper.map(raw), eventId, departures);
+    const eventId = options.eventId === 'random' ? randomEventId() : privacy ? privateEventId(privacy, raw) : deterministicEventId(input);
+    const event = caliperEvent(raw, mapper, mapper.map(raw), eventId, departures);
     const sensor = edApp(raw.metadata).id;
     const sendTime = options.sendTime ?? new Date().toISOString();
-    // The privacy policy applies to the event in the output format, before it is validated.
-    const privacy = options.privacy;
-    const privately = (e: CaliperEvent) => (privacy ? privacy.apply(e, mapper.eventName, raw.metadata.root_account_id) : e);
     const iri = changesIris(options.iri) ? options.iri : undefined;
     if (format === 'instructure' && !iri) {
-      // The fast path: finished and validated in one walk, the policy applied in the same walk; a no
-      // takes the slow path below (the policy, then finish and validation), which words the error.
-      const done = privacy
-        ? finishValid(sensor, sendTime, event, departures, privacy.walk(mapper.eventName, raw.metadata.root_account_id))
-        : finishValid(sensor, sendTime, event, departures);
+      // The fast path: finished and validated in one walk; a no takes the slow path below, which words the error.
+      const done = finishValid(sensor, sendTime, privacy ? mark(event, privacy) : event, departures);
       if (done) {
         published(done.data[0], options, mapper.eventName);
         return done;
       }
     }
-    if (format === 'instructure') event = privately(event);
     // A strict format transforms the pruned Instructure event (src/formats); instructure takes it as it is.
-    const data = format === 'instructure' ? event : privately(toFormat(format, finish(event), raw, options.formatOptions));
+    const formatted = format === 'instructure' ? event : toFormat(format, finish(event), raw, options.formatOptions);
+    const data = privacy ? mark(formatted, privacy) : formatted;
     published(data, options, mapper.eventName);
     let sensorIri = sensor;
     if (iri) {

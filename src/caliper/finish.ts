@@ -9,36 +9,6 @@ import { clean, finishString } from '../../mappers/values.js';
 import { ACTIONS, allowedProperties, CALIPER_CONTEXT, ENTITY_TYPES, EVENT_TYPES, isA, PROPERTY_KINDS, requiredProperties, type Envelope, type PropertyKind } from './model.js';
 import { checkEventRules, checkValue, DATE_TIME, EVENT_ENTITY_PROPS, IRI, UUID_URN, type Issue, type Mode } from './validate.js';
 import { isPlainObject } from '../json.js';
-import { EXT } from '../../mappers/builders.js';
-
-/**
- * A privacy policy's per-value rules (src/privacy/policy.ts's walk), for the walk below to apply as
- * it meets each value, so that an event with a policy is walked once, not once by the policy and
- * again here. Each method is the policy's own rule for one value (the slow path's `Privacy.apply` is
- * made of the same methods); the walk below only recurses where the policy would, into the event's
- * entities, extensions and extension fields, and takes the slow path at any doubt.
- */
-export interface PolicyWalk {
-  /** Written into the event's `com.instructure.canvas` extensions as `privacy` and `privacy_key_id`. */
-  readonly policy: string;
-  readonly keyId: string;
-  /** Whether the policy is drop (which removes the event's session, an identifier). */
-  readonly drop: boolean;
-  /** An event property (not null), the policy applied all the way down. */
-  eventProperty(key: string, v: unknown): unknown;
-  /** Whether the policy walks an object as an entity, and then whether it is about a person (undefined: not an entity). */
-  entityPerson(v: Record<string, unknown>): boolean | undefined;
-  /** Whether the policy walks an entity's property (not its extensions) as any value, so that an entity there is walked as an entity. */
-  isEntityValue(e: Record<string, unknown>, key: string): boolean;
-  /** Any Caliper value (not null), the policy applied all the way down: an entity's property that `isEntityValue`. */
-  value(v: unknown): unknown;
-  /** An entity's property (not null) that is not `isEntityValue`: a Membership's id, a person's data. */
-  entityRule(e: Record<string, unknown>, key: string, v: unknown, person: boolean): unknown;
-  /** The table's entry for an extension field (`undefined`: unknown; a plain object there is walked as fields). */
-  fieldAt(name: string): unknown;
-  /** A field's value (not null) by its entry, the policy applied all the way down. */
-  fieldValue(field: unknown, name: string, v: unknown, person: boolean): unknown;
-}
 
 /** Set by the walk when something is not valid; read and reset once per envelope. */
 let bad = false;
@@ -66,47 +36,25 @@ function kindsOf(type: string, departures: boolean): Map<string, PropertyKind> {
 
 /**
  * `finish` of the envelope of `event`, when that envelope passes `validateEnvelope` with these
- * departures; undefined otherwise (or when in doubt). With a policy's walk: the same of the event as
- * `Privacy.apply` makes it.
+ * departures; undefined otherwise (or when in doubt).
  */
-export function finishValid(sensor: string, sendTime: string, event: Record<string, unknown>, departures: boolean, policy?: PolicyWalk): Envelope | undefined {
+export function finishValid(sensor: string, sendTime: string, event: Record<string, unknown>, departures: boolean): Envelope | undefined {
   bad = false;
   issues.length = 0;
   const mode = departures ? INSTRUCTURE : SPEC;
   const s = finishString(sensor);
   if (!IRI.test(s) || !DATE_TIME.test(sendTime)) return undefined;
-  const e = policy === undefined ? finishEvent(event, mode) : finishEvent(event, mode, policy);
+  const e = finishEvent(event, mode);
   if (bad || e === undefined || issues.length > 0) return undefined;
   return { sensor: s, sendTime, dataVersion: CALIPER_CONTEXT, data: [e as never] };
 }
 
-function finishEvent(event: Record<string, unknown>, mode: Mode, policy?: PolicyWalk): Record<string, unknown> | undefined {
+function finishEvent(event: Record<string, unknown>, mode: Mode): Record<string, unknown> | undefined {
   const out: Record<string, unknown> = {};
-  let extensions = false;
   for (const key in event) {
-    let v = event[key];
+    const v = event[key];
     if (v === null || v === undefined) continue;
     let done: unknown;
-    if (policy !== undefined) {
-      // The policy's walk, fused: the extensions (which get the policy's marker) and the entities are
-      // walked here, every other property is the policy's value of it.
-      if (key === 'extensions') {
-        if (!isPlainObject(v)) return undefined;
-        extensions = true;
-        out[key] = policyExtensions(v, false, policy, true);
-        continue;
-      }
-      const expected = EVENT_ENTITY_PROPS[key];
-      // (drop removes the session: the policy's own rule, below.)
-      const person = (key !== 'session' || !policy.drop) && key !== 'referrer' && expected !== undefined && key in EVENT_KEYS && isPlainObject(v) ? policy.entityPerson(v) : undefined;
-      if (person !== undefined) {
-        done = entity(v as Record<string, unknown>, expected!, mode, policy, person);
-        if (done !== undefined) out[key] = done;
-        continue;
-      }
-      v = policy.eventProperty(key, v);
-      if (v === null || v === undefined) continue;
-    }
     switch (key) {
       case '@context':
       case 'id':
@@ -130,11 +78,6 @@ function finishEvent(event: Record<string, unknown>, mode: Mode, policy?: Policy
       }
     }
     if (done !== undefined) out[key] = done;
-  }
-  if (policy !== undefined && !extensions) {
-    // `Privacy.apply` gives an event without extensions its marker at the end (one with null ones: the slow path).
-    if (Object.hasOwn(event, 'extensions')) return undefined;
-    out.extensions = { [EXT]: marker(policy) };
   }
   if (
     out['@context'] !== CALIPER_CONTEXT ||
@@ -168,15 +111,11 @@ function iri(value: string): string | undefined {
   return IRI.test(s) ? s : fail();
 }
 
-/**
- * An entity: a known type of the expected kind, with an id, only its type's properties, each of its
- * kind. With a policy's walk (`person`: whether the policy counts it as about a person): each property
- * as the policy makes it, its extensions walked here.
- */
-function entity(value: Record<string, unknown>, expected: string, mode: Mode, policy?: PolicyWalk, person = false): Record<string, unknown> | undefined {
+/** An entity: a known type of the expected kind, with an id, only its type's properties, each of its kind. */
+function entity(value: Record<string, unknown>, expected: string, mode: Mode): Record<string, unknown> | undefined {
   const type = value.type;
   const info = typeof type === 'string' ? TYPES.get(type) : undefined;
-  if (info === undefined || !info.is.has(expected)) return policy === undefined ? wrongKind(value) : fail();
+  if (info === undefined || !info.is.has(expected)) return wrongKind(value);
   const kinds = mode.departures ? info.instructure : info.spec;
   // Copy on write: the entity itself when nothing in it changes, else a copy from the first change on.
   let out: Record<string, unknown> | undefined;
@@ -185,27 +124,8 @@ function entity(value: Record<string, unknown>, expected: string, mode: Mode, po
     let done: unknown;
     if (v !== null && v !== undefined) {
       const kind = kinds.get(key);
-      if (policy === undefined) {
-        if (kind !== undefined) done = byKind(kind, v, mode);
-        else if (clean(v) !== undefined) return fail(); // not a property of the type (`finish` drops only an object of nulls)
-      } else if (key === 'extensions' && isPlainObject(v)) {
-        if (kind !== 'extensions') return fail();
-        done = policyExtensions(v, person, policy, false);
-      } else {
-        if (key === '__proto__') return fail();
-        const asValue = policy.isEntityValue(value, key);
-        const inner = asValue && kind === 'entity' && isPlainObject(v) ? policy.entityPerson(v) : undefined;
-        if (inner !== undefined) {
-          // An entity in an entity: walked here too, as the policy walks it.
-          done = entity(v as Record<string, unknown>, 'Entity', mode, policy, inner);
-        } else {
-          const p = asValue ? policy.value(v) : policy.entityRule(value, key, v, person);
-          if (p !== null && p !== undefined) {
-            if (kind !== undefined) done = byKind(kind, p, mode);
-            else if (clean(p) !== undefined) return fail();
-          }
-        }
-      }
+      if (kind !== undefined) done = byKind(kind, v, mode);
+      else if (clean(v) !== undefined) return fail(); // not a property of the type (`finish` drops only an object of nulls)
     }
     if (done !== v || done === undefined) {
       out ??= copyUpTo(value, key);
@@ -217,79 +137,6 @@ function entity(value: Record<string, unknown>, expected: string, mode: Mode, po
   if (typeof result.id !== 'string') return fail();
   for (let i = 0; i < info.required.length; i++) if (result[info.required[i]!] === undefined) return fail();
   return result;
-}
-
-/**
- * Extensions with a policy: `json` of what the policy makes of them (each extension an object of
- * fields by the table, anything else removed); the event's own (`event`) get the policy's marker in
- * their `com.instructure.canvas` object, as `Privacy.apply` writes it.
- */
-function policyExtensions(value: Record<string, unknown>, person: boolean, policy: PolicyWalk, event: boolean): Record<string, unknown> | undefined {
-  let out: Record<string, unknown> | undefined;
-  let kept = 0;
-  let canvas = false;
-  for (const key in value) {
-    const v = value[key];
-    if (key === '__proto__') return fail();
-    const mark = event && key === EXT;
-    let done = v === null || v === undefined || !isPlainObject(v) ? undefined : policyFields(v, person, '', policy, mark);
-    if (mark) {
-      canvas = true;
-      done ??= marker(policy);
-    }
-    if (done !== v || done === undefined) {
-      out ??= copyUpTo(value, key);
-      if (done !== undefined) out[key] = done;
-    } else if (out !== undefined) out[key] = v;
-    if (done !== undefined) kept++;
-  }
-  if (event && !canvas) {
-    out ??= { ...value };
-    out[EXT] = marker(policy);
-    kept++;
-  }
-  return kept === 0 ? undefined : (out ?? value);
-}
-
-/** The event's `com.instructure.canvas` object with nothing but the policy's marker (as `Privacy.apply` writes it, finished). */
-const marker = (policy: PolicyWalk): Record<string, unknown> => ({ privacy: finishString(policy.policy), privacy_key_id: finishString(policy.keyId) });
-
-/**
- * Extension fields (at `path`, dotted) with a policy: `json` of what the table makes of each; an
- * unknown field holding an object is walked here. `mark`: the event's `com.instructure.canvas`
- * object, which ends with the policy's marker (always a copy, then).
- */
-function policyFields(value: Record<string, unknown>, person: boolean, path: string, policy: PolicyWalk, mark = false): Record<string, unknown> | undefined {
-  let out: Record<string, unknown> | undefined;
-  let kept = 0;
-  for (const key in value) {
-    const v = value[key];
-    let done: unknown;
-    // A marker field already there keeps its place in the slow path: taken there.
-    if (mark && (key === 'privacy' || key === 'privacy_key_id')) return fail();
-    if (v !== null && v !== undefined) {
-      if (key === '__proto__') return fail();
-      const name = path ? `${path}.${key}` : key;
-      const field = policy.fieldAt(name);
-      if (field === undefined && isPlainObject(v)) done = policyFields(v, person, name, policy);
-      else {
-        const p = policy.fieldValue(field, name, v, person);
-        done = p === null || p === undefined ? undefined : json(p);
-      }
-    }
-    if (done !== v || done === undefined) {
-      out ??= copyUpTo(value, key);
-      if (done !== undefined) out[key] = done;
-    } else if (out !== undefined) out[key] = v;
-    if (done !== undefined) kept++;
-  }
-  if (mark) {
-    out ??= copyUpTo(value, undefined);
-    out.privacy = finishString(policy.policy);
-    out.privacy_key_id = finishString(policy.keyId);
-    return out;
-  }
-  return kept === 0 ? undefined : (out ?? value);
 }
 
 /** A copy of the object's properties before `stop` (each kept as it is: the walk changed none of them). */

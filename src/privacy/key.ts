@@ -5,8 +5,8 @@ import { MIN_KEY_BYTES, Privacy, type Policy } from './policy.js';
 
 /**
  * The key bytes of a key text: `base64:<base64>` or `hex:<hex digits>` decoded, anything else the
- * text's UTF-8 bytes. Throws (naming `name`, never the value) when it has fewer than 32 bytes or does
- * not decode.
+ * text's UTF-8 bytes. Throws (naming `name`, never the value) when it does not decode, has fewer than
+ * 32 bytes or is guessable (checkKey).
  */
 export function parseKey(text: string, name: string): Buffer {
   let key: Buffer;
@@ -21,8 +21,33 @@ export function parseKey(text: string, name: string): Buffer {
   } else {
     key = Buffer.from(text, 'utf8');
   }
-  if (key.length < MIN_KEY_BYTES) throw new Error(`${name} must be at least ${MIN_KEY_BYTES} bytes (it has ${key.length}); e.g. base64: and 32 random bytes (openssl rand -base64 32)`);
+  return checkKey(key, name);
+}
+
+/** The key bytes, when they make a key: at least 32 bytes, not guessable (`weakness`); else throws naming `name`, never the value. */
+export function checkKey(key: Buffer, name: string): Buffer {
+  if (key.length < MIN_KEY_BYTES) throw new Error(`${name} must be at least ${MIN_KEY_BYTES} bytes (it has ${key.length}); ${MAKE_ONE}`);
+  const weak = weakness(key);
+  if (weak) throw new Error(`${name} ${weak}: anyone could guess it, and with it every pseudonym; ${MAKE_ONE}`);
   return key;
+}
+
+const MAKE_ONE = 'make one with PRIVACY_KEY=base64:$(openssl rand -base64 32)';
+
+/** Keys that were printed in our docs as examples: public, so refused. */
+export const EXAMPLE_KEYS: readonly string[] = ['an example key: use 32 random bytes of your own'];
+/** The longest pattern whose repetition is refused as a key (`abcdabcd…`, two equal 16-byte halves). */
+const MAX_PATTERN = 16;
+
+/** What makes a key guessable, or undefined: an example key of the docs, one byte repeated, a short pattern repeated. */
+function weakness(key: Buffer): string | undefined {
+  if (EXAMPLE_KEYS.some((example) => key.equals(Buffer.from(example, 'utf8')))) return 'is the example key printed in the documentation';
+  for (let period = 1; period <= MAX_PATTERN && period < key.length; period++) {
+    let repeats = true;
+    for (let i = period; i < key.length && repeats; i++) repeats = key[i] === key[i - period];
+    if (repeats) return period === 1 ? 'is one byte repeated' : `is a pattern of ${period} bytes repeated`;
+  }
+  return undefined;
 }
 
 export interface PrivacyConfig {
@@ -59,9 +84,7 @@ export async function readKeySecret(arn: string, client?: Pick<SecretsManagerCli
   }
   if (answer.SecretString !== undefined) return parseKey(answer.SecretString, `the secret ${arn}`);
   if (answer.SecretBinary !== undefined) {
-    const key = Buffer.from(answer.SecretBinary);
-    if (key.length < MIN_KEY_BYTES) throw new Error(`the secret ${arn} must be at least ${MIN_KEY_BYTES} bytes (it has ${key.length})`);
-    return key;
+    return checkKey(Buffer.from(answer.SecretBinary), `the secret ${arn}`);
   }
   throw new Error(`the secret ${arn} has neither SecretString nor SecretBinary`);
 }
