@@ -25,7 +25,7 @@ export const KINDS: Readonly<Record<Kind, { what: string; pseudonymise: string; 
   network: { what: 'a network identifier (the client IP)', pseudonymise: 'IPv4 /24, IPv6 /48, an IPv6 address that carries an IPv4 (IPv4-mapped, 6to4, Teredo, NAT64) by that IPv4’s /24, a port stripped first (`PRIVACY_IP=truncate`, the default) or removed (`PRIVACY_IP=drop`)', drop: 'removed' },
   'user-agent': { what: 'the browser’s User-Agent', pseudonymise: 'browser family and major version (`Chrome 73`, `Other`)', drop: 'removed' },
   opaque: { what: 'data whose contents Canvas does not document (an integration’s own data: logins, e-mails and user ids may be in it)', pseudonymise: 'removed', drop: 'removed' },
-  url: { what: 'a URL (visited, referred from, submitted, configured)', pseudonymise: 'reduced by the one URL reducer (until src/privacy/url.ts lands, src/privacy/url-interim.ts: scheme, host and path, user ids after users/user/about and SIS ids as pseudonyms, other SIS id forms as a placeholder; userinfo, query and fragment dropped)', drop: 'removed' },
+  url: { what: 'a URL (visited, referred from, submitted, configured)', pseudonymise: 'a Canvas URL becomes its route (route words and ids; user ids in a user position and sis_user_id: forms as pseudonyms; other segments a placeholder; allowlisted query parameters only); another host its origin; other schemes removed (src/privacy/url.ts)', drop: 'removed' },
 };
 
 export interface Field {

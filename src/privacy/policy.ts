@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import { isPlainObject } from '../json.js';
 import type { Metadata, RawEvent } from '../raw.js';
 import { bodyFieldsOf, METADATA_FIELDS, type Field } from './fields.js';
-import { reduceUrl, type UrlIds } from './url-interim.js';
+import { reduceUrl, type UrlIds } from './url.js';
 import { reduceUserAgent, truncateIp } from './values.js';
 
 export const POLICIES = ['keep', 'pseudonymise', 'drop'] as const;

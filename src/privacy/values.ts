@@ -1,5 +1,4 @@
-// What pseudonymise keeps of a network address, a User-Agent and a URL. Pure functions of the value
-// (and, for a URL, of how a user id in its path is pseudonymised).
+// What pseudonymise keeps of a network address and a User-Agent (URLs: url.ts). Pure functions of the value.
 import net from 'node:net';
 
 /**
@@ -108,45 +107,3 @@ export function reduceUserAgent(value: unknown): string | undefined {
 }
 const USER_AGENTS = new Map<string, string>();
 
-/** Path segments after which Canvas puts a user id (`/users/565`, `/about/565`, `/courses/1/users/565`). */
-const USER_PATH = new Set(['users', 'user', 'about']);
-/** A Canvas id as a URL path segment: digits, or a global id `2107~565`. */
-const PATH_ID = /^\d+(?:~\d+)?$/;
-/** A calendar feed's per-user token (`/feeds/calendars/user_<token>.ics`). */
-const FEED_TOKEN = /^user_([A-Za-z0-9]+)(\.\w+)?$/;
-
-/**
- * (Superseded by `reduceUrl` in src/privacy/url.ts, by allowlist; this one goes when the privacy pass
- * calls that. Its tests went with it: test/url.test.ts.)
- * A URL as pseudonymise keeps it: scheme, host and path, with the user ids in the path pseudonymised
- * (`userId`) and a calendar feed's user token too (`token`); userinfo, query and fragment dropped. A
- * relative URL keeps its path the same way. A non-string is undefined.
- */
-export function reduceUrl(value: unknown, userId: (id: string) => string, token: (t: string) => string): string | undefined {
-  if (typeof value !== 'string') return undefined;
-  const query = value.indexOf('?');
-  const fragment = value.indexOf('#');
-  const end = query < 0 ? fragment : fragment < 0 ? query : Math.min(query, fragment);
-  let base = end < 0 ? value : value.slice(0, end);
-  // scheme://[userinfo@]host: the userinfo goes.
-  const scheme = base.indexOf('://');
-  if (scheme > 0 && SCHEME.test(base.slice(0, scheme))) {
-    const pathStart = base.indexOf('/', scheme + 3);
-    const at = base.lastIndexOf('@', pathStart < 0 ? base.length : pathStart);
-    if (at > scheme) base = base.slice(0, scheme + 3) + base.slice(at + 1);
-  }
-  // Most paths name no user: returned as they are.
-  if (!base.includes('/user') && !base.includes('/about/')) return base;
-  const segments = base.split('/');
-  for (let i = 1; i < segments.length; i++) {
-    const segment = segments[i]!;
-    if (USER_PATH.has(segments[i - 1]!) && PATH_ID.test(segment)) segments[i] = userId(segment);
-    else {
-      const feed = FEED_TOKEN.exec(segment);
-      if (feed) segments[i] = `user_${token(feed[1]!)}${feed[2] ?? ''}`;
-    }
-  }
-  return segments.join('/');
-}
-
-const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*$/;
