@@ -34,6 +34,12 @@ export const whenValid =
 /** pino's levels. */
 export const logLevel = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], { error: 'LOG_LEVEL must be trace, debug, info, warn, error, fatal or silent' }).default('info');
 
+/** How logs are written: `auto` is `pretty` when stdout is a terminal, else `json` (src/worker/log.ts). */
+export const logFormat = z.enum(['auto', 'json', 'pretty'], { error: 'LOG_FORMAT must be auto, json or pretty' }).default('auto');
+
+/** Whether the stats line carries CloudWatch EMF metrics: `auto` is `emf` in ECS with JSON logs, else `none` (src/worker/log.ts). */
+export const metricsMode = z.enum(['auto', 'emf', 'none'], { error: 'METRICS must be auto, emf or none' }).default('auto');
+
 export const numbers = (input: unknown) => input as Record<string, number>;
 
 export const url = (name: string) => z.string().url(`${name} must be a URL (https://sqs.<region>.amazonaws.com/<account>/<queue>)`);
@@ -133,6 +139,15 @@ export const ConfigSchema = z
     PARTITION_KEY: z.enum(['actor', 'object'], { error: 'PARTITION_KEY must be actor or object' }).default('actor'),
     EVENT_ID: z.enum(['deterministic', 'random'], { error: 'EVENT_ID must be deterministic or random' }).default('deterministic'),
     LOG_LEVEL: logLevel,
+    LOG_FORMAT: logFormat,
+    METRICS: metricsMode,
+    // Unset: 5000, or a third of RETRY_BUDGET_MS when that is less (awsCallTimeoutMs).
+    AWS_CALL_TIMEOUT_MS: z.coerce
+      .number({ error: 'AWS_CALL_TIMEOUT_MS must be a number' })
+      .int('AWS_CALL_TIMEOUT_MS must be a whole number')
+      .min(100, 'AWS_CALL_TIMEOUT_MS must be at least 100')
+      .max(120_000, 'AWS_CALL_TIMEOUT_MS must be at most 120000')
+      .optional(),
     HEALTH_PORT: int('HEALTH_PORT', 8080, 0, 65_535),
     STATS_INTERVAL_S: int('STATS_INTERVAL_S', 60, 1, 86_400),
     UNHEALTHY_AFTER_S: int('UNHEALTHY_AFTER_S', 60, 1, 86_400),
@@ -178,6 +193,12 @@ export const ConfigSchema = z
     error: ({ input }) => `HTTP_TIMEOUT_MS (${numbers(input).HTTP_TIMEOUT_MS}) must be below RETRY_BUDGET_MS (${numbers(input).RETRY_BUDGET_MS})`,
     when: whenValid('SINK', 'HTTP_TIMEOUT_MS', 'RETRY_BUDGET_MS'),
   })
+  // The SDK makes up to three attempts of a call: all three must fit in the budget.
+  .refine((c) => c.AWS_CALL_TIMEOUT_MS === undefined || c.AWS_CALL_TIMEOUT_MS * 3 <= c.RETRY_BUDGET_MS, {
+    path: ['AWS_CALL_TIMEOUT_MS'],
+    error: ({ input }) => `AWS_CALL_TIMEOUT_MS (${numbers(input).AWS_CALL_TIMEOUT_MS}) must be at most a third of RETRY_BUDGET_MS (${numbers(input).RETRY_BUDGET_MS}): the AWS SDK makes up to three attempts of a call`,
+    when: whenValid('AWS_CALL_TIMEOUT_MS', 'RETRY_BUDGET_MS'),
+  })
   .refine((c) => c.SINK !== 'kinesis' || c.KINESIS_STREAM_NAME || c.KINESIS_STREAM_ARN, {
     path: ['KINESIS_STREAM_NAME'],
     message: 'KINESIS_STREAM_NAME or KINESIS_STREAM_ARN is required',
@@ -211,6 +232,9 @@ export type Config = z.infer<typeof ConfigSchema> & {
   /** The privacy policy with its key, once the key is known (loadConfig with PRIVACY_KEY; withPrivacyKey with the secret). */
   privacy?: Privacy;
 };
+
+/** One attempt's deadline for the worker's AWS calls: AWS_CALL_TIMEOUT_MS, else 5 s or a third of the retry budget, whichever is less. */
+export const awsCallTimeoutMs = (c: Pick<Config, 'AWS_CALL_TIMEOUT_MS' | 'RETRY_BUDGET_MS'>): number => c.AWS_CALL_TIMEOUT_MS ?? Math.min(5_000, Math.floor(c.RETRY_BUDGET_MS / 3));
 
 /** How the worker and `replay-dlq --direct` map: the event id mode, the output format and its options, the privacy policy. */
 export function mapOptions(config: Pick<Config, 'EVENT_ID' | 'CALIPER_FORMAT' | 'CALIPER_EDAPP_ID' | 'CALIPER_SESSION'> & Partial<Pick<Config, 'PRIVACY' | 'privacy'>>): MapOptions {

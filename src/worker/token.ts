@@ -3,6 +3,7 @@
 // 401/403. The token is only ever put in the Authorization header; `redact` takes it (and the extra
 // headers' values) out of any text that could be logged or parked.
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { clientConfig, leanStack } from './clients.js';
 
 export interface TokenSource {
   /** The current token. */
@@ -53,9 +54,10 @@ function tokenIn(secret: string | undefined, secretId: string): string {
   return token;
 }
 
+/** Made as the SQS and Kinesis clients are (clients.ts): the lean handler with each attempt's deadline, no logger middleware. */
 export function createSecretsClient(region: string, endpoint?: string): SecretsManagerClient {
-  const client = new SecretsManagerClient({ region, ...(endpoint ? { endpoint } : {}) });
-  client.middlewareStack.remove('loggerMiddleware');
+  const client = new SecretsManagerClient({ ...clientConfig({ region }), ...(endpoint ? { endpoint } : {}) });
+  leanStack(client);
   return client;
 }
 
