@@ -1,11 +1,12 @@
 // `canvas-caliper serve`: the HTTPS ingest for Canvas's signed live events (the TLS ends at the load
 // balancer), enqueuing each verified event in the queue the worker reads.
 import type { AddressInfo } from 'node:net';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { ConfigError } from '../config.js';
 import { createClients } from '../worker/clients.js';
 import { Faults } from '../worker/faults.js';
+import { createLogger, emfWanted, isPretty, ProcessWarnings } from '../worker/log.js';
 import { emf } from '../worker/observe.js';
 import { loadServeConfig, type ServeConfig } from './config.js';
 import { Enqueuer } from './enqueue.js';
@@ -54,7 +55,7 @@ export async function startServe(config: ServeConfig, sqs: SQSClient, logger: Lo
   const port = (ingest.server.address() as AddressInfo).port;
   // Not fatal: the JWKS may come back before Canvas posts (refused with 503 meanwhile, and Canvas retries).
   await verify.warm().catch((err: unknown) => logger.warn({ jwks: config.CANVAS_JWKS_URL, error: String((err as Error).message ?? err) }, 'cannot read the JWKS now: tokens are answered 503 until it can be read'));
-  const stopStats = startIngestStats(ingest, faults, logger, config.STATS_INTERVAL_S);
+  const stopStats = startIngestStats(ingest, faults, logger, config.STATS_INTERVAL_S, emfWanted(config.METRICS, isPretty(config.LOG_FORMAT)));
   logger.info({ port, path: config.INGEST_PATH, queue: config.SQS_QUEUE_URL, jwks: config.CANVAS_JWKS_URL, algorithms: config.CANVAS_JWT_ALGORITHMS }, 'serve listening');
   return {
     ingest,
@@ -73,15 +74,17 @@ export async function startServe(config: ServeConfig, sqs: SQSClient, logger: Lo
   };
 }
 
-/** Every STATS_INTERVAL_S a `stats` line: totals per outcome, and the interval's counts as EMF metrics. */
-function startIngestStats(ingest: Ingest, faults: Faults, logger: Logger, intervalS: number): () => void {
+/** Every STATS_INTERVAL_S a `stats` line: totals per outcome, and (with `withEmf`) the interval's counts as EMF metrics. */
+function startIngestStats(ingest: Ingest, faults: Faults, logger: Logger, intervalS: number, withEmf: boolean): () => void {
   let last = { ...ingest.counts };
   const name = (outcome: string) => `Ingest_${outcome}`;
   const tick = () => {
     const now = { ...ingest.counts };
     const delta = Object.fromEntries(OUTCOMES.map((k) => [name(k), now[k] - last[k]]));
     last = now;
-    logger.info({ stats: { requests: now, inFlight: ingest.inFlight, errors: { ...faults.counts } }, ...emf({ Service: 'serve' }, OUTCOMES.map((k) => ({ name: name(k), unit: 'Count' }))), ...delta }, 'stats');
+    const stats = { requests: now, inFlight: ingest.inFlight, errors: { ...faults.counts } };
+    if (withEmf) logger.info({ stats, ...emf({ Service: 'serve' }, OUTCOMES.map((k) => ({ name: name(k), unit: 'Count' }))), ...delta }, 'stats');
+    else logger.info({ stats }, 'stats');
   };
   const timer = setInterval(tick, intervalS * 1000);
   timer.unref();
@@ -109,8 +112,10 @@ export async function runServe(io: ServeIo): Promise<number> {
     io.stderr(`canvas-caliper serve: ${err.message}\n`);
     return 2;
   }
-  const logger = pino({ level: config.LOG_LEVEL, base: { service: 'canvas-caliper-serve' } });
-  const { sqs, kinesis } = createClients({ region: config.AWS_REGION });
+  const logger = createLogger(config, 'canvas-caliper-serve');
+  // Node's warnings (the AWS SDK's Node-version warning, emitted when a client is made) as log lines, once each.
+  new ProcessWarnings().logTo(logger);
+  const { sqs, kinesis } = createClients({ region: config.AWS_REGION, logger });
   kinesis.destroy();
   let serving: Serving;
   try {

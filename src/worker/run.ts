@@ -5,7 +5,8 @@ import type { Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
-import { ConfigError, loadConfig, withPrivacyKey, type Config } from '../config.js';
+import { createLogger, emfWanted, isPretty, ProcessWarnings } from './log.js';
+import { awsCallTimeoutMs, ConfigError, loadConfig, withPrivacyKey, type Config } from '../config.js';
 import { deterministicEventId } from '../engine.js';
 import { createClients } from './clients.js';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
@@ -27,6 +28,16 @@ export interface RunOptions {
 
 /** Runs the worker until SIGTERM/SIGINT; returns the exit code. */
 export async function runWorker(io: RunIo, options: RunOptions = {}): Promise<number> {
+  // Node's warnings (the AWS SDK's among them, emitted when a client is made) go to the logger once it exists.
+  const warnings = new ProcessWarnings();
+  try {
+    return await runWith(io, options, warnings);
+  } finally {
+    warnings.restore();
+  }
+}
+
+async function runWith(io: RunIo, options: RunOptions, warnings: ProcessWarnings): Promise<number> {
   const embedded = !io.env.SQS_QUEUE_URL && io.env.NODE_ENV !== 'production';
   if (options.ingest === 'https' && !embedded) {
     io.stderr(`canvas-caliper run: --ingest applies to the embedded run (no SQS_QUEUE_URL, NODE_ENV not production); deployed, run 'canvas-caliper serve' beside the worker\n`);
@@ -45,9 +56,10 @@ export async function runWorker(io: RunIo, options: RunOptions = {}): Promise<nu
     io.stderr(`canvas-caliper run: ${new ConfigError(problems).message}\n`);
     return 2;
   }
-  if (embedded) return runEmbedded(io, options.ingest ?? 'sqs');
-  const logger = pino({ level: config.LOG_LEVEL, base: { service: 'canvas-caliper' } });
-  const { sqs, kinesis } = createClients({ region: config.AWS_REGION });
+  if (embedded) return runEmbedded(io, options.ingest ?? 'sqs', config, warnings);
+  const logger = createLogger(config, 'canvas-caliper');
+  warnings.logTo(logger);
+  const { sqs, kinesis, calls } = createClients({ region: config.AWS_REGION, callTimeoutMs: awsCallTimeoutMs(config), logger });
   let sink: SinkFactory;
   try {
     sink = await configuredSink(config, { kinesis });
@@ -56,8 +68,8 @@ export async function runWorker(io: RunIo, options: RunOptions = {}): Promise<nu
     io.stderr(`canvas-caliper run: ${err.message}\n`);
     return 2;
   }
-  const worker = new Worker({ sqs, sink, config, logger });
-  return serve(worker, config, logger, io);
+  const worker = new Worker({ sqs, sink, config, logger, awsCalls: calls });
+  return serve(worker, config, logger, io, emfWanted(config.METRICS, isPretty(config.LOG_FORMAT)));
 }
 
 interface Embedded {
@@ -82,7 +94,7 @@ const embeddedEnv = (env: NodeJS.ProcessEnv, queues: Embedded): NodeJS.ProcessEn
   AWS_REGION: LOCAL_REGION,
   RECEIVE_WAIT_TIME_S: '1',
   HEALTH_PORT: '0',
-  LOG_LEVEL: env.LOG_LEVEL || 'warn',
+  LOG_LEVEL: env.LOG_LEVEL || 'info',
   STATS_INTERVAL_S: '5',
 });
 
@@ -95,8 +107,11 @@ function healthPortProblem(err: unknown, port: number): string | undefined {
   return undefined;
 }
 
-/** Starts the worker, stats and health port, and stops cleanly on the first signal (exit 0), at once on the second. */
-async function serve(worker: Worker, config: Config, logger: Logger, io: RunIo, until?: Promise<void>): Promise<number> {
+/**
+ * Starts the worker, stats and health port, and stops cleanly on the first signal (or once `until`
+ * resolves; exit 0), at once on the second. `emf`: the stats line carries CloudWatch EMF metrics.
+ */
+async function serve(worker: Worker, config: Config, logger: Logger, io: RunIo, emf: boolean, until?: Promise<void>): Promise<number> {
   let health: Server | undefined;
   try {
     health = config.HEALTH_PORT ? await startHealthServer(worker, config.HEALTH_PORT, logger) : undefined;
@@ -107,27 +122,30 @@ async function serve(worker: Worker, config: Config, logger: Logger, io: RunIo, 
     return 2;
   }
   const destination = destinationOf(config);
-  const stopStats = startStats(worker, logger, config.STATS_INTERVAL_S, destination.name, destination.dimension);
+  const stopStats = startStats(worker, logger, config.STATS_INTERVAL_S, destination.name, destination.dimension, emf);
   worker.start();
   logger.info({ queue: config.SQS_QUEUE_URL, sink: config.SINK, [destination.dimension.toLowerCase()]: destination.name, dlq: config.DLQ_URL ?? null }, 'worker started');
   let signals = 0;
-  const stopped = new Promise<string>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (++signals > 1) {
-        logger.warn({ signal }, 'second signal: exiting now; unfinished messages stay in SQS');
-        process.exit(130);
-      }
-      resolve(signal);
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-    void until?.then(() => resolve('drained'));
-  });
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (++signals > 1) {
+      logger.warn({ signal }, 'second signal: exiting now; unfinished messages stay in SQS');
+      process.exit(130);
+    }
+    stopNow(signal);
+  };
+  let stopNow: (reason: string) => void = () => {};
+  const stopped = new Promise<string>((resolve) => (stopNow = resolve));
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  void until?.then(() => stopNow('drained'));
   const reason = await stopped;
   logger.info({ reason, inFlight: worker.inFlightCount }, 'stopping: no new messages; finishing those in flight');
   const { unfinished } = await worker.stop();
   stopStats();
   health?.close();
+  // The last line: a signal from here on is Node's again (the process is about to end; nothing is left to finish).
+  process.off('SIGTERM', onSignal);
+  process.off('SIGINT', onSignal);
   logger.info({ unfinished, counters: worker.counters }, unfinished ? 'stopped; unfinished messages were made visible again in SQS' : 'stopped; everything in flight was published and acknowledged');
   return 0;
 }
@@ -141,17 +159,38 @@ interface EmbeddedDestination {
   stop(): Promise<void>;
 }
 
+/** The embedded run's log: JSON lines in a file (stdout holds the human summary), its warnings and errors counted. */
+function embeddedLog(file: string, settings: Pick<Config, 'LOG_LEVEL'>) {
+  const out = pino.destination({ dest: file, sync: true });
+  const problems = { warnings: 0, errors: 0 };
+  const destination = {
+    write(line: string) {
+      const level = Number(/"level":(\d+)/.exec(line)?.[1]);
+      if (level === 40) problems.warnings++;
+      else if (level >= 50) problems.errors++;
+      out.write(line);
+    },
+  };
+  const json = { LOG_LEVEL: settings.LOG_LEVEL, LOG_FORMAT: 'json' as const };
+  return { worker: createLogger(json, 'canvas-caliper', destination), serve: createLogger(json, 'canvas-caliper-serve', destination), problems };
+}
+
 /**
  * `npm start` with no SQS_QUEUE_URL: starts local SQS and the destination (kinesis-local and a
  * stream; with SINK=caliper-http, a local Caliper endpoint that checks token, media type and each
  * event, unless CALIPER_ENDPOINT_URL names one), creates a queue with a DLQ, enqueues the samples,
- * runs the worker until the queue is drained, reads back what arrived, and prints it.
+ * runs the worker until the queue is drained, reads back what arrived, and prints it. The worker's
+ * (and `--ingest https`'s serve's) log goes to worker.log beside the output, never into the summary.
  */
-async function runEmbedded(io: RunIo, ingest: 'sqs' | 'https'): Promise<number> {
+async function runEmbedded(io: RunIo, ingest: 'sqs' | 'https', checked: Config, warnings: ProcessWarnings): Promise<number> {
   const local = await import('./local.js');
   const { summarise } = await import('./summary.js');
   const http = io.env.SINK === 'caliper-http';
-  io.stdout(`No SQS_QUEUE_URL: running on embedded local services (local-aws-sqs, ${http ? (wantsLocalEndpoint(io.env) ? 'a local Caliper endpoint' : 'your CALIPER_ENDPOINT_URL') : 'kinesis-local'}) with the samples.\n`);
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'canvas-caliper-'));
+  const logFile = path.join(folder, 'worker.log');
+  const logs = embeddedLog(logFile, checked);
+  warnings.logTo(logs.worker);
+  io.stdout(`No SQS_QUEUE_URL: running on embedded local services (local-aws-sqs, ${http ? (wantsLocalEndpoint(io.env) ? 'a local Caliper endpoint' : 'your CALIPER_ENDPOINT_URL') : 'kinesis-local'}) with the samples.\nThe worker's log: ${logFile}\n`);
   const services: LocalSqs & { kinesis?: KinesisClient } = http ? await local.startLocalSqs() : await local.startLocalServices();
   const kinesis = services.kinesis;
   let destination: EmbeddedDestination | undefined;
@@ -171,31 +210,32 @@ async function runEmbedded(io: RunIo, ingest: 'sqs' | 'https'): Promise<number> 
     const bodies = samples.map((raw) => JSON.stringify(raw));
     if (ingest === 'https') {
       const { postSigned } = await import('../ingest/embedded.js');
-      const { accepted, url } = await postSigned(services.sqs, queueUrl, samples, io.env.LOG_LEVEL || 'warn');
+      const { accepted, url } = await postSigned(services.sqs, queueUrl, samples, logs.serve);
       io.stdout(`Posted ${bodies.length} sample events as signed JWTs to serve at ${url}: ${accepted} answered 200 (enqueued on ${queueUrl})\n`);
     } else {
       await local.enqueue(services.sqs, queueUrl, bodies);
       io.stdout(`Enqueued ${bodies.length} sample events on ${queueUrl}\n`);
     }
     const config = await withPrivacyKey(loadConfig(embeddedEnv(io.env, { SQS_QUEUE_URL: queueUrl, DLQ_URL: dlqUrl, ...destination.env })));
-    const logger = pino({ level: config.LOG_LEVEL, base: { service: 'canvas-caliper' } });
+    const logger = logs.worker;
     const sink = await configuredSink(config, { kinesis });
     const worker = new Worker({ sqs: services.sqs, sink, config, logger });
     const drained = (async () => {
       await new Promise((r) => setTimeout(r, 200));
       while ((await local.queueDepth(services.sqs, queueUrl)) > 0 || worker.inFlightCount > 0) await new Promise((r) => setTimeout(r, 200));
     })();
-    await serve(worker, config, logger, io, drained);
+    await serve(worker, config, logger, io, config.METRICS === 'emf', drained);
+    const logNote = `The worker's log: ${logFile}${logs.problems.warnings || logs.problems.errors ? ` (${logs.problems.warnings} warning(s), ${logs.problems.errors} error(s))` : ''}.\n`;
     const records = await destination.readBack();
     const dlqDepth = await local.queueDepth(services.sqs, dlqUrl);
     if (!records) {
-      io.stdout(`\nPublished ${worker.counters.published} Caliper events to ${destinationOf(config).name} (not read back: it is your endpoint).\nDead-letter queue: ${dlqDepth} message(s).\n`);
+      io.stdout(`\nPublished ${worker.counters.published} Caliper events to ${destinationOf(config).name} (not read back: it is your endpoint).\nDead-letter queue: ${dlqDepth} message(s).\n${logNote}`);
       return 0;
     }
-    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'canvas-caliper-')), 'caliper.ndjson');
+    const out = path.join(folder, 'caliper.ndjson');
     fs.writeFileSync(out, records.map((r) => `${r}\n`).join(''));
     const sent = config.EVENT_ID === 'deterministic' ? new Map(samples.map((raw) => [deterministicEventId(raw), String(raw.metadata.event_name)])) : undefined;
-    io.stdout(summarise(records, dlqDepth, out, worker.counters.skipped, sent, http ? 'the local Caliper endpoint' : 'the stream'));
+    io.stdout(summarise(records, dlqDepth, out, worker.counters.skipped, sent, http ? 'the local Caliper endpoint' : 'the stream') + logNote);
     return 0;
   } finally {
     await destination?.stop();
