@@ -1,10 +1,13 @@
 // Every AWS call has a deadline inside the retry budget (issue 26, item 11): a relay in front of
-// local-aws-sqs / kinesis-local that never answers one call in N costs the worker a deadline, not the
-// socket's 60 s; the stalls are logged and counted, with what the SDK retried; an endpoint that never
-// answers at all turns /healthz unhealthy.
+// local-aws-sqs / kinesis-local that never answers one call in N costs the worker (and serve) a
+// deadline, not the socket's 60 s; the stalls are logged and counted, with what the SDK retried; an
+// endpoint that never answers at all turns /healthz unhealthy.
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
+import { startServe } from '../src/ingest/command.js';
+import { loadServeConfig } from '../src/ingest/config.js';
+import { post, startLocalSigner } from '../src/ingest/local.js';
 import { deterministicEventId } from '../src/engine.js';
 import { distinctEvents } from '../src/samples.js';
 import { createClients } from '../src/worker/clients.js';
@@ -88,20 +91,20 @@ describe('AWS calls that never answer (a relay holding one call in N)', () => {
   }, 30_000);
 
   it('SQS: one call in five unanswered (receives, deletes, visibility) — every event is published and acknowledged, each stall counted', async () => {
-    const { worker, relay, queueUrl, ids } = await workerBehind('dl-sqs', 200, 'sqs');
+    const { worker, relay, queueUrl, ids } = await workerBehind('dl-sqs', 120, 'sqs');
     relay.holdEvery(5);
     const started = Date.now();
     worker.start();
-    await until(async () => worker.counters.acknowledged === 200, 20_000);
+    await until(async () => worker.counters.acknowledged === 120, 20_000);
     expect(Date.now() - started).toBeLessThan(15_000);
     expect(new Set(await streamIds(services, 'dl-sqs'))).toEqual(ids);
     await until(async () => (await queueDepth(services.sqs, queueUrl)) === 0, 5_000);
-    const timeouts = [...worker.awsCalls.byOperation.values()].reduce((sum, c) => sum + c.timeouts, 0);
-    // Every held call was cut (and possibly an attempt the loaded local services were slow to answer).
+    const timeouts = () => [...worker.awsCalls.byOperation.values()].reduce((sum, c) => sum + c.timeouts, 0);
+    // Every held call is cut at its deadline (calls held just now are still waiting for theirs).
     expect(relay.heldSoFar()).toBeGreaterThan(0);
-    expect(timeouts).toBeGreaterThanOrEqual(relay.heldSoFar());
-    // A held long poll is cut at its wait (1 s) plus the deadline, not at the socket's 60 s.
-    expect(worker.awsCalls.byOperation.get('ReceiveMessage')?.timeouts ?? 0).toBeGreaterThan(0);
+    await until(async () => timeouts() >= relay.heldSoFar(), 5_000);
+    // A held long poll is cut at its wait (1 s) plus the deadline, not at the socket's 60 s (the pollers go on polling the empty queue).
+    await until(async () => (worker.awsCalls.byOperation.get('ReceiveMessage')?.timeouts ?? 0) > 0, 15_000);
   }, 30_000);
 
   it('Kinesis answering nothing at all: the puts fail within the SDK’s three attempts, are counted as network errors, and /healthz turns unhealthy', async () => {
@@ -114,5 +117,36 @@ describe('AWS calls that never answer (a relay holding one call in N)', () => {
     expect(health(worker).reason).toMatch(/^PutRecords has failed for \d+ s \(network: TimeoutError: no answer within 1500 ms\)$/);
     expect(worker.awsCalls.byOperation.get('PutRecords')!.timeouts).toBeGreaterThanOrEqual(3);
     expect(worker.counters.published).toBe(0);
+  }, 30_000);
+
+  it('serve: one SendMessageBatch in three unanswered — every signed event is answered 200 within seconds, the stalls logged and in the stats line', async () => {
+    const { queueUrl } = await createQueues(services.sqs, 'dl-serve');
+    const relay = await gate(services.sqsEndpoint);
+    const signer = await startLocalSigner();
+    const clients = createClients({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, sqsEndpoint: relay.url, callTimeoutMs: 1500 });
+    const { lines, logger } = captured();
+    const config = loadServeConfig({ SQS_QUEUE_URL: queueUrl, AWS_REGION: LOCAL_REGION, CANVAS_JWKS_URL: signer.url, PORT: '0', ENQUEUE_LINGER_MS: '0' });
+    const serving = await startServe(config, clients.sqs, logger, clients.calls);
+    cleanup.push(
+      () => relay.close(),
+      () => signer.stop(),
+      () => clients.sqs.destroy(),
+      () => serving.stop(),
+    );
+    relay.holdEvery(3, ['SendMessageBatch']);
+    const events = distinctEvents(6, 'dl-serve');
+    const started = Date.now();
+    const answers = [];
+    // One at a time: each its own SendMessageBatch.
+    for (const event of events) answers.push((await post(`http://127.0.0.1:${serving.port}/`, await signer.sign({ ...event }))).status);
+    expect(answers).toEqual(events.map(() => 200));
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(relay.heldSoFar()).toBeGreaterThanOrEqual(2);
+    expect(await queueDepth(services.sqs, queueUrl)).toBe(6);
+    expect(lines.find((l) => l.kind === 'timeout')).toMatchObject({ operation: 'SendMessageBatch', msg: 'SendMessageBatch stalled (timeout): no answer within 1500 ms; the attempt was cut and the AWS SDK retries it' });
+    await serving.stop();
+    const stats = lines.filter((l) => l.msg === 'stats').at(-1) as { stats: { aws: Record<string, { timeouts: number; retries: number }> } };
+    expect(stats.stats.aws.SendMessageBatch!.timeouts).toBe(relay.heldSoFar());
+    expect(stats.stats.aws.SendMessageBatch!.retries).toBeGreaterThanOrEqual(relay.heldSoFar());
   }, 30_000);
 });

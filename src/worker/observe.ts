@@ -3,6 +3,7 @@
 // (Prometheus text).
 import http from 'node:http';
 import type { Logger } from 'pino';
+import type { AwsCalls } from './clients.js';
 import { FAULT_KINDS, type Operation } from './faults.js';
 import type { Counters, Worker } from './worker.js';
 
@@ -47,9 +48,9 @@ function sinkFigures(worker: Worker, last: Map<string, number>): { name: string;
     });
 }
 
-/** What the SDK retried and the attempts cut at their deadline, per operation (only those with any). */
-function awsFigures(worker: Worker): Record<string, { retries: number; retryDelayMs: number; timeouts: number }> | undefined {
-  const entries = [...worker.awsCalls.byOperation].filter(([, c]) => c.retries || c.timeouts);
+/** What the SDK retried and the attempts cut at their deadline, per operation (only those with any), for a stats line. */
+export function awsFigures(calls: AwsCalls): Record<string, { retries: number; retryDelayMs: number; timeouts: number }> | undefined {
+  const entries = [...calls.byOperation].filter(([, c]) => c.retries || c.timeouts);
   return entries.length ? Object.fromEntries(entries.map(([operation, c]) => [operation, { ...c }])) : undefined;
 }
 
@@ -67,7 +68,7 @@ export function startStats(worker: Worker, logger: Logger, intervalS: number, de
   sinkFigures(worker, lastSink);
   const tick = () => {
     const now = { ...worker.counters };
-    const aws = awsFigures(worker);
+    const aws = awsFigures(worker.awsCalls);
     const unknown = worker.unknowns.summary();
     const stats = { ...now, inFlight: worker.inFlightCount, lagMs: worker.lagMs, errors: { ...worker.faults.counts }, ...(aws ? { aws } : {}), ...(unknown.seen ? { unknown } : {}) };
     if (!withEmf) {
