@@ -200,6 +200,24 @@ describe('LeanHttpHandler', () => {
     handler.destroy();
   });
 
+  it('through the SDK too (it hands the handler the body as bytes): a receive waiting 1 s answered after 0.6 s is not cut at a 200 ms deadline', async () => {
+    const server = await fake(() => undefined);
+    server.server.removeAllListeners('request');
+    server.server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      req.resume();
+      setTimeout(() => res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' }).end('{"Messages":[]}'), 600);
+    });
+    const endpoint = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
+    const { sqs, calls } = createClients({ region: 'us-east-1', sqsEndpoint: endpoint, credentials: { accessKeyId: 'AKID', secretAccessKey: 'secret' }, callTimeoutMs: 200 });
+    const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: `${endpoint}/000000000000/q`, WaitTimeSeconds: 1 }));
+    expect(out.Messages).toEqual([]);
+    expect(calls.byOperation.get('ReceiveMessage')).toBeUndefined();
+    const stuck = await sqs.send(new ReceiveMessageCommand({ QueueUrl: `${endpoint}/000000000000/q`, WaitTimeSeconds: 0 })).catch((e: Error) => e);
+    expect(stuck).toMatchObject({ name: 'TimeoutError', message: 'no answer within 200 ms' });
+    expect(calls.byOperation.get('ReceiveMessage')).toMatchObject({ timeouts: 3, retries: 2 });
+    sqs.destroy();
+  });
+
   it('passes a refused connection on with its code, which the worker classifies as a network fault', async () => {
     const server = await fake(() => [200, '{}']);
     const request = server.request('{}');

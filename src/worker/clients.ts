@@ -71,10 +71,11 @@ const operationOf = (request: SdkRequest): string => {
   return target.slice(target.lastIndexOf('.') + 1) || 'unknown';
 };
 
-/** A long poll's wait, in ms (ReceiveMessage's WaitTimeSeconds, read from its small JSON body). */
+/** A long poll's wait, in ms (ReceiveMessage's WaitTimeSeconds, read from its small JSON body: the SDK hands it over as bytes). */
 function longPollMs(operation: string, body: unknown): number {
-  if (operation !== 'ReceiveMessage' || typeof body !== 'string') return 0;
-  const wait = /"WaitTimeSeconds":\s*(\d+)/.exec(body);
+  if (operation !== 'ReceiveMessage') return 0;
+  const text = typeof body === 'string' ? body : body instanceof Uint8Array ? Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('latin1') : '';
+  const wait = /"WaitTimeSeconds":\s*(\d+)/.exec(text);
   return wait ? Number(wait[1]) * 1000 : 0;
 }
 
