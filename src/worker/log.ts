@@ -51,7 +51,7 @@ export const prettyStream = (out: { write(text: string): unknown } = process.std
  * The logger of `run` or `serve` (`service`): level, ISO times, and the form LOG_FORMAT asks for, to
  * `destination` (stdout by default; the embedded run writes to a file).
  */
-export function createLogger(settings: Pick<LogSettings, 'LOG_LEVEL' | 'LOG_FORMAT'>, service: string, destination?: DestinationStream & { isTTY?: boolean }): Logger {
+export function createLogger(settings: Pick<LogSettings, 'LOG_LEVEL' | 'LOG_FORMAT'>, service: string, destination?: DestinationStream): Logger {
   const options = { level: settings.LOG_LEVEL, base: { service }, timestamp: pino.stdTimeFunctions.isoTime };
   const pretty = destination ? settings.LOG_FORMAT === 'pretty' : isPretty(settings.LOG_FORMAT);
   if (pretty) return pino(options, prettyStream(destination ?? process.stdout));
