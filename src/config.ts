@@ -84,6 +84,12 @@ export const whenValid =
 /** pino's levels. */
 export const logLevel = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], { error: 'LOG_LEVEL must be trace, debug, info, warn, error, fatal or silent' }).default('info');
 
+/** How logs are written: `auto` is `pretty` when stdout is a terminal, else `json` (src/worker/log.ts). */
+export const logFormat = z.enum(['auto', 'json', 'pretty'], { error: 'LOG_FORMAT must be auto, json or pretty' }).default('auto');
+
+/** Whether the stats line carries CloudWatch EMF metrics: `auto` is `emf` in ECS with JSON logs, else `none` (src/worker/log.ts). */
+export const metricsMode = z.enum(['auto', 'emf', 'none'], { error: 'METRICS must be auto, emf or none' }).default('auto');
+
 export const numbers = (input: unknown) => input as Record<string, number>;
 
 export const url = (name: string) => z.string().url(`${name} must be a URL (https://sqs.<region>.amazonaws.com/<account>/<queue>)`);
@@ -220,6 +226,15 @@ export const ConfigSchema = z
     PARTITION_KEY: z.enum(['actor', 'object'], { error: 'PARTITION_KEY must be actor or object' }).default('actor'),
     EVENT_ID: z.enum(['deterministic', 'random'], { error: 'EVENT_ID must be deterministic or random' }).default('deterministic'),
     LOG_LEVEL: logLevel,
+    LOG_FORMAT: logFormat,
+    METRICS: metricsMode,
+    // Unset: 5000, or RETRY_BUDGET_MS when that is less (awsCallTimeoutMs).
+    AWS_CALL_TIMEOUT_MS: z.coerce
+      .number({ error: 'AWS_CALL_TIMEOUT_MS must be a number' })
+      .int('AWS_CALL_TIMEOUT_MS must be a whole number')
+      .min(100, 'AWS_CALL_TIMEOUT_MS must be at least 100')
+      .max(120_000, 'AWS_CALL_TIMEOUT_MS must be at most 120000')
+      .optional(),
     HEALTH_PORT: int('HEALTH_PORT', 8080, 0, 65_535),
     STATS_INTERVAL_S: int('STATS_INTERVAL_S', 60, 1, 86_400),
     UNHEALTHY_AFTER_S: int('UNHEALTHY_AFTER_S', 60, 1, 86_400),
@@ -274,6 +289,12 @@ export const ConfigSchema = z
     error: ({ input }) => `HTTP_TIMEOUT_MS (${numbers(input).HTTP_TIMEOUT_MS}) must be below RETRY_BUDGET_MS (${numbers(input).RETRY_BUDGET_MS})`,
     when: whenValid('SINK', 'HTTP_TIMEOUT_MS', 'RETRY_BUDGET_MS'),
   })
+  // An attempt that cannot end inside the budget would hold its message past it.
+  .refine((c) => c.AWS_CALL_TIMEOUT_MS === undefined || c.AWS_CALL_TIMEOUT_MS <= c.RETRY_BUDGET_MS, {
+    path: ['AWS_CALL_TIMEOUT_MS'],
+    error: ({ input }) => `AWS_CALL_TIMEOUT_MS (${numbers(input).AWS_CALL_TIMEOUT_MS}) must be at most RETRY_BUDGET_MS (${numbers(input).RETRY_BUDGET_MS}): one attempt of an AWS call must fit in the retry budget`,
+    when: whenValid('AWS_CALL_TIMEOUT_MS', 'RETRY_BUDGET_MS'),
+  })
   .refine((c) => c.SINK !== 'kinesis' || c.KINESIS_STREAM_NAME || c.KINESIS_STREAM_ARN, {
     path: ['KINESIS_STREAM_NAME'],
     // CALIPER_ENDPOINT_URL without SINK: the one variable they forgot.
@@ -311,6 +332,13 @@ export type Config = z.infer<typeof ConfigSchema> & {
   /** PERSON_ID_MAP, once read (withPersonMap). */
   personMap?: PersonMap;
 };
+
+/**
+ * One attempt's deadline for the worker's AWS calls: AWS_CALL_TIMEOUT_MS, else 5 s or the retry
+ * budget, whichever is less. Not shorter by default: an attempt cut while the service is merely slow
+ * is work done twice (the service finishes it anyway), and its retry adds to the load that slowed it.
+ */
+export const awsCallTimeoutMs = (c: Pick<Config, 'AWS_CALL_TIMEOUT_MS' | 'RETRY_BUDGET_MS'>): number => c.AWS_CALL_TIMEOUT_MS ?? Math.min(5_000, c.RETRY_BUDGET_MS);
 
 /** How the worker and `replay-dlq --direct` map: the event id mode, the output format and its options, the privacy policy. */
 export function mapOptions(

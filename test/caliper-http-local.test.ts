@@ -62,7 +62,7 @@ it('npm start against an endpoint that refuses the token ends at once, exit 1, w
     const lines = cli.out.stderr.trim().split('\n');
     expect(lines.at(-1)).toMatch(/^canvas-caliper run: nothing more is sent to the Caliper endpoint http:\/\/127\.0\.0\.1:\d+\/caliper: the Caliper endpoint refused our credentials \(HTTP 401\), also with a token read or fetched anew: check the token/);
     // The stop line says what became of the messages: none was published.
-    const logged = cli.out.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string });
+    const logged = cli.out.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string });
     expect(logged.find((l) => l.msg.startsWith('stopped;'))?.msg).toMatch(/^stopped; (nothing left in flight: 0 published, [1-9]\d* left in SQS to come back, 0 sent to the DLQ|unfinished messages were made visible again in SQS)$/);
     expect(logged.filter((l) => l.msg.startsWith('stopped consuming: the Caliper endpoint refused our credentials (HTTP 401)'))).toHaveLength(1);
     expect(cli.out.stdout + cli.out.stderr).not.toContain('everything in flight was published');

@@ -9,7 +9,7 @@ import { ChangeMessageVisibilityBatchCommand, CreateQueueCommand, DeleteMessageB
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLeanKinesis } from '../bench/lean-kinesis.js';
 import { createLeanSqs } from '../bench/lean-sqs.js';
-import { createClients, LeanHttpHandler } from '../src/worker/clients.js';
+import { AwsCalls, createClients, LeanHttpHandler, sdkLogger } from '../src/worker/clients.js';
 import { faultKind } from '../src/worker/faults.js';
 import { createStream } from '../src/worker/local.js';
 
@@ -89,6 +89,40 @@ describe('the worker’s clients on the lean endpoints', () => {
   });
 });
 
+describe('what the SDK retried, and its warnings', () => {
+  it('counts the attempts the SDK retried and the delay it waited, per operation, on success and on failure', async () => {
+    let answered = 0;
+    // Two 500s, then a success; then 500s only (the SDK gives up after its three attempts).
+    const server = await fake(() => (++answered === 3 ? [200, '{"Successful":[],"Failed":[]}'] : [500, '{"__type":"InternalError","message":"busy"}']));
+    const endpoint = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
+    const { sqs, calls } = createClients({ region: 'us-east-1', sqsEndpoint: endpoint, credentials: { accessKeyId: 'AKID', secretAccessKey: 'secret' } });
+    const input = { QueueUrl: `${endpoint}/000000000000/q`, Entries: [{ Id: '0', ReceiptHandle: 'rh' }] };
+    await sqs.send(new DeleteMessageBatchCommand(input));
+    const first = { ...calls.byOperation.get('DeleteMessageBatch')! };
+    expect(first.retries).toBe(2);
+    expect(first.retryDelayMs).toBeGreaterThan(0);
+    await expect(sqs.send(new DeleteMessageBatchCommand(input))).rejects.toMatchObject({ name: 'InternalError' });
+    expect(calls.byOperation.get('DeleteMessageBatch')!.retries).toBe(4);
+    expect(answered).toBe(6);
+    sqs.destroy();
+  });
+
+  it('the SDK’s warnings reach our logger as one line each, once per distinct text', () => {
+    const lines: { level: string; msg: string; source: string }[] = [];
+    const logger = { warn: (o: { source: string }, msg: string) => lines.push({ level: 'warn', msg, ...o }), error: (o: { source: string }, msg: string) => lines.push({ level: 'error', msg, ...o }) };
+    const sdk = sdkLogger(logger as never);
+    const twoLines = 'QueueUrl=http://localhost:1/q differs from SQSClient resolved endpoint=http://127.0.0.1:1/, using QueueUrl host as endpoint.\nSet [endpoint=string] or [useQueueUrlAsEndpoint=false] on the SQSClient.';
+    for (let i = 0; i < 64; i++) sdk.warn(twoLines);
+    sdk.error(new TypeError('Invalid URL'));
+    sdk.info('chatter');
+    sdk.debug('chatter');
+    expect(lines).toEqual([
+      { level: 'warn', source: 'aws-sdk', msg: twoLines.replace('\n', ' ') },
+      { level: 'error', source: 'aws-sdk', msg: 'TypeError: Invalid URL' },
+    ]);
+  });
+});
+
 describe('LeanHttpHandler', () => {
   it('writes the body whole (string or bytes) with the query string, and returns the status, headers and body', async () => {
     const server = await fake(() => [200, '{"ok":true}']);
@@ -119,13 +153,69 @@ describe('LeanHttpHandler', () => {
     handler.destroy();
   });
 
-  it('fails a request whose socket stays idle past the timeout as a retryable TimeoutError', async () => {
+  it('fails a request with no answer by its deadline as a retryable TimeoutError, and tells `calls` which operation stalled', async () => {
     const server = await fake(() => undefined);
-    const handler = new LeanHttpHandler(100);
-    const err = await handler.handle(server.request('{}')).catch((e: Error) => e);
-    expect(err).toMatchObject({ name: 'TimeoutError' });
+    const calls = new AwsCalls();
+    const stalled: [string, number][] = [];
+    calls.onTimeout = (operation, ms) => stalled.push([operation, ms]);
+    const handler = new LeanHttpHandler({ timeoutMs: 100, calls });
+    const request = server.request('{}');
+    const err = await handler.handle({ ...request, headers: { ...request.headers, 'x-amz-target': 'Kinesis_20131202.PutRecords' } }).catch((e: Error) => e);
+    expect(err).toMatchObject({ name: 'TimeoutError', message: 'no answer within 100 ms' });
     expect(faultKind(err)).toBe('network');
+    expect(stalled).toEqual([['PutRecords', 100]]);
+    expect(calls.byOperation.get('PutRecords')).toEqual({ retries: 0, retryDelayMs: 0, timeouts: 1 });
     handler.destroy();
+  });
+
+  it('the deadline is for the whole exchange: an answer trickling one byte every 50 ms is cut at it (an idle timer never fires)', async () => {
+    const trickle = http.createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
+      const timer = setInterval(() => res.write(' '), 50);
+      res.on('close', () => clearInterval(timer));
+    });
+    servers.push(trickle);
+    const { hostname, port } = new URL(await listen(trickle));
+    const handler = new LeanHttpHandler({ timeoutMs: 400 });
+    const started = Date.now();
+    const err = await handler.handle({ protocol: 'http:', hostname, port: Number(port), method: 'POST', path: '/', headers: {}, body: '{}' }).catch((e: Error) => e);
+    expect(err).toMatchObject({ name: 'TimeoutError' });
+    expect(Date.now() - started).toBeLessThan(1_500);
+    trickle.closeAllConnections();
+    handler.destroy();
+  });
+
+  it('a long poll gets its WaitTimeSeconds on top of the deadline; any other call does not', async () => {
+    const server = await fake(() => undefined);
+    server.server.removeAllListeners('request');
+    server.server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      req.resume();
+      setTimeout(() => res.writeHead(200).end('{}'), 600);
+    });
+    const handler = new LeanHttpHandler({ timeoutMs: 200 });
+    const request = server.request('{"QueueUrl":"q","WaitTimeSeconds":1}');
+    const as = (target: string) => handler.handle({ ...request, headers: { ...request.headers, 'x-amz-target': target } });
+    expect((await as('AmazonSQS.ReceiveMessage')).response.statusCode).toBe(200);
+    await expect(as('AmazonSQS.DeleteMessageBatch')).rejects.toMatchObject({ name: 'TimeoutError', message: 'no answer within 200 ms' });
+    handler.destroy();
+  });
+
+  it('through the SDK too (it hands the handler the body as bytes): a receive waiting 1 s answered after 0.6 s is not cut at a 200 ms deadline', async () => {
+    const server = await fake(() => undefined);
+    server.server.removeAllListeners('request');
+    server.server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      req.resume();
+      setTimeout(() => res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' }).end('{"Messages":[]}'), 600);
+    });
+    const endpoint = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
+    const { sqs, calls } = createClients({ region: 'us-east-1', sqsEndpoint: endpoint, credentials: { accessKeyId: 'AKID', secretAccessKey: 'secret' }, callTimeoutMs: 200 });
+    const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: `${endpoint}/000000000000/q`, WaitTimeSeconds: 1 }));
+    expect(out.Messages).toEqual([]);
+    expect(calls.byOperation.get('ReceiveMessage')).toBeUndefined();
+    const stuck = await sqs.send(new ReceiveMessageCommand({ QueueUrl: `${endpoint}/000000000000/q`, WaitTimeSeconds: 0 })).catch((e: Error) => e);
+    expect(stuck).toMatchObject({ name: 'TimeoutError', message: 'no answer within 200 ms' });
+    expect(calls.byOperation.get('ReceiveMessage')).toMatchObject({ timeouts: 3, retries: 2 });
+    sqs.destroy();
   });
 
   it('passes a refused connection on with its code, which the worker classifies as a network fault', async () => {

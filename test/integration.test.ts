@@ -1,6 +1,8 @@
 // The worker on real-protocol local services (local-aws-sqs, kinesis-local), started by the test on
 // free ports: nothing lost, poison parked with reasons, SIGKILL and SIGTERM survived.
 import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
@@ -140,13 +142,51 @@ describe('worker on local SQS and Kinesis', () => {
   }, 180_000);
 });
 
+describe('the worker’s log (issue 26, items 12 and 16)', () => {
+  it('SQS_QUEUE_URL on another host than AWS_ENDPOINT_URL_SQS: the SDK’s warning is one JSON line, once; nothing reaches stderr; ISO times; no EMF outside ECS; "stopped" is the last line', async () => {
+    const { queueUrl, ids, env: e } = await scenario('it-logs', 30);
+    // The same local SQS under another name: the SDK takes the queue URL's host, and warns on every call.
+    const elsewhere = (url: string) => url.replace('//127.0.0.1:', '//localhost:');
+    const worker = startCli(['run'], { ...e, SQS_QUEUE_URL: elsewhere(queueUrl), DLQ_URL: elsewhere(e.DLQ_URL!), LOG_LEVEL: 'info', STATS_INTERVAL_S: '1' });
+    await until(async () => (await queueDepth(services.sqs, queueUrl)) === 0 && worker.out.stdout.includes('"msg":"stats"'), 60_000);
+    worker.kill('SIGTERM');
+    expect(await exited(worker)).toBe(0);
+    expect(new Set(await streamIdsOf('it-logs'))).toEqual(ids);
+    expect(worker.out.stderr).toBe('');
+    const lines = worker.out.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const sdk = lines.filter((l) => l.source === 'aws-sdk');
+    expect(sdk).toHaveLength(1);
+    expect(sdk[0]).toMatchObject({ level: 40, msg: expect.stringMatching(/^QueueUrl=http:\/\/localhost:\d+\/\S+ differs from SQSClient resolved endpoint=http:\/\/127\.0\.0\.1:\d+\/, using QueueUrl host as endpoint\. Set/) });
+    expect(lines.every((l) => typeof l.time === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(l.time))).toBe(true);
+    const stats = lines.filter((l) => l.msg === 'stats');
+    expect(stats.length).toBeGreaterThan(0);
+    for (const l of stats) {
+      expect(l._aws).toBeUndefined();
+      expect(JSON.stringify(l).length).toBeLessThan(500);
+    }
+    const messages = lines.map((l) => String(l.msg));
+    expect(messages.findIndex((m) => m.startsWith('stopping'))).toBeLessThan(messages.findIndex((m) => m.startsWith('stopped')));
+    expect(messages.at(-1)).toMatch(/^stopped/);
+  }, 90_000);
+});
+
 describe('npm start (run with no SQS_QUEUE_URL: embedded local services and the samples)', () => {
-  it('publishes every one of the 82 sample event types, and the DLQ stays empty', async () => {
-    const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'warn' };
+  it('publishes every one of the 82 sample event types, and the DLQ stays empty; the worker’s log goes to stderr, never into the summary', async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'info' };
     delete env.SQS_QUEUE_URL;
     const cli = startCli(['run'], env);
     expect(await exited(cli)).toBe(0);
     expect(cli.out.stdout).toContain('Canvas event types published: 82 of the 82 enqueued.');
     expect(cli.out.stdout).toContain('Dead-letter queue: 0 message(s).');
+    expect(cli.out.stdout.split('\n').filter((line) => line.trimStart().startsWith('{'))).toEqual([]);
+    // stderr is not a terminal here: the log is JSON lines there, with ISO times, "stopped" last.
+    const log = cli.out.stderr.trimEnd().split('\n').map((line) => JSON.parse(line) as { msg: string; time: string; level: number });
+    expect(log.map((l) => l.msg)).toContain('worker started');
+    expect(log.at(-1)!.msg).toMatch(/^stopped; everything in flight was published/);
+    expect(log.every((l) => /^\d{4}-.+Z$/.test(l.time))).toBe(true);
+    // The summary counts the log's warnings (on Node 20: the AWS SDK's Node-version warning) and errors.
+    const warnings = log.filter((l) => l.level === 40).length;
+    if (warnings) expect(cli.out.stdout).toContain(`The worker logged ${warnings} warning(s) and 0 error(s) on stderr.`);
+    else expect(cli.out.stdout).not.toContain('The worker logged');
   }, 60_000);
 });

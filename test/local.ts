@@ -92,18 +92,27 @@ export interface Gate {
   hold(): void;
   /** From now on, requests are forwarded again (those held stay held). */
   release(): void;
+  /** From now on, every `n`th request for an operation `operations` names (its x-amz-target's action; all when omitted) is held, the others forwarded. */
+  holdEvery(n: number, operations?: readonly string[]): void;
   /** How many requests are being held. */
   held(): number;
+  /** How many requests were held so far (still held, or given up on by their client). */
+  heldSoFar(): number;
   close(): Promise<void>;
 }
 
 export async function gate(target: string): Promise<Gate> {
   const to = new URL(target);
   let holding = false;
+  let every: { n: number; operations?: readonly string[]; seen: number } | undefined;
   const waiting = new Set<ServerResponse>();
+  let heldSoFar = 0;
   const server = createServer((req, res) => {
-    if (holding) {
+    const operation = String(req.headers['x-amz-target'] ?? '').split('.').pop()!;
+    const counted = every && (!every.operations || every.operations.includes(operation));
+    if (holding || (counted && ++every!.seen % every!.n === 0)) {
       waiting.add(res);
+      heldSoFar++;
       res.on('close', () => waiting.delete(res));
       return;
     }
@@ -120,7 +129,9 @@ export async function gate(target: string): Promise<Gate> {
     url: `http://127.0.0.1:${port}`,
     hold: () => void (holding = true),
     release: () => void (holding = false),
+    holdEvery: (n, operations) => void (every = { n, operations, seen: 0 }),
     held: () => waiting.size,
+    heldSoFar: () => heldSoFar,
     close: () => {
       for (const res of waiting) res.destroy();
       server.closeAllConnections();

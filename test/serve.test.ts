@@ -85,7 +85,7 @@ describe('serve', () => {
   it('refuses each bad input with its status and a one-line reason that never echoes the token, and enqueues nothing', async () => {
     const { queueUrl } = await createQueues(services.sqs, 'serve-bad');
     const logLines: string[] = [];
-    const serving = await serveOn(queueUrl, { BODY_LIMIT_BYTES: '65536', CLOCK_TOLERANCE_S: '30' }, services.sqs, pino({ level: 'debug' }, { write: (line: string) => void logLines.push(line) }));
+    const serving = await serveOn(queueUrl, { BODY_LIMIT_BYTES: '65536', CLOCK_TOLERANCE_S: '30', METRICS: 'emf' }, services.sqs, pino({ level: 'debug' }, { write: (line: string) => void logLines.push(line) }));
     const stranger = await startLocalSigner();
     try {
       const event = sample('logged_in');
@@ -134,7 +134,7 @@ describe('serve', () => {
       for (const [outcome, n] of [['malformed_jwt', 3], ['bad_signature', 1], ['unknown_kid', 1], ['alg_not_allowed', 2], ['expired', 1], ['claims_invalid', 2], ['not_canvas_event', 3], ['too_large', 1], ['method_not_allowed', 1], ['not_found', 1], ['enqueued', 0]] as const) {
         expect(metrics).toContain(`canvas_caliper_ingest_requests_total{outcome="${outcome}"} ${n}\n`);
       }
-      // The stats line (written at stop) carries the counts per outcome as EMF metrics.
+      // The stats line (written at stop) carries the counts per outcome as EMF metrics (METRICS=emf; by default only in ECS).
       await serving.stop();
       const stats = logLines.map((l) => JSON.parse(l) as Record<string, any>).filter((l) => l.msg === 'stats').at(-1)!;
       expect(stats._aws.CloudWatchMetrics[0]).toMatchObject({ Namespace: 'CanvasCaliper', Dimensions: [['Service']] });

@@ -5,7 +5,7 @@ import { getEventListeners } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { ChangeMessageVisibilityBatchCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -152,6 +152,30 @@ describe('a worker whose receives fail (issue 11)', () => {
     await vi.advanceTimersByTimeAsync(2_000);
     await stopped;
     server.close();
+  });
+});
+
+describe('entries Kinesis refuses in a call that succeeded (issue 26, item 11)', () => {
+  it('a throttled entry moves the throttled counter (and retries), another refusal its own kind; the call itself is not a failure', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0);
+    const body = (id: string) => JSON.stringify(userEvent('wiki_page_created', { wiki_page_id: id, title: `Page ${id}` }));
+    const messages: Message[] = ['1', '2'].map((id) => ({ MessageId: `m-${id}`, ReceiptHandle: `rh-${id}`, Body: body(id), Attributes: { ApproximateReceiveCount: '1' } }));
+    sqsMock.on(ReceiveMessageCommand).callsFake(() => new Promise((resolve) => setTimeout(() => resolve({ Messages: messages.splice(0) }), 10)));
+    sqsMock.on(DeleteMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({ Successful: input.Entries.map((e) => ({ Id: e.Id })), Failed: [] }));
+    kinesisMock
+      .on(PutRecordsCommand)
+      .resolvesOnce({ FailedRecordCount: 2, Records: [{ ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'Rate exceeded for shard shardId-000000000001' }, { ErrorCode: 'InternalFailure', ErrorMessage: 'Internal service failure.' }] })
+      .resolves({ FailedRecordCount: 0, Records: [{ SequenceNumber: '1', ShardId: 's' }, { SequenceNumber: '2', ShardId: 's' }] });
+    const { lines, logger } = captured();
+    const worker = newWorker(logger, { POLLERS: '1' });
+    worker.start();
+    const deadline = Date.now() + 5_000;
+    while (worker.counters.acknowledged < 2 && Date.now() < deadline) await sleep(20);
+    await worker.stop();
+    expect(worker.counters).toMatchObject({ published: 2, acknowledged: 2, retries: 2 });
+    expect(worker.faults.counts).toEqual({ credentials: 0, network: 0, throttled: 1, other: 1 });
+    expect(worker.faults.isFailing('PutRecords')).toBe(false);
+    expect(lines.filter((l) => l.level === 40)).toEqual([]);
   });
 });
 

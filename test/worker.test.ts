@@ -346,7 +346,7 @@ describe('event type filters', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0].stats).toMatchObject({ received: 3, published: 1, acknowledged: 3, skipped: 2, errors: { credentials: 0, network: 0, throttled: 0, other: 0 } });
     expect(lines[0]).toMatchObject({ Stream: 'caliper', Received: 3, Published: 1, Skipped: 2 });
-    expect(lines[0]._aws.CloudWatchMetrics[0].Metrics.map((m: { Name: string }) => m.Name)).toEqual(['Received', 'Published', 'Acknowledged', 'SentToDlq', 'Retries', 'Released', 'Skipped', 'InFlight', 'LagMs']);
+    expect(lines[0]._aws.CloudWatchMetrics[0].Metrics.map((m: { Name: string }) => m.Name)).toEqual(['Received', 'Published', 'Acknowledged', 'SentToDlq', 'Retries', 'Released', 'Skipped', 'InFlight', 'LagMs', 'AwsRetries', 'AwsTimeouts']);
     const { prometheus } = await import('../src/worker/observe.js');
     expect(prometheus(worker)).toContain('# TYPE canvas_caliper_skipped_total counter\ncanvas_caliper_skipped_total 2\n');
   });

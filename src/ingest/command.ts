@@ -1,12 +1,13 @@
 // `canvas-caliper serve`: the HTTPS ingest for Canvas's signed live events (the TLS ends at the load
 // balancer), enqueuing each verified event in the queue the worker reads.
 import type { AddressInfo } from 'node:net';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { ConfigError } from '../config.js';
-import { createClients } from '../worker/clients.js';
+import { createClients, type AwsCalls } from '../worker/clients.js';
 import { Faults } from '../worker/faults.js';
-import { emf } from '../worker/observe.js';
+import { createLogger, emfWanted, isPretty, ProcessWarnings } from '../worker/log.js';
+import { awsFigures, emf } from '../worker/observe.js';
 import { loadServeConfig, type ServeConfig } from './config.js';
 import { Enqueuer } from './enqueue.js';
 import { createIngest, type Ingest } from './server.js';
@@ -26,9 +27,14 @@ export interface Serving {
   stop(): Promise<{ unfinished: number }>;
 }
 
-/** Starts the ingest on config.PORT (0: a free port) with this SQS client; resolves once it listens. */
-export async function startServe(config: ServeConfig, sqs: SQSClient, logger: Logger): Promise<Serving> {
+/**
+ * Starts the ingest on config.PORT (0: a free port) with this SQS client; resolves once it listens.
+ * `calls`: where the client counts what the AWS SDK retried and the attempts cut at their deadline
+ * (createClients), for the log and the stats line.
+ */
+export async function startServe(config: ServeConfig, sqs: SQSClient, logger: Logger, calls?: AwsCalls): Promise<Serving> {
   const faults = new Faults(logger);
+  if (calls) calls.onTimeout = (operation, ms) => faults.timedOut(operation, ms);
   const enqueuer = new Enqueuer(sqs, config.SQS_QUEUE_URL, { lingerMs: config.ENQUEUE_LINGER_MS, maxBatchBytes: config.ENQUEUE_BATCH_MAX_BYTES, retryBudgetMs: config.ENQUEUE_RETRY_BUDGET_MS, faults });
   const verify = createVerifier({
     jwksUrl: config.CANVAS_JWKS_URL,
@@ -56,7 +62,7 @@ export async function startServe(config: ServeConfig, sqs: SQSClient, logger: Lo
   const port = (ingest.server.address() as AddressInfo).port;
   // Not fatal: the JWKS may come back before Canvas posts (refused with 503 meanwhile, and Canvas retries). The reader logs why.
   await verify.warm().catch(() => {});
-  const stopStats = startIngestStats(ingest, faults, logger, config.STATS_INTERVAL_S);
+  const stopStats = startIngestStats(ingest, faults, logger, config.STATS_INTERVAL_S, emfWanted(config.METRICS, isPretty(config.LOG_FORMAT)), calls);
   logger.info({ port, path: config.INGEST_PATH, queue: config.SQS_QUEUE_URL, jwks: config.CANVAS_JWKS_URL, algorithms: config.CANVAS_JWT_ALGORITHMS }, 'serve listening');
   return {
     ingest,
@@ -76,15 +82,18 @@ export async function startServe(config: ServeConfig, sqs: SQSClient, logger: Lo
   };
 }
 
-/** Every STATS_INTERVAL_S a `stats` line: totals per outcome, and the interval's counts as EMF metrics. */
-function startIngestStats(ingest: Ingest, faults: Faults, logger: Logger, intervalS: number): () => void {
+/** Every STATS_INTERVAL_S a `stats` line: totals per outcome, and (with `withEmf`) the interval's counts as EMF metrics. */
+function startIngestStats(ingest: Ingest, faults: Faults, logger: Logger, intervalS: number, withEmf: boolean, calls?: AwsCalls): () => void {
   let last = { ...ingest.counts };
   const name = (outcome: string) => `Ingest_${outcome}`;
   const tick = () => {
     const now = { ...ingest.counts };
     const delta = Object.fromEntries(OUTCOMES.map((k) => [name(k), now[k] - last[k]]));
     last = now;
-    logger.info({ stats: { requests: now, inFlight: ingest.inFlight, errors: { ...faults.counts } }, ...emf({ Service: 'serve' }, OUTCOMES.map((k) => ({ name: name(k), unit: 'Count' }))), ...delta }, 'stats');
+    const aws = calls && awsFigures(calls);
+    const stats = { requests: now, inFlight: ingest.inFlight, errors: { ...faults.counts }, ...(aws ? { aws } : {}) };
+    if (withEmf) logger.info({ stats, ...emf({ Service: 'serve' }, OUTCOMES.map((k) => ({ name: name(k), unit: 'Count' }))), ...delta }, 'stats');
+    else logger.info({ stats }, 'stats');
   };
   const timer = setInterval(tick, intervalS * 1000);
   timer.unref();
@@ -112,15 +121,14 @@ export async function runServe(io: ServeIo): Promise<number> {
     io.stderr(`canvas-caliper serve: ${err.message}\n`);
     return 2;
   }
-  // Synchronous writes to stdout: pino's default asynchronous destination flushes at exit in a loop that
-  // never ends when stdout is a broken pipe (`serve | true`); a synchronous one meets EPIPE on the write
-  // itself, where pino stops logging, and SIGTERM still stops serve.
-  const logger = pino({ level: config.LOG_LEVEL, base: { service: 'canvas-caliper-serve' } }, pino.destination({ dest: 1, sync: true }));
-  const { sqs, kinesis } = createClients({ region: config.AWS_REGION });
+  const logger = createLogger(config, 'canvas-caliper-serve');
+  // Node's warnings (the AWS SDK's Node-version warning, emitted when a client is made) as log lines, once each.
+  new ProcessWarnings().logTo(logger);
+  const { sqs, kinesis, calls } = createClients({ region: config.AWS_REGION, logger });
   kinesis.destroy();
   let serving: Serving;
   try {
-    serving = await startServe(config, sqs, logger);
+    serving = await startServe(config, sqs, logger, calls);
   } catch (err) {
     const problem = portProblem(err, config.PORT);
     if (!problem) throw err;

@@ -1,7 +1,7 @@
 // `canvas-caliper serve`'s configuration from the environment, checked once at start like the worker's
 // (src/config.ts): one line per problem, naming the variable, every problem at once.
 import { z } from 'zod';
-import { int, isLoopback, loadEnv, logLevel, numbers, url, whenValid } from '../config.js';
+import { int, isLoopback, loadEnv, logFormat, logLevel, metricsMode, numbers, url, whenValid } from '../config.js';
 
 /** The JWKs Instructure publishes for its signed HTTPS live events (Beta and Production), from Canvas's Data Services setup page. */
 export const INSTRUCTURE_JWKS_URL = 'https://8axpcl50e4.execute-api.us-east-1.amazonaws.com/main/jwks';
@@ -55,6 +55,8 @@ export const ServeConfigSchema = z
     UNHEALTHY_AFTER_S: int('UNHEALTHY_AFTER_S', 30, 1, 86_400),
     STATS_INTERVAL_S: int('STATS_INTERVAL_S', 60, 1, 86_400),
     LOG_LEVEL: logLevel,
+    LOG_FORMAT: logFormat,
+    METRICS: metricsMode,
   })
   .refine((c) => c.ENQUEUE_RETRY_BUDGET_MS < c.SHUTDOWN_TIMEOUT_MS, {
     path: ['ENQUEUE_RETRY_BUDGET_MS'],

@@ -35,17 +35,25 @@ export function withRecord(decoded: Decoded): Decoded & { record: Buffer } {
 /** Skipped: the event_name, and for an event left out once mapped, the Caliper `Type.Action` (or `unmapped_person`) it is counted under. */
 export type Incoming = { skipped: string; label?: string } | (Decoded & { record: Buffer });
 
+/** Where what Canvas sends that we do not know is counted (unknown-fields.ts): its type alone, or its fields too. */
+export interface Unknowns {
+  see(eventName: string, raw?: unknown): void;
+}
+
 /**
  * What becomes of one SQS message: skipped, when the filter leaves its event_name out (or, once mapped,
  * CALIPER_EVENT_TYPES its Caliper type, or PERSON_ID_UNMAPPED=skip a person), or its Kinesis
  * record. The event_name is read before mapping: the event_name attribute Canvas sends, else the raw
  * event's metadata (a Caliper envelope without the attribute is never skipped). Throws a MappingError
- * (poison).
+ * (poison). `unknowns` sees every event's type, and the fields of those not skipped.
  */
-export function readMessage(message: Message, filter: EventFilter, options: MapOptions): Incoming {
+export function readMessage(message: Message, filter: EventFilter, options: MapOptions, unknowns?: Unknowns): Incoming {
   const skip = (name: string | undefined): name is string => name !== undefined && filter(name) === 'skip';
   const attribute = message.MessageAttributes?.event_name?.StringValue;
-  if (skip(attribute)) return { skipped: attribute };
+  if (skip(attribute)) {
+    unknowns?.see(attribute);
+    return { skipped: attribute };
+  }
   let value: unknown;
   try {
     value = unwrapSns(parseJson(message.Body ?? ''));
@@ -56,7 +64,11 @@ export function readMessage(message: Message, filter: EventFilter, options: MapO
     throw err;
   }
   const eventName = attribute ?? eventNameOf(value);
-  if (skip(eventName)) return { skipped: eventName };
+  if (skip(eventName)) {
+    unknowns?.see(eventName);
+    return { skipped: eventName };
+  }
+  if (eventName !== undefined) unknowns?.see(eventName, value);
   try {
     return withRecord(mapInput(value, options));
   } catch (err) {

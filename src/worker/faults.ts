@@ -13,6 +13,8 @@ export type Operation = 'ReceiveMessage' | 'PutRecords' | 'DeleteMessageBatch' |
 export interface CallReport {
   failed(operation: Operation, err: unknown): void;
   succeeded(operation: Operation): void;
+  /** An entry the call refused though the call succeeded (Kinesis's ProvisionedThroughputExceededException, say), by its error code. */
+  entryFailed?(operation: Operation, code: string): void;
 }
 
 interface SdkError {
@@ -81,6 +83,21 @@ export class Faults implements CallReport {
     this.log(operation, kind, error, now - streak.since, now);
   }
 
+  /** Counted by the kind its code names (a throttled entry moves `throttled`); not logged: the caller retries it, and `retries` counts that. */
+  entryFailed(_operation: Operation, code: string): void {
+    this.counts[faultKind({ code })]++;
+  }
+
+  /**
+   * An attempt our HTTP handler cut at its deadline (clients.ts): the SDK retries it, so the call may
+   * still succeed and the caller never hear of it. Logged as the first failure of an operation and kind
+   * is, repeats summarised at a doubling interval (a success does not start the summary over: stalls
+   * among successes are the case this is for).
+   */
+  timedOut(operation: string, ms: number): void {
+    this.log(operation, 'timeout', `no answer within ${ms} ms; the attempt was cut and the AWS SDK retries it`, 0, this.now(), 'stalled');
+  }
+
   succeeded(operation: Operation): void {
     const streak = this.streaks.get(operation);
     if (!streak) return;
@@ -104,12 +121,12 @@ export class Faults implements CallReport {
   }
 
   /** The first failure of an operation and kind at once; repeats summarised at a doubling interval. */
-  private log(operation: Operation, kind: FaultKind, error: string, failingForMs: number, now: number): void {
+  private log(operation: string, kind: FaultKind | 'timeout', error: string, failingForMs: number, now: number, verb: 'failed' | 'stalled' = 'failed'): void {
     const key = `${operation} ${kind}`;
     const quiet = this.quiet.get(key);
     if (!quiet) {
       this.quiet.set(key, { nextLogAt: now + this.firstIntervalMs, intervalMs: this.firstIntervalMs, suppressed: 0 });
-      this.logger.warn({ operation, kind, error }, `${operation} failed (${kind}): ${error}`);
+      this.logger.warn({ operation, kind, error }, `${operation} ${verb} (${kind}): ${error}`);
       return;
     }
     if (now < quiet.nextLogAt) {
@@ -118,8 +135,10 @@ export class Faults implements CallReport {
     }
     const failingForS = Math.round(failingForMs / 1000);
     this.logger.warn(
-      { operation, kind, error, failures: quiet.suppressed + 1, failingForS },
-      `${operation} still failing (${kind}) after ${failingForS} s: ${quiet.suppressed + 1} more failures since the last line; last: ${error}`,
+      { operation, kind, error, failures: quiet.suppressed + 1, ...(verb === 'failed' ? { failingForS } : {}) },
+      verb === 'failed'
+        ? `${operation} still failing (${kind}) after ${failingForS} s: ${quiet.suppressed + 1} more failures since the last line; last: ${error}`
+        : `${operation} stalled (${kind}) ${quiet.suppressed + 1} more times since the last line: ${error}`,
     );
     quiet.suppressed = 0;
     quiet.intervalMs = Math.min(quiet.intervalMs * 2, this.maxIntervalMs);

@@ -115,8 +115,10 @@ export class KinesisPublisher {
       failed = [];
       (out.Records ?? []).forEach((r, i) => {
         const p = batch[i]!;
-        if (r.ErrorCode) failed.push({ p, reason: `${r.ErrorCode}: ${r.ErrorMessage ?? ''}` });
-        else p.resolve();
+        if (r.ErrorCode) {
+          failed.push({ p, reason: `${r.ErrorCode}: ${r.ErrorMessage ?? ''}` });
+          this.options.faults?.entryFailed?.('PutRecords', r.ErrorCode);
+        } else p.resolve();
       });
       // A response with fewer results than records should not happen; never count a record as sent without its result.
       for (let i = out.Records?.length ?? 0; i < batch.length; i++) failed.push({ p: batch[i]!, reason: 'no result for this record' });

@@ -15,6 +15,12 @@ import { queueArn } from './sqs.js';
 export const LOCAL_REGION = 'us-east-1';
 /** kinesis-local selects its account from the access key id; these are not secrets. */
 export const LOCAL_CREDENTIALS = { accessKeyId: '000000000000', secretAccessKey: 'local' };
+/**
+ * Each attempt's deadline for the emulators' clients: they never hang, but on a busy machine
+ * kinesis-local takes seconds to create a stream or read one back, and CreateStream cut and retried
+ * fails (the stream exists by then).
+ */
+const LOCAL_CALL_TIMEOUT_MS = 60_000;
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -45,7 +51,7 @@ export interface LocalSqs {
 export async function startLocalSqs(): Promise<LocalSqs> {
   const sqsServer = await sqsServerOnFreePort();
   const sqsEndpoint = `http://127.0.0.1:${(sqsServer.address() as net.AddressInfo).port}`;
-  const { sqs, kinesis } = createClients({ region: LOCAL_REGION, sqsEndpoint, credentials: LOCAL_CREDENTIALS });
+  const { sqs, kinesis } = createClients({ region: LOCAL_REGION, sqsEndpoint, credentials: LOCAL_CREDENTIALS, callTimeoutMs: LOCAL_CALL_TIMEOUT_MS });
   kinesis.destroy();
   return {
     sqsEndpoint,
@@ -82,7 +88,7 @@ export async function startLocalServices(): Promise<LocalServices> {
   const killChild = () => void child.kill('SIGTERM');
   process.once('exit', killChild);
   const kinesisEndpoint = `http://127.0.0.1:${kinesisPort}`;
-  const clients = createClients({ region: LOCAL_REGION, sqsEndpoint, kinesisEndpoint, credentials: LOCAL_CREDENTIALS });
+  const clients = createClients({ region: LOCAL_REGION, sqsEndpoint, kinesisEndpoint, credentials: LOCAL_CREDENTIALS, callTimeoutMs: LOCAL_CALL_TIMEOUT_MS });
 
   const stop = async () => {
     process.off('exit', killChild);

@@ -1,7 +1,9 @@
 // What the worker tells its operators: a stats line at an interval (with CloudWatch EMF metrics in
-// the same JSON log line), and an HTTP port with /healthz and /metrics (Prometheus text).
+// the same JSON log line where CloudWatch reads them), and an HTTP port with /healthz and /metrics
+// (Prometheus text).
 import http from 'node:http';
 import type { Logger } from 'pino';
+import type { AwsCalls } from './clients.js';
 import { FAULT_KINDS, type Operation } from './faults.js';
 import type { Counters, Worker } from './worker.js';
 
@@ -26,6 +28,9 @@ export function emf(dimensions: Record<string, string>, metrics: { name: string;
   };
 }
 
+/** A Prometheus label value: backslash, double quote and line feed escaped (names Canvas sends end up here). */
+export const labelValue = (value: string): string => value.replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`));
+
 /** A Prometheus counter or gauge: its TYPE line and one sample per label set. */
 export function promMetric(name: string, type: 'counter' | 'gauge', samples: [labels: string, value: number][]): string[] {
   return [`# TYPE ${name} ${type}`, ...samples.map(([labels, value]) => `${name}${labels} ${value}`)];
@@ -43,31 +48,58 @@ function sinkFigures(worker: Worker, last: Map<string, number>): { name: string;
     });
 }
 
+/** What the SDK retried and the attempts cut at their deadline, per operation (only those with any), for a stats line. */
+export function awsFigures(calls: AwsCalls): Record<string, { retries: number; retryDelayMs: number; timeouts: number }> | undefined {
+  const entries = [...calls.byOperation].filter(([, c]) => c.retries || c.timeouts);
+  return entries.length ? Object.fromEntries(entries.map(([operation, c]) => [operation, { ...c }])) : undefined;
+}
+
 /**
- * Logs the counters every `intervalS` seconds: totals, deltas as EMF metrics, in flight and lag, and
- * the sink's own figures (the HTTP sink: requests by status class, latency, bytes, refused events).
- * `destination`: the stream, or the Caliper endpoint (the EMF dimension Stream or Endpoint).
+ * Logs the counters every `intervalS` seconds: totals, in flight and lag, failed calls by kind, what
+ * the SDK retried, unknown event types and fields; with `withEmf`, the deltas and the sink's own
+ * figures (the HTTP sink: requests by status class, latency, bytes, refused events) as CloudWatch EMF
+ * metrics in the same line. `destination`: the stream, or the Caliper endpoint (the EMF dimension
+ * Stream or Endpoint).
  */
-export function startStats(worker: Worker, logger: Logger, intervalS: number, destination: string, dimension: 'Stream' | 'Endpoint' = 'Stream'): () => void {
+export function startStats(worker: Worker, logger: Logger, intervalS: number, destination: string, dimension: 'Stream' | 'Endpoint' = 'Stream', withEmf = true): () => void {
   let last: Counters = { ...worker.counters };
+  let lastAws = worker.awsCalls.totals();
   const lastSink = new Map<string, number>();
   sinkFigures(worker, lastSink);
   const tick = () => {
     const now = { ...worker.counters };
+    const aws = awsFigures(worker.awsCalls);
+    const unknown = worker.unknowns.summary();
+    const stats = { ...now, inFlight: worker.inFlightCount, lagMs: worker.lagMs, errors: { ...worker.faults.counts }, ...(aws ? { aws } : {}), ...(unknown.seen ? { unknown } : {}) };
+    if (!withEmf) {
+      last = now;
+      return logger.info({ stats }, 'stats');
+    }
     const delta = Object.fromEntries(METRICS.map(([k, name]) => [name, now[k] - last[k]]));
+    const awsNow = worker.awsCalls.totals();
     const sink = sinkFigures(worker, lastSink);
-    last = now;
+    const own = [
+      ...METRICS.map(([, name]) => ({ name, unit: 'Count' })),
+      { name: 'InFlight', unit: 'Count' },
+      { name: 'LagMs', unit: 'Milliseconds' },
+      { name: 'AwsRetries', unit: 'Count' },
+      { name: 'AwsTimeouts', unit: 'Count' },
+    ];
     logger.info(
       {
-        stats: { ...now, inFlight: worker.inFlightCount, lagMs: worker.lagMs, errors: { ...worker.faults.counts } },
-        ...emf({ [dimension]: destination }, [...METRICS.map(([, name]) => ({ name, unit: 'Count' })), { name: 'InFlight', unit: 'Count' }, { name: 'LagMs', unit: 'Milliseconds' }, ...sink.map((m) => ({ name: m.name, unit: m.unit }))]),
+        stats,
+        ...emf({ [dimension]: destination }, [...own, ...sink.map((m) => ({ name: m.name, unit: m.unit }))]),
         ...delta,
         ...Object.fromEntries(sink.map((m) => [m.name, m.value])),
         InFlight: worker.inFlightCount,
         LagMs: worker.lagMs,
+        AwsRetries: awsNow.retries - lastAws.retries,
+        AwsTimeouts: awsNow.timeouts - lastAws.timeouts,
       },
       'stats',
     );
+    last = now;
+    lastAws = awsNow;
   };
   const timer = setInterval(tick, intervalS * 1000);
   timer.unref();
@@ -113,6 +145,16 @@ export function prometheus(worker: Worker): string {
   }
   lines.push(...promMetric('canvas_caliper_in_flight', 'gauge', [['', worker.inFlightCount]]));
   lines.push(...promMetric('canvas_caliper_lag_milliseconds', 'gauge', [['', worker.lagMs]]));
+  const aws = [...worker.awsCalls.byOperation];
+  lines.push(...promMetric('canvas_caliper_aws_retries_total', 'counter', aws.map(([op, c]) => [`{operation="${op}"}`, c.retries])));
+  lines.push(...promMetric('canvas_caliper_aws_retry_delay_milliseconds_total', 'counter', aws.map(([op, c]) => [`{operation="${op}"}`, c.retryDelayMs])));
+  lines.push(...promMetric('canvas_caliper_aws_timeouts_total', 'counter', aws.map(([op, c]) => [`{operation="${op}"}`, c.timeouts])));
+  const unknown = worker.unknowns.list();
+  const types = unknown.filter((u) => u.field === undefined);
+  const fields = unknown.filter((u) => u.field !== undefined);
+  lines.push(...promMetric('canvas_caliper_unknown_event_types_total', 'counter', types.map((u) => [`{event_type="${labelValue(u.eventType)}"}`, u.count])));
+  lines.push(...promMetric('canvas_caliper_unknown_fields_total', 'counter', fields.map((u) => [`{event_type="${labelValue(u.eventType)}",field="${labelValue(u.field!)}"}`, u.count])));
+  lines.push(...promMetric('canvas_caliper_unknown_overflow_total', 'counter', [['', worker.unknowns.overflow]]));
   const typed = new Set<string>();
   for (const m of worker.sinkMetrics()) {
     const metric = `canvas_caliper_${m.name}`;

@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
-import { ConfigError, loadConfig, withPersonMap, withPrivacyKey, type Config } from '../config.js';
+import { createLogger, emfWanted, isPretty, prettyLine, ProcessWarnings } from './log.js';
+import { awsCallTimeoutMs, ConfigError, loadConfig, withPersonMap, withPrivacyKey, type Config } from '../config.js';
 import { deterministicEventId } from '../engine.js';
 import { createClients } from './clients.js';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
@@ -29,6 +30,16 @@ export interface RunOptions {
 
 /** Runs the worker until SIGTERM/SIGINT; returns the exit code. */
 export async function runWorker(io: RunIo, options: RunOptions = {}): Promise<number> {
+  // Node's warnings (the AWS SDK's among them, emitted when a client is made) go to the logger once it exists.
+  const warnings = new ProcessWarnings();
+  try {
+    return await runWith(io, options, warnings);
+  } finally {
+    warnings.restore();
+  }
+}
+
+async function runWith(io: RunIo, options: RunOptions, warnings: ProcessWarnings): Promise<number> {
   const embedded = !io.env.SQS_QUEUE_URL && io.env.NODE_ENV !== 'production';
   if (options.ingest === 'https' && !embedded) {
     io.stderr(`canvas-caliper run: --ingest applies to the embedded run (no SQS_QUEUE_URL, NODE_ENV not production); deployed, run 'canvas-caliper serve' beside the worker\n`);
@@ -55,9 +66,10 @@ export async function runWorker(io: RunIo, options: RunOptions = {}): Promise<nu
     return 2;
   }
   if (io.env.CALIPER_ENDPOINT_URL && config.SINK !== 'caliper-http') io.stderr(`canvas-caliper run: CALIPER_ENDPOINT_URL is set but SINK is ${config.SINK}: it is not used (set SINK=caliper-http to publish to it)\n`);
-  if (embedded) return runEmbedded(io, options.ingest ?? 'sqs', options.output);
-  const logger = pino({ level: config.LOG_LEVEL, base: { service: 'canvas-caliper' } });
-  const { sqs, kinesis } = createClients({ region: config.AWS_REGION });
+  if (embedded) return runEmbedded(io, options.ingest ?? 'sqs', options.output, config, warnings);
+  const logger = createLogger(config, 'canvas-caliper');
+  warnings.logTo(logger);
+  const { sqs, kinesis, calls } = createClients({ region: config.AWS_REGION, callTimeoutMs: awsCallTimeoutMs(config), logger });
   let sink: SinkFactory;
   try {
     sink = await configuredSink(config, { kinesis });
@@ -66,8 +78,8 @@ export async function runWorker(io: RunIo, options: RunOptions = {}): Promise<nu
     io.stderr(`canvas-caliper run: ${err.message}\n`);
     return 2;
   }
-  const worker = new Worker({ sqs, sink, config, logger });
-  return serve(worker, config, logger, io);
+  const worker = new Worker({ sqs, sink, config, logger, awsCalls: calls });
+  return serve(worker, config, logger, io, emfWanted(config.METRICS, isPretty(config.LOG_FORMAT)));
 }
 
 interface Embedded {
@@ -148,8 +160,11 @@ function healthPortProblem(err: unknown, port: number): string | undefined {
   return undefined;
 }
 
-/** Starts the worker, stats and health port, and stops cleanly on the first signal (exit 0), at once on the second. */
-async function serve(worker: Worker, config: Config, logger: Logger, io: RunIo, until?: Promise<void>): Promise<number> {
+/**
+ * Starts the worker, stats and health port, and stops cleanly on the first signal (or once `until`
+ * resolves; exit 0), at once on the second. `emf`: the stats line carries CloudWatch EMF metrics.
+ */
+async function serve(worker: Worker, config: Config, logger: Logger, io: RunIo, emf: boolean, until?: Promise<void>): Promise<number> {
   let health: Server | undefined;
   try {
     health = config.HEALTH_PORT ? await startHealthServer(worker, config.HEALTH_PORT, logger) : undefined;
@@ -160,30 +175,33 @@ async function serve(worker: Worker, config: Config, logger: Logger, io: RunIo, 
     return 2;
   }
   const destination = destinationOf(config);
-  const stopStats = startStats(worker, logger, config.STATS_INTERVAL_S, destination.name, destination.dimension);
+  const stopStats = startStats(worker, logger, config.STATS_INTERVAL_S, destination.name, destination.dimension, emf);
   // PERSON_ID_MAP is re-read while the worker runs: a new row applies without a restart.
   const stopMap = config.personMap?.start(config.PERSON_ID_MAP_REFRESH_S, logger);
   worker.start();
   logger.info({ queue: config.SQS_QUEUE_URL, sink: config.SINK, [destination.dimension.toLowerCase()]: destination.name, dlq: config.DLQ_URL ?? null }, 'worker started');
   let signals = 0;
-  const stopped = new Promise<string>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (++signals > 1) {
-        logger.warn({ signal }, 'second signal: exiting now; unfinished messages stay in SQS');
-        process.exit(130);
-      }
-      resolve(signal);
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-    void until?.then(() => resolve('drained'));
-  });
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (++signals > 1) {
+      logger.warn({ signal }, 'second signal: exiting now; unfinished messages stay in SQS');
+      process.exit(130);
+    }
+    stopNow(signal);
+  };
+  let stopNow: (reason: string) => void = () => {};
+  const stopped = new Promise<string>((resolve) => (stopNow = resolve));
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  void until?.then(() => stopNow('drained'));
   const reason = await stopped;
   logger.info({ reason, inFlight: worker.inFlightCount }, 'stopping: no new messages; finishing those in flight');
   const { unfinished } = await worker.stop();
   stopMap?.();
   stopStats();
   health?.close();
+  // The last line: a signal from here on is Node's again (the process is about to end; nothing is left to finish).
+  process.off('SIGTERM', onSignal);
+  process.off('SIGINT', onSignal);
   // Say what happened to what was in flight: "published" only when nothing was left in SQS or parked.
   const { published, released, sentToDlq } = worker.counters;
   const done = unfinished ? 'unfinished messages were made visible again in SQS' : released || sentToDlq ? `nothing left in flight: ${published} published, ${released} left in SQS to come back, ${sentToDlq} sent to the DLQ` : 'everything in flight was published and acknowledged';
@@ -203,15 +221,39 @@ interface EmbeddedDestination {
 }
 
 /**
+ * The embedded run's log: on stderr (stdout holds the human summary alone), in the compact form on a
+ * terminal and JSON lines otherwise (LOG_FORMAT as the worker's, judged by stderr), its warnings and
+ * errors counted for the summary. No file: the run leaves nothing behind.
+ */
+function embeddedLog(settings: Pick<Config, 'LOG_LEVEL' | 'LOG_FORMAT'>) {
+  const out = pino.destination({ dest: 2, sync: true });
+  const pretty = isPretty(settings.LOG_FORMAT, process.stderr.isTTY === true);
+  const problems = { warnings: 0, errors: 0 };
+  const destination = {
+    write(line: string) {
+      const level = Number(/"level":(\d+)/.exec(line)?.[1]);
+      if (level === 40) problems.warnings++;
+      else if (level >= 50) problems.errors++;
+      out.write(pretty ? prettyLine(line) : line);
+    },
+  };
+  const json = { LOG_LEVEL: settings.LOG_LEVEL, LOG_FORMAT: 'json' as const };
+  return { worker: createLogger(json, 'canvas-caliper', destination), serve: createLogger(json, 'canvas-caliper-serve', destination), problems };
+}
+
+/**
  * `npm start` with no SQS_QUEUE_URL: starts local SQS and the destination (kinesis-local and a
  * stream; with SINK=caliper-http, a local Caliper endpoint that checks token, media type and each
  * event, unless CALIPER_ENDPOINT_URL names one), creates a queue with a DLQ, enqueues the samples,
- * runs the worker until the queue is drained, reads back what arrived, and prints it.
+ * runs the worker until the queue is drained, reads back what arrived, and prints it. The worker's
+ * (and `--ingest https`'s serve's) log goes to stderr, never into the summary on stdout.
  */
-async function runEmbedded(io: RunIo, ingest: 'sqs' | 'https', output?: string): Promise<number> {
+async function runEmbedded(io: RunIo, ingest: 'sqs' | 'https', output: string | undefined, checked: Config, warnings: ProcessWarnings): Promise<number> {
   const local = await import('./local.js');
   const { summarise } = await import('./summary.js');
   const http = io.env.SINK === 'caliper-http';
+  const logs = embeddedLog(checked);
+  warnings.logTo(logs.worker);
   io.stdout(`No SQS_QUEUE_URL: running on embedded local services (local-aws-sqs, ${http ? (wantsLocalEndpoint(io.env) ? 'a local Caliper endpoint' : 'your CALIPER_ENDPOINT_URL') : 'kinesis-local'}) with the samples.\n`);
   // A signal while the local services start or the samples are enqueued stops the run as one during it
   // does (the worker stops at once; a second signal exits at once): by default it would kill the process
@@ -250,14 +292,14 @@ async function runEmbedded(io: RunIo, ingest: 'sqs' | 'https', output?: string):
     const bodies = samples.map((raw) => JSON.stringify(raw));
     if (ingest === 'https') {
       const { postSigned } = await import('../ingest/embedded.js');
-      const { accepted, url } = await postSigned(services.sqs, queueUrl, samples, io.env.LOG_LEVEL || 'warn');
+      const { accepted, url } = await postSigned(services.sqs, queueUrl, samples, logs.serve);
       io.stdout(`Posted ${bodies.length} sample events as signed JWTs to serve at ${url}: ${accepted} answered 200 (enqueued on ${queueUrl})\n`);
     } else {
       await local.enqueue(services.sqs, queueUrl, bodies);
       io.stdout(`Enqueued ${bodies.length} sample events on ${queueUrl}\n`);
     }
     const config = await withPersonMap(await withPrivacyKey(loadConfig(embeddedEnv(io.env, { SQS_QUEUE_URL: queueUrl, DLQ_URL: dlqUrl, ...destination.env }))));
-    const logger = pino({ level: config.LOG_LEVEL, base: { service: 'canvas-caliper' } });
+    const logger = logs.worker;
     const sink = await configuredSink(config, { kinesis });
     const worker = new Worker({ sqs: services.sqs, sink, config, logger });
     // Until the queue is drained, or the destination cannot be delivered to (then the run fails).
@@ -269,21 +311,22 @@ async function runEmbedded(io: RunIo, ingest: 'sqs' | 'https', output?: string):
         await new Promise((r) => setTimeout(r, 200));
       }
     })();
-    await serve(worker, config, logger, io, Promise.race([drained, signalled]));
+    await serve(worker, config, logger, io, config.METRICS === 'emf', Promise.race([drained, signalled]));
     if (failure) {
       io.stderr(`canvas-caliper run: ${failure}\n`);
       return 1;
     }
+    const logNote = logs.problems.warnings || logs.problems.errors ? `The worker logged ${logs.problems.warnings} warning(s) and ${logs.problems.errors} error(s) on stderr.\n` : '';
     const records = await destination.readBack();
     const dlqDepth = await local.queueDepth(services.sqs, dlqUrl);
     if (!records) {
-      io.stdout(`\nPublished ${worker.counters.published} Caliper events to ${destinationOf(config).name} (not read back: it is your endpoint).\nDead-letter queue: ${dlqDepth} message(s).\n`);
+      io.stdout(`\nPublished ${worker.counters.published} Caliper events to ${destinationOf(config).name} (not read back: it is your endpoint).\nDead-letter queue: ${dlqDepth} message(s).\n${logNote}`);
       return 0;
     }
     // Written only where asked: a file in a temporary folder of our own would outlive the run (nothing removes it).
     if (output !== undefined) fs.writeFileSync(output, records.map((r) => `${r}\n`).join(''));
     const sent = config.EVENT_ID === 'deterministic' ? new Map(samples.map((raw) => [deterministicEventId(raw), String(raw.metadata.event_name)])) : undefined;
-    io.stdout(summarise(records, dlqDepth, output, worker.counters.skipped, sent, http ? 'the local Caliper endpoint' : 'the stream') + (destination.note?.() ?? ''));
+    io.stdout(summarise(records, dlqDepth, output, worker.counters.skipped, sent, http ? 'the local Caliper endpoint' : 'the stream') + (destination.note?.() ?? '') + logNote);
     return 0;
   } finally {
     await destination?.stop();

@@ -14,6 +14,7 @@ import * as oauth from 'openid-client';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { backoffMs, sleep } from './backoff.js';
 import type { CallReport } from './faults.js';
+import { clientConfig, leanStack } from './clients.js';
 
 export interface TokenSource {
   /** The token to send now. Rejects with a TokenError when none can be had by `deadline` (epoch ms). */
@@ -117,9 +118,10 @@ export function secretField(secret: string | undefined, secretId: string, field:
   return value;
 }
 
+/** Made as the SQS and Kinesis clients are (clients.ts): the lean handler with each attempt's deadline, no logger middleware. */
 export function createSecretsClient(region: string, endpoint?: string): SecretsManagerClient {
-  const client = new SecretsManagerClient({ region, ...(endpoint ? { endpoint } : {}) });
-  client.middlewareStack.remove('loggerMiddleware');
+  const client = new SecretsManagerClient({ ...clientConfig({ region }), ...(endpoint ? { endpoint } : {}) });
+  leanStack(client);
   return client;
 }
 

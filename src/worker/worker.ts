@@ -16,9 +16,11 @@ import { eventFilter, type EventFilter } from '../filter.js';
 import { ABORTED, backoffMs, sleep, unlessAborted } from './backoff.js';
 import { readMessage, type Incoming } from './decode.js';
 import type { MapOptions } from '../engine.js';
+import { AwsCalls } from './clients.js';
 import { Faults } from './faults.js';
 import { kinesisSink, PublishError, RefusedError, type Sink, type SinkFactory } from './sink.js';
 import { Acknowledger, changeVisibility, sendToDlq } from './sqs.js';
+import { UnknownFields } from './unknown-fields.js';
 
 export interface Counters {
   received: number;
@@ -47,6 +49,8 @@ export interface WorkerDeps {
   kinesis?: KinesisClient;
   config: Config;
   logger: Logger;
+  /** What the SDK retried and the attempts cut at their deadline, counted by the clients (createClients). */
+  awsCalls?: AwsCalls;
 }
 
 /** The partition key: the actor when it is a person (one user's events stay on one shard), else the object. */
@@ -61,6 +65,10 @@ export class Worker {
   readonly skippedByType: SkippedByType = new Map();
   /** Failed AWS calls: counted by kind, logged concisely, and what /healthz reports. */
   readonly faults: Faults;
+  /** What the SDK did beyond what the worker sees: retried attempts, their delay, attempts cut at their deadline. */
+  readonly awsCalls: AwsCalls;
+  /** Event types and fields Canvas sent that we do not know: counted and logged once each. */
+  readonly unknowns: UnknownFields;
   /** Newest event lag (now − eventTime) in ms, for the stats line. */
   lagMs = 0;
   /** When a poller last completed a receive (or started): what /healthz checks. */
@@ -86,6 +94,9 @@ export class Worker {
   constructor(private readonly deps: WorkerDeps) {
     const c = deps.config;
     this.faults = new Faults(deps.logger);
+    this.awsCalls = deps.awsCalls ?? new AwsCalls();
+    this.awsCalls.onTimeout = (operation, ms) => this.faults.timedOut(operation, ms);
+    this.unknowns = new UnknownFields(deps.logger);
     this.filter = eventFilter({ only: c.EVENT_TYPES, exclude: c.EXCLUDE_EVENT_TYPES, unknown: c.UNKNOWN_EVENTS === 'skip' ? 'skip' : 'report' });
     this.mapOptions = mapOptions(c);
     const sink = deps.sink ?? (deps.kinesis ? kinesisSink(deps.kinesis, c) : undefined);
@@ -236,7 +247,7 @@ export class Worker {
   private decode(message: Message): { poison: unknown } | { skipped: string; label?: string } | { record: Buffer; key: string; eventTime: number; eventName: string } {
     let incoming: Incoming;
     try {
-      incoming = readMessage(message, this.filter, this.mapOptions);
+      incoming = readMessage(message, this.filter, this.mapOptions, this.unknowns);
     } catch (err) {
       return { poison: err };
     }
