@@ -55,6 +55,9 @@ export const STACK_SET_VARIABLES: Record<string, string> = { SINK: 'sink', ...Ob
 
 /** The endpoint's context values as the worker's environment and the task role's statements; what cannot work is refused, naming the context value. */
 export function caliperEndpoint(p: EndpointProps): { environment: Record<string, string>; statements: PolicyStatement[] } {
+  // `-c caliperEndpointClientId=` gives an empty string, which the worker would refuse at start, task after task.
+  const empty = ENDPOINT_PROPS.filter((k) => p[k] === '');
+  if (empty.length) throw new Error(`${empty.join(', ')}: empty; give a value or leave ${empty.length > 1 ? 'them' : 'it'} out`);
   const oauth = p.caliperEndpointTokenUrl !== undefined;
   if (!p.caliperEndpointUrl?.startsWith('https://')) throw new Error('sink caliper-http needs caliperEndpointUrl (https://...)');
   if (oauth && p.caliperEndpointTokenSecretArn) {

@@ -204,7 +204,7 @@ export class CanvasCaliperStack extends Stack {
       if (p.workerEnvironment?.[name] !== undefined) throw new Error(`workerEnvironment must not hold ${name} (anyone who can read the task definition could read it): ${instead}`);
     }
     // The sink's variables come from context values the stack checks and grants access for; workerEnvironment would override them unchecked.
-    const stackSet = Object.keys(p.workerEnvironment ?? {}).filter((name) => STACK_SET_VARIABLES[name]);
+    const stackSet = Object.keys(p.workerEnvironment ?? {}).filter((name) => Object.hasOwn(STACK_SET_VARIABLES, name));
     if (stackSet.length) throw new Error(`workerEnvironment must not hold ${stackSet.join(', ')}: the stack sets ${stackSet.length > 1 ? 'them' : 'it'} from ${stackSet.map((name) => `-c ${STACK_SET_VARIABLES[name]}`).join(', ')} (and grants the task role what ${stackSet.length > 1 ? 'they need' : 'it needs'})`);
 
     // Queues.

@@ -334,8 +334,9 @@ describe('sink caliper-http (-c sink=caliper-http): a Caliper endpoint instead o
     expect(() => synth({ ...HTTP, workerEnvironment: { CALIPER_ENDPOINT_TOKEN_SECRET_ARN: `${SECRET_ARN}-other` } })).toThrow('workerEnvironment must not hold CALIPER_ENDPOINT_TOKEN_SECRET_ARN: the stack sets it from -c caliperEndpointTokenSecretArn');
     // With sink kinesis too: the stack would create a stream the worker does not publish to, and grant no secret.
     expect(() => synth({ workerEnvironment: { SINK: 'caliper-http', CALIPER_ENDPOINT_URL: 'https://lrs.example.edu/' } })).toThrow('workerEnvironment must not hold SINK, CALIPER_ENDPOINT_URL: the stack sets them from -c sink, -c caliperEndpointUrl');
-    // The endpoint's other variables (batching, headers, timeouts) are the worker's tuning: workerEnvironment passes them.
-    const tuned = synth({ ...HTTP, workerEnvironment: { HTTP_BATCH_MAX_EVENTS: '1', CALIPER_ENDPOINT_ALLOW_HTTP: 'false' } });
+    // The endpoint's other variables (batching, headers, timeouts) are the worker's tuning: workerEnvironment passes them
+    // (and a name that is also a property of every object, `constructor`, is not taken for one the stack sets).
+    const tuned = synth({ ...HTTP, workerEnvironment: { HTTP_BATCH_MAX_EVENTS: '1', CALIPER_ENDPOINT_ALLOW_HTTP: 'false', constructor: 'x' } });
     tuned.template.hasResourceProperties('AWS::ECS::TaskDefinition', { ContainerDefinitions: [Match.objectLike({ Environment: Match.arrayWith([{ Name: 'HTTP_BATCH_MAX_EVENTS', Value: '1' }]) })] });
   });
 });
@@ -423,6 +424,9 @@ describe('sink caliper-http with OAuth 2.0 client credentials (-c caliperEndpoin
     expect(() => synth({ ...noTokenUrl, caliperEndpointClientId: undefined, caliperEndpointScope: undefined, caliperEndpointAuthMethod: undefined, caliperEndpointClientSecretArn: undefined, caliperEndpointTokenSecretArn: TOKEN_SECRET_ARN, caliperEndpointClientSecretKeyArn: KEY_ARN })).toThrow(
       'caliperEndpointClientSecretKeyArn: options of OAuth 2.0 client credentials',
     );
+    // An empty value (`-c caliperEndpointClientId=`) would be refused by the worker at start, task after task.
+    expect(() => synth({ ...OAUTH, caliperEndpointClientId: '', caliperEndpointScope: '' })).toThrow('caliperEndpointClientId, caliperEndpointScope: empty; give a value or leave them out');
+    expect(() => synth({ ...OAUTH, caliperEndpointTokenUrl: '' })).toThrow('caliperEndpointTokenUrl: empty; give a value or leave it out');
     // With sink kinesis, every OAuth value is named.
     const { sink: __, ...kinesis } = OAUTH;
     expect(() => synth(kinesis)).toThrow('caliperEndpointUrl, caliperEndpointTokenUrl, caliperEndpointClientId, caliperEndpointClientSecretArn, caliperEndpointScope, caliperEndpointAuthMethod: for sink caliper-http');
