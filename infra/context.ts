@@ -1,13 +1,22 @@
 // CDK context (-c key=value, or cdk.json) to stack properties.
+import { ENDPOINT_PROPS } from './endpoint.js';
 import type { CanvasCaliperProps } from './stack.js';
 
-const STRINGS = ['sourceQueueArn', 'sourceQueueKeyArn', 'queueName', 'dlqArn', 'dlqKeyArn', 'queueEncryption', 'canvasAccountId', 'streamArn', 'streamKeyArn', 'streamName', 'clusterName', 'vpcId', 'imageRepositoryName', 'imageTag', 'alarmEmail', 'ingest', 'ingestCertificateArn', 'ingestDomain', 'ingestPath', 'sink', 'caliperEndpointUrl', 'caliperEndpointTokenSecretArn', 'caliperEndpointTokenKeyArn', 'privacyKeySecretArn', 'privacyKeySecretKeyArn', 'personIdMap'] as const;
+const STRINGS = [...ENDPOINT_PROPS, 'sourceQueueArn', 'sourceQueueKeyArn', 'queueName', 'dlqArn', 'dlqKeyArn', 'queueEncryption', 'canvasAccountId', 'streamArn', 'streamKeyArn', 'streamName', 'clusterName', 'vpcId', 'imageRepositoryName', 'imageTag', 'alarmEmail', 'ingest', 'ingestCertificateArn', 'ingestDomain', 'ingestPath', 'sink', 'privacyKeySecretArn', 'privacyKeySecretKeyArn', 'personIdMap'] as const;
 const NUMBERS = ['sourceRetentionDays', 'dlqRetentionDays', 'maxReceiveCount', 'shardCount', 'streamRetentionHours', 'cpu', 'memoryMiB', 'desiredTasks', 'minTasks', 'maxTasks', 'shutdownTimeoutS', 'stopMarginS', 'visibilityTimeoutS', 'logRetentionDays', 'acceptableLatencyS', 'perMessageSeconds', 'oldestMessageAlarmS', 'ingestCpu', 'ingestMemoryMiB', 'ingestMinTasks', 'ingestMaxTasks', 'ingestRequestsPerTarget'] as const;
 const LISTS = ['subnetIds', 'availabilityZones', 'publicSubnetIds'] as const;
 const BOOLEANS = ['allowCanvasToSend'] as const;
+/** Secrets, never context values (cdk.json, the shell's history and the synthesised task definition would hold them): what to set instead. */
+const SECRETS = {
+  caliperEndpointClientSecret: 'put the client secret in Secrets Manager and set caliperEndpointClientSecretArn',
+  caliperEndpointToken: 'put the token in Secrets Manager and set caliperEndpointTokenSecretArn',
+  privacyKey: 'put the key in Secrets Manager and set privacyKeySecretArn',
+} as const;
 
 /** Stack properties from CDK context: numbers, comma-separated lists and booleans parsed; a bad number or encryption refused. */
 export function propsFromContext(get: (key: string) => unknown): CanvasCaliperProps {
+  // Refused before anything else, and never echoed.
+  for (const [k, instead] of Object.entries(SECRETS)) if (get(k) !== undefined) throw new Error(`context ${k} is refused: a secret is no context value; ${instead}`);
   const props: Record<string, unknown> = {};
   for (const k of STRINGS) if (get(k) !== undefined) props[k] = String(get(k));
   for (const k of NUMBERS) {

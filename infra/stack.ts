@@ -20,14 +20,21 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption, QueuePolicy, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { acknowledgeEcrLogin, CONTAINER_HEALTH_CHECK, RUNTIME_PLATFORM, SERVICE_DEFAULTS } from './fargate.js';
+import { caliperEndpoint, ENDPOINT_PROPS, STACK_SET_VARIABLES, type EndpointProps } from './endpoint.js';
 import { HttpsIngest } from './ingest.js';
 
 /** Instructure's AWS account, which Canvas's documentation asks to allow on the live-events queue. */
 export const INSTRUCTURE_ACCOUNT_ID = '636161780776';
+/** The worker's variables that would hold a secret, and what to set instead. */
+const SECRET_VARIABLES = [
+  ['PRIVACY_KEY', 'put the key in Secrets Manager and set privacyKeySecretArn'],
+  ['CALIPER_ENDPOINT_TOKEN', 'put the token in Secrets Manager and set caliperEndpointTokenSecretArn'],
+  ['CALIPER_ENDPOINT_CLIENT_SECRET', 'put the client secret in Secrets Manager and set caliperEndpointClientSecretArn (with caliperEndpointTokenUrl)'],
+] as const;
 /** Fargate waits at most 120 s between SIGTERM and SIGKILL. */
 const FARGATE_MAX_STOP_TIMEOUT_S = 120;
 
-export interface CanvasCaliperProps extends StackProps {
+export interface CanvasCaliperProps extends StackProps, EndpointProps {
   // The source queue. Canvas requires its name to begin with canvas-live-events.
   /** Import the queue Canvas already delivers to (the usual case). Absent: create one. */
   sourceQueueArn?: string;
@@ -50,14 +57,8 @@ export interface CanvasCaliperProps extends StackProps {
   allowCanvasToSend?: boolean;
   canvasAccountId?: string;
 
-  /** Where the worker publishes (its SINK): a Kinesis stream (default), or a Caliper endpoint over HTTP (no stream then). */
+  /** Where the worker publishes (its SINK): a Kinesis stream (default), or a Caliper endpoint over HTTP (no stream then; its context values: infra/endpoint.ts). */
   sink?: 'kinesis' | 'caliper-http';
-  /** sink caliper-http: the endpoint (https). */
-  caliperEndpointUrl?: string;
-  /** sink caliper-http: the Secrets Manager secret holding the bearer token; the task role may read this one secret. */
-  caliperEndpointTokenSecretArn?: string;
-  /** sink caliper-http: the customer KMS key of that secret, if it has one (the task role may decrypt with it). */
-  caliperEndpointTokenKeyArn?: string;
 
   // The Kinesis stream (sink kinesis).
   /** Import an existing stream. Absent: create one. */
@@ -190,14 +191,21 @@ export class CanvasCaliperStack extends Stack {
     }
     const http = p.sink === 'caliper-http';
     if (p.sink !== undefined && p.sink !== 'kinesis' && !http) throw new Error(`sink must be kinesis or caliper-http, not '${String(p.sink)}'`);
-    if (http && (!p.caliperEndpointUrl?.startsWith('https://') || !p.caliperEndpointTokenSecretArn)) throw new Error('sink caliper-http needs caliperEndpointUrl (https://...) and caliperEndpointTokenSecretArn');
+    const endpoint = http ? caliperEndpoint(p) : undefined;
     if (http && (p.streamArn || p.streamKeyArn || p.shardCount)) throw new Error('sink caliper-http publishes to no stream: streamArn, streamKeyArn and shardCount are for sink kinesis');
-    if (!http && (p.caliperEndpointUrl || p.caliperEndpointTokenSecretArn)) throw new Error('caliperEndpointUrl and caliperEndpointTokenSecretArn are for sink caliper-http');
+    const endpointOnly = ENDPOINT_PROPS.filter((k) => p[k] !== undefined);
+    if (!http && endpointOnly.length) throw new Error(`${endpointOnly.join(', ')}: for sink caliper-http (set -c sink=caliper-http, or leave them out)`);
     if (p.privacyKeySecretKeyArn && !p.privacyKeySecretArn) throw new Error('privacyKeySecretKeyArn is the KMS key of the secret privacyKeySecretArn names: set privacyKeySecretArn too');
     const personMapObject = p.personIdMap?.startsWith('s3://') ? /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/.exec(p.personIdMap) : undefined;
     if (personMapObject === null) throw new Error(`personIdMap must be s3://bucket/key or a path in the image, not '${p.personIdMap}'`);
     if (p.workerEnvironment?.PERSON_ID_MAP?.startsWith('s3://')) throw new Error('workerEnvironment PERSON_ID_MAP names an S3 object the task role may not read: set personIdMap instead (the stack grants s3:GetObject on it)');
-    if (p.workerEnvironment?.PRIVACY_KEY !== undefined) throw new Error('workerEnvironment must not hold PRIVACY_KEY (anyone who can read the task definition could read it): put the key in Secrets Manager and set privacyKeySecretArn');
+    // A secret in the environment is readable by anyone who can read the task definition: each has its secret's ARN instead.
+    for (const [name, instead] of SECRET_VARIABLES) {
+      if (p.workerEnvironment?.[name] !== undefined) throw new Error(`workerEnvironment must not hold ${name} (anyone who can read the task definition could read it): ${instead}`);
+    }
+    // The sink's variables come from context values the stack checks and grants access for; workerEnvironment would override them unchecked.
+    const stackSet = Object.keys(p.workerEnvironment ?? {}).filter((name) => Object.hasOwn(STACK_SET_VARIABLES, name));
+    if (stackSet.length) throw new Error(`workerEnvironment must not hold ${stackSet.join(', ')}: the stack sets ${stackSet.length > 1 ? 'them' : 'it'} from ${stackSet.map((name) => `-c ${STACK_SET_VARIABLES[name]}`).join(', ')} (and grants the task role what ${stackSet.length > 1 ? 'they need' : 'it needs'})`);
 
     // Queues.
     const queueKey = !p.sourceQueueArn || !p.dlqArn ? (p.queueEncryption === 'kms' ? new Key(this, 'QueueKey', { enableKeyRotation: true, description: 'canvas-caliper queues' }) : undefined) : undefined;
@@ -251,7 +259,7 @@ export class CanvasCaliperStack extends Stack {
       ? p.streamArn
         ? { KINESIS_STREAM_ARN: p.streamArn }
         : { KINESIS_STREAM_NAME: this.stream.streamName }
-      : { SINK: 'caliper-http', CALIPER_ENDPOINT_URL: p.caliperEndpointUrl!, CALIPER_ENDPOINT_TOKEN_SECRET_ARN: p.caliperEndpointTokenSecretArn! };
+      : endpoint!.environment;
     /** The worker's metrics carry the stream as it was configured (name or ARN), or the endpoint's origin and path (src/worker/sink.ts destinationOf). */
     const dimension: Record<string, string> = this.stream ? { Stream: p.streamArn ?? this.stream.streamName } : { Endpoint: ((u) => u.origin + u.pathname)(new URL(p.caliperEndpointUrl!)) };
 
@@ -266,9 +274,8 @@ export class CanvasCaliperStack extends Stack {
     );
     this.taskRole.addToPolicy(new PolicyStatement({ sid: 'ParkInDlq', actions: ['sqs:SendMessage'], resources: [this.dlq.queueArn] }));
     if (this.stream) this.taskRole.addToPolicy(new PolicyStatement({ sid: 'PublishToStream', actions: ['kinesis:PutRecords'], resources: [this.stream.streamArn] }));
-    // The endpoint's token: read at start and on a 401/403, this one secret only.
-    if (http) this.taskRole.addToPolicy(new PolicyStatement({ sid: 'ReadEndpointToken', actions: ['secretsmanager:GetSecretValue'], resources: [p.caliperEndpointTokenSecretArn!] }));
-    if (http && p.caliperEndpointTokenKeyArn) this.taskRole.addToPolicy(new PolicyStatement({ sid: 'DecryptEndpointToken', actions: ['kms:Decrypt'], resources: [p.caliperEndpointTokenKeyArn] }));
+    // The endpoint's token secret, or its OAuth client secret: that one secret only (and its customer key).
+    for (const statement of endpoint?.statements ?? []) this.taskRole.addToPolicy(statement);
     const sourceKeyArn = p.sourceQueueArn ? p.sourceQueueKeyArn : queueKey?.keyArn;
     const dlqKeyArn = p.dlqArn ? p.dlqKeyArn : queueKey?.keyArn;
     if (sourceKeyArn) this.taskRole.addToPolicy(new PolicyStatement({ sid: 'DecryptSourceQueue', actions: ['kms:Decrypt'], resources: [sourceKeyArn] }));
@@ -322,7 +329,7 @@ export class CanvasCaliperStack extends Stack {
     });
     Validations.of(taskDefinition.node.defaultChild!).acknowledge({
       id: 'AwsSolutions-ECS2',
-      reason: "The environment holds no secret: queue URLs, the stream name or ARN (or the Caliper endpoint's URL and its token secret's ARN, not the token: the worker reads the secret itself, at start and on a 401), the region, NODE_ENV, timeouts, the health port and the tuning variables of the README (workerEnvironment is for those). Its AWS credentials come from the task role; the privacy key, too, is read from Secrets Manager at start (privacyKeySecretArn: only the ARN is in the environment, and a PRIVACY_KEY in workerEnvironment stops the synthesis).",
+      reason: "The environment holds no secret: queue URLs, the stream name or ARN (or the Caliper endpoint's URL and its token secret's ARN, not the token: the worker reads the secret itself, at start and on a 401; or its OAuth client's token URL, client id, scope and client secret's ARN, not the client secret: the worker reads it at start), the region, NODE_ENV, timeouts, the health port and the tuning variables of the README (workerEnvironment is for those). Its AWS credentials come from the task role; the privacy key, too, is read from Secrets Manager at start (privacyKeySecretArn: only the ARN is in the environment, and a PRIVACY_KEY, CALIPER_ENDPOINT_TOKEN or CALIPER_ENDPOINT_CLIENT_SECRET in workerEnvironment stops the synthesis, as does a client secret or token as a context value).",
     });
     acknowledgeEcrLogin(taskDefinition);
     const securityGroup = new SecurityGroup(this, 'WorkerSecurityGroup', { vpc, description: 'canvas-caliper worker: outbound only (SQS, Kinesis, CloudWatch Logs, ECR)', allowAllOutbound: true });
@@ -502,7 +509,7 @@ export class CanvasCaliperStack extends Stack {
     const five = Duration.minutes(5);
     return [
       new Alarm(this, 'EndpointRefusesCredentials', {
-        alarmDescription: 'The Caliper endpoint refused the token (401/403) even after it was read again from its secret: the worker stopped consuming and is unhealthy. Rotate or fix the secret (README: Caliper endpoint); the events wait in SQS.',
+        alarmDescription: 'The Caliper endpoint refused the token (401/403) even after it was read again from its secret or fetched anew from the OAuth token endpoint, or the token endpoint refused our client: the worker stopped consuming and is unhealthy. Rotate or fix the secret or the client (docs/caliper-endpoint.md); the events wait in SQS.',
         metric: workerMetric('SinkBlocked', 'Maximum'),
         threshold: 1,
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

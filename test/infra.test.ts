@@ -10,6 +10,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { CanvasCaliperStack, INSTRUCTURE_ACCOUNT_ID, type CanvasCaliperProps } from '../infra/stack.js';
+import { loadConfig } from '../src/config.js';
 
 const ACCOUNT = '123456789012';
 const SOURCE_ARN = `arn:aws:sqs:us-east-1:${ACCOUNT}:canvas-live-events-prod`;
@@ -311,10 +312,172 @@ describe('sink caliper-http (-c sink=caliper-http): a Caliper endpoint instead o
   it('adds kms:Decrypt on the secret\'s customer key only when given one; refuses what cannot work', () => {
     const withKey = synth({ ...HTTP, caliperEndpointTokenKeyArn: KEY_ARN });
     expect(taskRoleStatements(withKey.template, withKey.stack).at(-1)).toEqual({ Sid: 'DecryptEndpointToken', Effect: 'Allow', Action: 'kms:Decrypt', Resource: KEY_ARN });
-    expect(() => synth({ sink: 'caliper-http' })).toThrow(/needs caliperEndpointUrl \(https:\/\/...\) and caliperEndpointTokenSecretArn/);
+    expect(() => synth({ sink: 'caliper-http' })).toThrow('sink caliper-http needs caliperEndpointUrl (https://...)');
+    expect(() => synth({ sink: 'caliper-http', caliperEndpointUrl: HTTP.caliperEndpointUrl })).toThrow('sink caliper-http needs caliperEndpointTokenSecretArn (a token in Secrets Manager) or caliperEndpointTokenUrl with caliperEndpointClientSecretArn');
     expect(() => synth({ ...HTTP, caliperEndpointUrl: 'http://lrs.example.edu/' })).toThrow(/https/);
     expect(() => synth({ ...HTTP, streamArn: STREAM_ARN })).toThrow(/publishes to no stream/);
-    expect(() => synth({ caliperEndpointUrl: 'https://lrs.example.edu/' })).toThrow(/are for sink caliper-http/);
+    expect(() => synth({ caliperEndpointUrl: 'https://lrs.example.edu/' })).toThrow('caliperEndpointUrl: for sink caliper-http');
+    expect(() => synth({ caliperEndpointTokenKeyArn: KEY_ARN })).toThrow('caliperEndpointTokenKeyArn: for sink caliper-http');
+    expect(() => synth({ ...HTTP, caliperEndpointTokenSecretArn: undefined, caliperEndpointTokenKeyArn: KEY_ARN })).toThrow(/needs caliperEndpointTokenSecretArn/);
+  });
+
+  it('refuses the token itself in workerEnvironment, and the sink\'s variables the stack sets from its context values', () => {
+    const token = 'tok-4f1e9c2b7a';
+    const refusal = (() => {
+      try {
+        synth({ ...HTTP, workerEnvironment: { CALIPER_ENDPOINT_TOKEN: token } });
+      } catch (e) {
+        return (e as Error).message;
+      }
+    })();
+    expect(refusal).toBe('workerEnvironment must not hold CALIPER_ENDPOINT_TOKEN (anyone who can read the task definition could read it): put the token in Secrets Manager and set caliperEndpointTokenSecretArn');
+    expect(() => synth({ ...HTTP, workerEnvironment: { CALIPER_ENDPOINT_TOKEN_SECRET_ARN: `${SECRET_ARN}-other` } })).toThrow('workerEnvironment must not hold CALIPER_ENDPOINT_TOKEN_SECRET_ARN: the stack sets it from -c caliperEndpointTokenSecretArn');
+    // With sink kinesis too: the stack would create a stream the worker does not publish to, and grant no secret.
+    expect(() => synth({ workerEnvironment: { SINK: 'caliper-http', CALIPER_ENDPOINT_URL: 'https://lrs.example.edu/' } })).toThrow('workerEnvironment must not hold SINK, CALIPER_ENDPOINT_URL: the stack sets them from -c sink, -c caliperEndpointUrl');
+    // The endpoint's other variables (batching, headers, timeouts) are the worker's tuning: workerEnvironment passes them
+    // (and a name that is also a property of every object, `constructor`, is not taken for one the stack sets).
+    const tuned = synth({ ...HTTP, workerEnvironment: { HTTP_BATCH_MAX_EVENTS: '1', CALIPER_ENDPOINT_ALLOW_HTTP: 'false', constructor: 'x' } });
+    tuned.template.hasResourceProperties('AWS::ECS::TaskDefinition', { ContainerDefinitions: [Match.objectLike({ Environment: Match.arrayWith([{ Name: 'HTTP_BATCH_MAX_EVENTS', Value: '1' }]) })] });
+  });
+});
+
+/** The worker container's environment, by name (values that CloudFormation resolves stay objects). */
+function workerEnvironment(template: Template): Record<string, unknown> {
+  const env = Object.values(template.findResources('AWS::ECS::TaskDefinition'))[0]!.Properties.ContainerDefinitions[0].Environment as { Name: string; Value: unknown }[];
+  return Object.fromEntries(env.map((e) => [e.Name, e.Value]));
+}
+
+describe('sink caliper-http with OAuth 2.0 client credentials (-c caliperEndpointTokenUrl=…): the client secret only ever in Secrets Manager', () => {
+  const CLIENT_SECRET_ARN = `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:timeback-client-AbCdEf`;
+  const TOKEN_SECRET_ARN = `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:caliper-endpoint-token-AbCdEf`;
+  const SCOPE = 'https://purl.imsglobal.org/spec/caliper/v1p2/scope/events.write';
+  const OAUTH: CanvasCaliperProps = {
+    ...IMPORTED,
+    streamArn: undefined,
+    sink: 'caliper-http',
+    caliperEndpointUrl: 'https://platform.example/events/1.0/',
+    caliperEndpointTokenUrl: 'https://platform.example/auth/1.0/token',
+    caliperEndpointClientId: 'canvas-caliper-prod',
+    caliperEndpointClientSecretArn: CLIENT_SECRET_ARN,
+    caliperEndpointScope: SCOPE,
+    caliperEndpointAuthMethod: 'client_secret_post',
+  };
+  const { stack, template } = synth(OAUTH);
+
+  it('lets the task role read exactly the client secret\'s secret: no token secret, no Kinesis, no wildcard', () => {
+    const statements = taskRoleStatements(template, stack);
+    expect(statements.map((st) => st.Sid)).toEqual(['ConsumeSourceQueue', 'ParkInDlq', 'ReadEndpointClientSecret']);
+    expect(statements[2]).toEqual({ Sid: 'ReadEndpointClientSecret', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: CLIENT_SECRET_ARN });
+    expect(JSON.stringify(statements)).not.toMatch(/\*|kinesis|kms/);
+  });
+
+  it('adds kms:Decrypt on the client secret\'s customer key, that key only, only when given one', () => {
+    const withKey = synth({ ...OAUTH, caliperEndpointClientSecretKeyArn: KEY_ARN });
+    const statements = taskRoleStatements(withKey.template, withKey.stack);
+    expect(statements.slice(2)).toEqual([
+      { Sid: 'ReadEndpointClientSecret', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: CLIENT_SECRET_ARN },
+      { Sid: 'DecryptEndpointClientSecret', Effect: 'Allow', Action: 'kms:Decrypt', Resource: KEY_ARN },
+    ]);
+    expect(JSON.stringify(statements)).not.toContain('*');
+  });
+
+  it('gives the worker the OAuth variables (the secret\'s ARN, never a secret), and the worker\'s own configuration accepts them', () => {
+    const vars = workerEnvironment(template);
+    expect(vars).toMatchObject({
+      SINK: 'caliper-http',
+      CALIPER_ENDPOINT_URL: OAUTH.caliperEndpointUrl,
+      CALIPER_ENDPOINT_TOKEN_URL: OAUTH.caliperEndpointTokenUrl,
+      CALIPER_ENDPOINT_CLIENT_ID: 'canvas-caliper-prod',
+      CALIPER_ENDPOINT_CLIENT_SECRET_ARN: CLIENT_SECRET_ARN,
+      CALIPER_ENDPOINT_SCOPE: SCOPE,
+      CALIPER_ENDPOINT_AUTH_METHOD: 'client_secret_post',
+    });
+    expect(Object.keys(vars).filter((k) => k.startsWith('KINESIS') || ['CALIPER_ENDPOINT_TOKEN', 'CALIPER_ENDPOINT_TOKEN_SECRET_ARN', 'CALIPER_ENDPOINT_CLIENT_SECRET'].includes(k))).toEqual([]);
+    // What CloudFormation fills in at deployment (the queue URLs, the region) stands in as plain values here.
+    const resolved = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, typeof v === 'string' ? v : k === 'AWS_REGION' ? 'us-east-1' : `https://sqs.us-east-1.amazonaws.com/${ACCOUNT}/${k}`]));
+    const config = loadConfig(resolved);
+    expect(config).toMatchObject({ SINK: 'caliper-http', CALIPER_ENDPOINT_TOKEN_URL: OAUTH.caliperEndpointTokenUrl, CALIPER_ENDPOINT_CLIENT_SECRET_ARN: CLIENT_SECRET_ARN, CALIPER_ENDPOINT_AUTH_METHOD: 'client_secret_post' });
+  });
+
+  it('leaves out the options not given: the client id (the secret\'s JSON may hold it), the scope, the auth method (the worker\'s default)', () => {
+    const minimal = synth({ ...OAUTH, caliperEndpointClientId: undefined, caliperEndpointScope: undefined, caliperEndpointAuthMethod: undefined });
+    const vars = workerEnvironment(minimal.template);
+    expect(Object.keys(vars).filter((k) => k.startsWith('CALIPER_ENDPOINT_')).sort()).toEqual(['CALIPER_ENDPOINT_CLIENT_SECRET_ARN', 'CALIPER_ENDPOINT_TOKEN_URL', 'CALIPER_ENDPOINT_URL']);
+  });
+
+  it('refuses the token secret and the OAuth client together, and OAuth settings that cannot work', () => {
+    expect(() => synth({ ...OAUTH, caliperEndpointTokenSecretArn: TOKEN_SECRET_ARN })).toThrow(
+      'caliperEndpointTokenSecretArn (a token in Secrets Manager) and caliperEndpointTokenUrl (OAuth 2.0 client credentials) are two ways to the same token: set one of them',
+    );
+    expect(() => synth({ ...OAUTH, caliperEndpointClientSecretArn: undefined })).toThrow(/caliperEndpointTokenUrl needs caliperEndpointClientSecretArn/);
+    expect(() => synth({ ...OAUTH, caliperEndpointTokenUrl: 'http://platform.example/auth/1.0/token' })).toThrow('caliperEndpointTokenUrl must be https://');
+    expect(() => synth({ ...OAUTH, caliperEndpointAuthMethod: 'private_key_jwt' as never })).toThrow("caliperEndpointAuthMethod must be client_secret_basic or client_secret_post, not 'private_key_jwt'");
+    // The token secret's key is not the client secret's: the message says which is which.
+    expect(() => synth({ ...OAUTH, caliperEndpointTokenKeyArn: KEY_ARN })).toThrow(
+      "caliperEndpointTokenKeyArn is the KMS key of caliperEndpointTokenSecretArn's secret, which is not set (the key of caliperEndpointClientSecretArn's secret is caliperEndpointClientSecretKeyArn)",
+    );
+    // The OAuth options without a token URL: an error, not ignored (as the worker does with its variables).
+    const { caliperEndpointTokenUrl: _, ...noTokenUrl } = OAUTH;
+    expect(() => synth({ ...noTokenUrl, caliperEndpointTokenSecretArn: TOKEN_SECRET_ARN })).toThrow(
+      'caliperEndpointClientId, caliperEndpointClientSecretArn, caliperEndpointScope, caliperEndpointAuthMethod: options of OAuth 2.0 client credentials, which need caliperEndpointTokenUrl',
+    );
+    expect(() => synth({ ...noTokenUrl, caliperEndpointClientId: undefined, caliperEndpointScope: undefined, caliperEndpointAuthMethod: undefined, caliperEndpointClientSecretArn: undefined, caliperEndpointTokenSecretArn: TOKEN_SECRET_ARN, caliperEndpointClientSecretKeyArn: KEY_ARN })).toThrow(
+      'caliperEndpointClientSecretKeyArn: options of OAuth 2.0 client credentials',
+    );
+    // An empty value (`-c caliperEndpointClientId=`) would be refused by the worker at start, task after task.
+    expect(() => synth({ ...OAUTH, caliperEndpointClientId: '', caliperEndpointScope: '' })).toThrow('caliperEndpointClientId, caliperEndpointScope: empty; give a value or leave them out');
+    expect(() => synth({ ...OAUTH, caliperEndpointTokenUrl: '' })).toThrow('caliperEndpointTokenUrl: empty; give a value or leave it out');
+    // With sink kinesis, every OAuth value is named.
+    const { sink: __, ...kinesis } = OAUTH;
+    expect(() => synth(kinesis)).toThrow('caliperEndpointUrl, caliperEndpointTokenUrl, caliperEndpointClientId, caliperEndpointClientSecretArn, caliperEndpointScope, caliperEndpointAuthMethod: for sink caliper-http');
+  });
+
+  it('refuses the client secret itself in workerEnvironment, without repeating it, and the OAuth variables the stack sets', () => {
+    const clientSecret = 'cs-9d2f7e1a0b3c';
+    const message = (props: CanvasCaliperProps) => {
+      try {
+        synth(props);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return 'synthesised';
+    };
+    const refusal = message({ ...OAUTH, workerEnvironment: { CALIPER_ENDPOINT_CLIENT_SECRET: clientSecret } });
+    expect(refusal).toBe('workerEnvironment must not hold CALIPER_ENDPOINT_CLIENT_SECRET (anyone who can read the task definition could read it): put the client secret in Secrets Manager and set caliperEndpointClientSecretArn (with caliperEndpointTokenUrl)');
+    // Also where it would be no use (sink kinesis): it is still a secret in the task definition.
+    expect(message({ workerEnvironment: { CALIPER_ENDPOINT_CLIENT_SECRET: clientSecret } })).toBe(refusal);
+    expect(message({ ...OAUTH, workerEnvironment: { CALIPER_ENDPOINT_CLIENT_SECRET_ARN: `${CLIENT_SECRET_ARN}-other`, CALIPER_ENDPOINT_SCOPE: 'other' } })).toBe(
+      'workerEnvironment must not hold CALIPER_ENDPOINT_CLIENT_SECRET_ARN, CALIPER_ENDPOINT_SCOPE: the stack sets them from -c caliperEndpointClientSecretArn, -c caliperEndpointScope (and grants the task role what they need)',
+    );
+    for (const name of ['CALIPER_ENDPOINT_TOKEN_URL', 'CALIPER_ENDPOINT_CLIENT_ID', 'CALIPER_ENDPOINT_AUTH_METHOD']) {
+      expect(message({ ...OAUTH, workerEnvironment: { [name]: 'x' } })).toMatch(new RegExp(`^workerEnvironment must not hold ${name}: the stack sets it from -c caliperEndpoint`));
+    }
+  });
+
+  it('context: the OAuth values are read as strings; a client secret, a token or a privacy key as a context value stops the synthesis, never echoed', async () => {
+    const { propsFromContext } = await import('../infra/context.js');
+    const context: Record<string, unknown> = {
+      sink: 'caliper-http',
+      caliperEndpointUrl: OAUTH.caliperEndpointUrl,
+      caliperEndpointTokenUrl: OAUTH.caliperEndpointTokenUrl,
+      caliperEndpointClientId: 'canvas-caliper-prod',
+      caliperEndpointClientSecretArn: CLIENT_SECRET_ARN,
+      caliperEndpointClientSecretKeyArn: KEY_ARN,
+      caliperEndpointScope: SCOPE,
+      caliperEndpointAuthMethod: 'client_secret_basic',
+    };
+    expect(propsFromContext((k) => context[k])).toEqual(context);
+    const secret = 'cs-9d2f7e1a0b3c';
+    const refused: [string, string][] = [
+      ['caliperEndpointClientSecret', 'context caliperEndpointClientSecret is refused: a secret is no context value; put the client secret in Secrets Manager and set caliperEndpointClientSecretArn'],
+      ['caliperEndpointToken', 'context caliperEndpointToken is refused: a secret is no context value; put the token in Secrets Manager and set caliperEndpointTokenSecretArn'],
+      ['privacyKey', 'context privacyKey is refused: a secret is no context value; put the key in Secrets Manager and set privacyKeySecretArn'],
+    ];
+    for (const [key, expected] of refused) {
+      // Alongside a complete, valid OAuth configuration: the secret is not silently dropped.
+      expect(() => propsFromContext((k) => ({ ...context, [key]: secret })[k])).toThrow(expected);
+      expect(() => propsFromContext((k) => ({ ...context, [key]: secret })[k])).not.toThrow(secret);
+    }
   });
 });
 
@@ -357,6 +520,18 @@ describe('cdk-nag AwsSolutions: no unacknowledged finding, and each acknowledgem
     ['imports them with customer keys', { ...IMPORTED, sourceQueueKeyArn: KEY_ARN, dlqKeyArn: KEY_ARN, streamKeyArn: KEY_ARN }, [ECS2, IAM5]],
     ['imports the queue and creates its DLQ', { ...IMPORTED, dlqArn: undefined }, [SQS3, ECS2, IAM5]],
     ['sink caliper-http: no stream, the token secret', { sink: 'caliper-http', caliperEndpointUrl: 'https://lrs.example.edu/caliper', caliperEndpointTokenSecretArn: `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:t-AbCdEf` }, [ECS2, IAM5]],
+    [
+      'sink caliper-http: OAuth 2.0 client credentials, the client secret under a customer key',
+      {
+        sink: 'caliper-http',
+        caliperEndpointUrl: 'https://platform.example/events/1.0/',
+        caliperEndpointTokenUrl: 'https://platform.example/auth/1.0/token',
+        caliperEndpointClientSecretArn: `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:c-AbCdEf`,
+        caliperEndpointClientSecretKeyArn: KEY_ARN,
+        caliperEndpointScope: 'events.write',
+      },
+      [ECS2, IAM5],
+    ],
     ['creates KMS-encrypted queues with Canvas\'s queue policy, a provisioned stream, an alarm subscription', { queueEncryption: 'kms', allowCanvasToSend: true, shardCount: 4, alarmEmail: 'data-oncall@example.edu' }, [ECS2, IAM5]],
   ];
   for (const [name, props, expected] of variants) {
