@@ -16,9 +16,12 @@ describe('docs/format-*.md examples', () => {
     const command = /```sh\nnode bin\/canvas-caliper\.js (map [^\n]+)\n```/.exec(text)![1]!;
     const shown = /```json\n([\s\S]*?)\n```/.exec(text)![1]!;
     let stdout = '';
-    const io: Io = { stdout: (t) => void (stdout += t), stderr: (t) => void (stdout += t), stdin: () => [] };
+    let stderr = '';
+    const io: Io = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), stdin: () => [] };
     const argv = command.split(' ').map((a) => (a.startsWith('samples/') ? path.join(root, a) : a));
     expect(await main(argv, io)).toBe(0);
     expect(stdout.trimEnd()).toBe(shown);
+    // stderr holds nothing but map's tally: no report of an event it could not map.
+    expect(stderr).toBe('mapped 1 · refused 0 · skipped 0\n');
   });
 });
