@@ -47,8 +47,13 @@ describe('CALIPER_FORMAT on local SQS and Kinesis', () => {
       expect(validateEnvelope12(value)).toEqual({ ok: true });
       expect(value).toMatchObject({
         dataVersion: 'http://purl.imsglobal.org/ctx/caliper/v1p2',
-        data: [{ '@context': 'http://purl.imsglobal.org/ctx/caliper/v1p2', profile: expect.any(String), edApp: { id: 'https://platform.example/apps/canvas' }, session: 'urn:tag:auto-attach' }],
+        data: [{ '@context': 'http://purl.imsglobal.org/ctx/caliper/v1p2', profile: expect.any(String), edApp: { id: 'https://platform.example/apps/canvas' } }],
       });
+      // auto-attach: every event's session is the platform's, but a login's or logout's, which carries
+      // Canvas's Session with its time (as the platform's SessionEvent asks).
+      const event = (value as { data: { type: string; action: string; session: unknown }[] }).data[0]!;
+      if (event.type === 'SessionEvent') expect(event.session).toMatchObject({ type: 'Session', [event.action === 'LoggedIn' ? 'startedAtTime' : 'endedAtTime']: expect.any(String) });
+      else expect(event.session).toBe('urn:tag:auto-attach');
     }
     const types = records.map((r) => `${JSON.parse(r).data[0].type} ${JSON.parse(r).data[0].profile}`).sort();
     expect(types).toEqual([
