@@ -30,7 +30,7 @@ export interface HttpsIngestProps {
   logGroup: ILogGroup;
   /** An ACM certificate for `domain`, in the stack's region. */
   certificateArn: string;
-  /** The custom domain Canvas posts to (a CNAME or alias to the load balancer; see README). */
+  /** The custom domain Canvas posts to (a CNAME or alias to the load balancer; see docs/operations.md: Connecting Canvas over HTTPS). */
   domain: string;
   /** The path Canvas posts to (serve's INGEST_PATH). */
   path: string;
@@ -157,7 +157,7 @@ export class HttpsIngest extends Construct {
 
     this.alarms = [
       new Alarm(this, 'Answering5xx', {
-        alarmDescription: 'serve answered 5xx (SQS or the JWKS unavailable): Canvas retries, but repeated failures within 24 hours deactivate the subscription (README: Connecting Canvas over HTTPS).',
+        alarmDescription: 'serve answered 5xx (SQS or the JWKS unavailable): Canvas retries, but repeated failures within 24 hours deactivate the subscription (docs/operations.md: Connecting Canvas over HTTPS).',
         metric: targets.metrics.httpCodeTarget(HttpCodeTarget.TARGET_5XX_COUNT, { period: Duration.minutes(5) }),
         threshold: 1,
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

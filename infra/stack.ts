@@ -76,7 +76,7 @@ export interface CanvasCaliperProps extends StackProps, EndpointProps {
   vpcId?: string;
   subnetIds?: string[];
   availabilityZones?: string[];
-  /** The image pushed to ECR (see README). */
+  /** The image pushed to ECR (see docs/operations.md: Build and push the image). */
   imageRepositoryName?: string;
   imageTag?: string;
   cpu?: number;
@@ -89,7 +89,7 @@ export interface CanvasCaliperProps extends StackProps, EndpointProps {
   stopMarginS?: number;
   visibilityTimeoutS?: number;
   logRetentionDays?: RetentionDays;
-  /** More worker environment variables (README lists them). */
+  /** More worker environment variables (docs/configuration.md lists them). */
   workerEnvironment?: Record<string, string>;
   /** The Secrets Manager secret holding the privacy key (the worker's PRIVACY_KEY_SECRET_ARN): the task role may read it. PRIVACY goes in workerEnvironment. */
   privacyKeySecretArn?: string;
@@ -108,7 +108,7 @@ export interface CanvasCaliperProps extends StackProps, EndpointProps {
   /** Subscribe this address to the alarms topic. */
   alarmEmail?: string;
 
-  // Canvas's HTTPS delivery (README: Connecting Canvas over HTTPS).
+  // Canvas's HTTPS delivery (docs/operations.md: Connecting Canvas over HTTPS).
   /** `https`: also run `canvas-caliper serve` behind an internet-facing load balancer (default `sqs`: Canvas sends to the queue). */
   ingest?: 'sqs' | 'https';
   /** The ACM certificate (in this region) of ingestDomain. */
@@ -125,7 +125,7 @@ export interface CanvasCaliperProps extends StackProps, EndpointProps {
   ingestRequestsPerTarget?: number;
   /** Public subnets of an imported VPC, for the load balancer. */
   publicSubnetIds?: string[];
-  /** More serve environment variables (README: canvas-caliper serve). */
+  /** More serve environment variables (docs/configuration.md: canvas-caliper serve). */
   ingestEnvironment?: Record<string, string>;
 }
 
@@ -184,7 +184,7 @@ export class CanvasCaliperStack extends Stack {
     if (p.ingest === 'https') {
       const missing = (['ingestCertificateArn', 'ingestDomain'] as const).filter((k) => !p[k]);
       if (p.clusterName && !p.publicSubnetIds?.length) missing.push('publicSubnetIds' as never);
-      if (missing.length) throw new Error(`ingest=https needs ${missing.join(', ')} (HTTPS needs a certificate for a domain of yours: the load balancer's own name can have none, and API Gateway's default names do not resolve from Instructure's VPCs; README: Connecting Canvas over HTTPS)`);
+      if (missing.length) throw new Error(`ingest=https needs ${missing.join(', ')} (HTTPS needs a certificate for a domain of yours: the load balancer's own name can have none, and API Gateway's default names do not resolve from Instructure's VPCs; docs/operations.md: Connecting Canvas over HTTPS)`);
       // The load balancer's access logs go to a bucket whose policy names the region's log delivery.
       if (Token.isUnresolved(this.region)) throw new Error('ingest=https needs the stack\'s region (CDK_DEFAULT_REGION, set by `cdk deploy` from the profile or AWS_REGION) for the load balancer\'s access logs');
       if (p.ingestMinTasks < 1 || p.ingestMaxTasks < p.ingestMinTasks) throw new Error(`need 1 <= ingestMinTasks (${p.ingestMinTasks}) <= ingestMaxTasks (${p.ingestMaxTasks})`);
@@ -216,7 +216,7 @@ export class CanvasCaliperStack extends Stack {
     if (p.sourceQueueArn && !p.dlqArn) {
       Validations.of(this.dlq.node.defaultChild!).acknowledge({
         id: 'AwsSolutions-SQS3',
-        reason: 'This queue is the dead-letter queue of the imported source queue. CloudFormation cannot change an imported queue, so the redrive policy that points the source queue here is set by the operator from the RedrivePolicyForSourceQueue output (README: Deploying); a DLQ needs no DLQ of its own.',
+        reason: 'This queue is the dead-letter queue of the imported source queue. CloudFormation cannot change an imported queue, so the redrive policy that points the source queue here is set by the operator from the RedrivePolicyForSourceQueue output (docs/operations.md: Deploying); a DLQ needs no DLQ of its own.',
       });
     }
     this.sourceQueue = p.sourceQueueArn
@@ -237,7 +237,7 @@ export class CanvasCaliperStack extends Stack {
       queueKey?.addToResourcePolicy(new PolicyStatement({ principals: [new AccountPrincipal(p.canvasAccountId)], actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: ['*'] }));
     }
     if (p.sourceQueueArn && !p.dlqArn) {
-      // CloudFormation cannot change an imported queue: its redrive policy is the operator's to set (README).
+      // CloudFormation cannot change an imported queue: its redrive policy is the operator's to set (docs/operations.md: Deploying).
       new CfnOutput(this, 'RedrivePolicyForSourceQueue', {
         description: 'Set this RedrivePolicy on the imported source queue (aws sqs set-queue-attributes)',
         value: this.toJsonString({ deadLetterTargetArn: this.dlq.queueArn, maxReceiveCount: p.maxReceiveCount }),
@@ -329,7 +329,7 @@ export class CanvasCaliperStack extends Stack {
     });
     Validations.of(taskDefinition.node.defaultChild!).acknowledge({
       id: 'AwsSolutions-ECS2',
-      reason: "The environment holds no secret: queue URLs, the stream name or ARN (or the Caliper endpoint's URL and its token secret's ARN, not the token: the worker reads the secret itself, at start and on a 401; or its OAuth client's token URL, client id, scope and client secret's ARN, not the client secret: the worker reads it at start), the region, NODE_ENV, timeouts, the health port and the tuning variables of the README (workerEnvironment is for those). Its AWS credentials come from the task role; the privacy key, too, is read from Secrets Manager at start (privacyKeySecretArn: only the ARN is in the environment, and a PRIVACY_KEY, CALIPER_ENDPOINT_TOKEN or CALIPER_ENDPOINT_CLIENT_SECRET in workerEnvironment stops the synthesis, as does a client secret or token as a context value).",
+      reason: "The environment holds no secret: queue URLs, the stream name or ARN (or the Caliper endpoint's URL and its token secret's ARN, not the token: the worker reads the secret itself, at start and on a 401; or its OAuth client's token URL, client id, scope and client secret's ARN, not the client secret: the worker reads it at start), the region, NODE_ENV, timeouts, the health port and the tuning variables of docs/configuration.md (workerEnvironment is for those). Its AWS credentials come from the task role; the privacy key, too, is read from Secrets Manager at start (privacyKeySecretArn: only the ARN is in the environment, and a PRIVACY_KEY, CALIPER_ENDPOINT_TOKEN or CALIPER_ENDPOINT_CLIENT_SECRET in workerEnvironment stops the synthesis, as does a client secret or token as a context value).",
     });
     acknowledgeEcrLogin(taskDefinition);
     const securityGroup = new SecurityGroup(this, 'WorkerSecurityGroup', { vpc, description: 'canvas-caliper worker: outbound only (SQS, Kinesis, CloudWatch Logs, ECR)', allowAllOutbound: true });
@@ -421,7 +421,7 @@ export class CanvasCaliperStack extends Stack {
     const oldestAge = queueMetric(this.sourceQueue, 'ApproximateAgeOfOldestMessage', 'Maximum', five);
     const alarms = [
       new Alarm(this, 'DlqNotEmpty', {
-        alarmDescription: 'Messages are parked in the DLQ: events that could not be mapped. Read their error_code and replay them (README: Replaying the dead-letter queue).',
+        alarmDescription: 'Messages are parked in the DLQ: events that could not be mapped. Read their error_code and replay them (docs/operations.md: Replaying the dead-letter queue).',
         metric: dlqDepth,
         threshold: 1,
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

@@ -112,9 +112,9 @@ Options:
                                 does; the bearer token from CALIPER_ENDPOINT_TOKEN (or the secret
                                 CALIPER_ENDPOINT_TOKEN_SECRET_ARN, or OAuth 2.0 client credentials:
                                 CALIPER_ENDPOINT_TOKEN_URL, _CLIENT_ID, _CLIENT_SECRET, _SCOPE, …), the
-                                HTTP_* variables as the worker's (README). An event the endpoint
-                                refuses (REFUSED_BY_ENDPOINT) or that is not delivered within
-                                RETRY_BUDGET_MS (NOT_DELIVERED) is reported on stderr like an
+                                HTTP_* variables as the worker's (docs/configuration.md). An event
+                                the endpoint refuses (REFUSED_BY_ENDPOINT) or that is not delivered
+                                within RETRY_BUDGET_MS (NOT_DELIVERED) is reported on stderr like an
                                 unmappable one; a stderr line before the tally counts those posted
   -h, --help                    show this help
 
@@ -189,9 +189,9 @@ accepted it, and parks messages that can never be mapped (or whose event the end
 DLQ_URL. Messages whose event
 type is filtered out (EVENT_TYPES, EXCLUDE_EVENT_TYPES, UNKNOWN_EVENTS=skip; once mapped,
 CALIPER_EVENT_TYPES and PERSON_ID_UNMAPPED=skip) are deleted unpublished.
-All configuration comes from environment variables (see README); every bad one is reported at once
-(exit 2). On the first signal it stops receiving, finishes what is in flight and exits 0 within
-SHUTDOWN_TIMEOUT_MS; a second signal exits at once.
+All configuration comes from environment variables (see docs/configuration.md); every bad one is
+reported at once (exit 2). On the first signal it stops receiving, finishes what is in flight and
+exits 0 within SHUTDOWN_TIMEOUT_MS; a second signal exits at once.
 
 With no SQS_QUEUE_URL (and NODE_ENV not production) it starts local SQS and Kinesis services (with
 SINK=caliper-http and no CALIPER_ENDPOINT_URL: local SQS and a local Caliper endpoint), enqueues the
@@ -217,8 +217,8 @@ and iat within CLOCK_TOLERANCE_S), and its raw Canvas event {metadata, body} is 
 SQS_QUEUE_URL, the queue 'canvas-caliper run' reads. The answer is 200 only once SQS accepted it;
 401/400 (bad token, not a Canvas event), 413 (over BODY_LIMIT_BYTES), 405 (not POST), 503 (SQS or
 the JWKS unavailable: retry) with a one-line JSON reason. /healthz and /metrics on the same port.
-Configured by environment variables (see README); every bad one is reported at once (exit 2). On
-SIGTERM or SIGINT it stops accepting, answers the requests in flight and exits 0.
+Configured by environment variables (see docs/configuration.md); every bad one is reported at once
+(exit 2). On SIGTERM or SIGINT it stops accepting, answers the requests in flight and exits 0.
 `;
 
 async function runCommand(argv: string[], io: Io): Promise<number> {

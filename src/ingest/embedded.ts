@@ -9,7 +9,7 @@ import { loadServeConfig } from './config.js';
 import { post, startLocalSigner } from './local.js';
 
 /** Starts `serve` on a loopback port for `queueUrl`, posts each event as a signed JWT, stops it; resolves with how many were answered 200. */
-/** `logger`: serve's log (the embedded run's log file). */
+/** `logger`: serve's log (the embedded run's log, on stderr). */
 export async function postSigned(sqs: SQSClient, queueUrl: string, events: object[], logger: Logger): Promise<{ accepted: number; url: string }> {
   const signer = await startLocalSigner();
   const config = loadServeConfig({ SQS_QUEUE_URL: queueUrl, AWS_REGION: LOCAL_REGION, CANVAS_JWKS_URL: signer.url, PORT: '0' });

@@ -62,7 +62,8 @@ Progress goes to stderr: a progress bar on a terminal, a line every 5 s otherwis
 (moved or published, still failing by reason, each failing message) goes to stdout.
 
 Environment: AWS_REGION (default: the region in the DLQ's URL), the usual AWS credentials, and, for
---direct, the worker's variables for batching, retries, partition key and event ids (see README).
+--direct, the worker's variables for batching, retries, partition key and event ids
+(docs/configuration.md).
 
 Exit codes: 0 every selected message handled (a dry run: everything read), 1 some still failing (listed)
 or the run could not go through the whole DLQ, 2 usage or configuration error, 130 interrupted (Ctrl-C).

@@ -49,7 +49,7 @@ export const prettyStream = (out: { write(text: string): unknown } = process.std
 
 /**
  * The logger of `run` or `serve` (`service`): level, ISO times, and the form LOG_FORMAT asks for, to
- * `destination` (stdout by default; the embedded run writes to a file).
+ * `destination` (stdout by default; the embedded run's goes to stderr, stdout holding its summary).
  */
 export function createLogger(settings: Pick<LogSettings, 'LOG_LEVEL' | 'LOG_FORMAT'>, service: string, destination?: DestinationStream): Logger {
   const options = { level: settings.LOG_LEVEL, base: { service }, timestamp: pino.stdTimeFunctions.isoTime };
