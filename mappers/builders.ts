@@ -7,7 +7,7 @@ import { appUrl, courseUrn, sectionUrn, sessionUrn, urn, userUrn } from './ids.j
 import { FieldError } from '../src/errors.js';
 import { table } from '../src/table.js';
 import { maskUrl } from '../src/privacy/url.js';
-import { caliperTime, describe, idString, isCredentialName, ltiIdString, type RawId } from './values.js';
+import { caliperTime, describe, idString, ltiIdString, type RawId } from './values.js';
 
 export const EXT = 'com.instructure.canvas';
 /** Instructure's "Canvas implementation version of Caliper p1v1 events". */
@@ -73,7 +73,7 @@ export const url = (value: unknown, field: string): string | undefined => {
 const isTimeField = (key: string) => key.endsWith('_at');
 const isUrlField = (key: string) => key === 'url' || key.endsWith('_url');
 
-/** A body value as it goes into extensions: timestamps normalised, URLs masked (`maskUrl`), credential-named fields left out, the rest as sent. */
+/** A body value as it goes into extensions: timestamps normalised, URLs masked (`maskUrl`), the rest as sent. */
 function canvasValue(key: string, value: unknown, field: string): unknown {
   if (value === null || value === undefined) return undefined;
   if (isTimeField(key) && typeof value !== 'boolean') return time(value, field);
@@ -85,14 +85,17 @@ function canvasValue(key: string, value: unknown, field: string): unknown {
 
 /**
  * Every body field a mapper has not put into a Caliper property, under its Canvas name, for the
- * object's `com.instructure.canvas` extensions: our own event types drop nothing (docs/mapping-rules.md,
- * "Nothing dropped"). Timestamps (`*_at`) are normalised like every Caliper date-time, URLs (`url`,
- * `*_url`) have query values not on Canvas's allowlist masked, credential-named fields are left out; every other value stays as Canvas sent it.
+ * object's `com.instructure.canvas` extensions: our own event types drop no known field
+ * (docs/mapping-rules.md, "Nothing dropped"). The body holds known fields only: the engine left out
+ * every field Canvas does not document for the type and its mapper does not read (src/known-fields.ts),
+ * so no name is judged here. Timestamps (`*_at`) are normalised like every Caliper date-time, URLs
+ * (`url`, `*_url`) have query values not on Canvas's allowlist masked; every other value, nested
+ * objects under a known field included, stays as Canvas sent it.
  */
 export function bodyFields(b: Record<string, unknown>, placed: readonly string[] = [], at = 'body'): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(b)) {
-    if (placed.includes(key) || isCredentialName(key)) continue;
+    if (placed.includes(key)) continue;
     const value = canvasValue(key, b[key], `${at}.${key}`);
     if (value === undefined) continue;
     // defineProperty: a `__proto__` field is data like any other, not the object's prototype.

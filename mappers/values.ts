@@ -117,66 +117,6 @@ function daysInMonth(year: number, month: number): number {
 }
 
 /**
- * Names of body fields whose values are credentials, matched by their parts: the name is split on `_`,
- * `-`, `.`, brackets, spaces and lower-to-upper case changes (`oauth_verifier`, `x-api-key`,
- * `session[token]`, `oauthVerifier` → their words), case-insensitive. Only for field names: a URL's
- * query is masked by an allowlist instead (src/privacy/url.ts), as no list can name every credential.
- * bodyFields leaves such a field out of the extensions, where every other body field is published as
- * Canvas sent it. docs/mapping-rules.md explains each list.
- */
-/** A part that is one of these, or two adjacent parts that spell one (`saml_response`, `api-key`), makes the name a credential. */
-export const CREDENTIAL_WORDS = [
-  'token', 'secret', 'password', 'passwd', 'pwd', 'signature', 'sig', 'credential', 'credentials', 'verifier', 'jwt',
-  'apikey', 'privatekey', 'samlresponse', 'samlrequest', 'authorization',
-];
-/** Words that hold a credential inside a part too (`accesstoken`, `csrftoken`, `clientsecret`): long enough never to be letters of a harmless word. */
-export const CREDENTIAL_INFIXES = ['token', 'secret', 'password', 'signature', 'credential'];
-/**
- * Words that are common parts of harmless names (Canvas's `developer_key_id`, its quiz flag `access_code`):
- * a credential only as the whole name or a whole bracketed part (`code`, `session[key]`).
- */
-export const CREDENTIAL_NAMES = ['code', 'key', 'ticket'];
-const WORD_SET = new Set(CREDENTIAL_WORDS);
-const NAME_SET = new Set(CREDENTIAL_NAMES);
-const INFIX = new RegExp(CREDENTIAL_INFIXES.join('|'));
-const SEPARATORS = /[_\-.\s]+/;
-/** A name of several words: a separator, a bracket or a lower-to-upper case change. */
-const COMPOUND = /[_\-.\s[\]]|[a-z0-9][A-Z]/;
-
-/** Is this body field name one whose value is a credential? (The words anywhere, the names whole.) */
-export function isCredentialName(name: string): boolean {
-  let verdict = VERDICTS.get(name);
-  if (verdict === undefined) {
-    verdict = credentialName(name);
-    if (VERDICTS.size >= MAX_VERDICTS) VERDICTS.clear();
-    VERDICTS.set(name, verdict);
-  }
-  return verdict;
-}
-
-// Canvas sends the same few hundred field names over and over: each verdict is worked out once
-// (splitting a name costs about ten times a lookup). Bounded, so that hostile names cannot grow it.
-const VERDICTS = new Map<string, boolean>();
-const MAX_VERDICTS = 4096;
-
-function credentialName(name: string): boolean {
-  const lower = name.toLowerCase();
-  if (INFIX.test(lower)) return true;
-  if (NAME_SET.has(lower) || WORD_SET.has(lower)) return true;
-  if (!COMPOUND.test(name)) return false; // a single word: nothing more to split
-  // Bracketed parts (`pseudonym_session[password]`), each split into its words.
-  const brackets = name.split(/[[\]]+/).filter((b) => b !== '');
-  for (const bracket of brackets) {
-    if (NAME_SET.has(bracket.toLowerCase())) return true;
-    const words = bracket.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().split(SEPARATORS).filter((w) => w !== '');
-    for (let i = 0; i < words.length; i++) {
-      if (WORD_SET.has(words[i]!) || (i > 0 && WORD_SET.has(words[i - 1]! + words[i]!))) return true;
-    }
-  }
-  return false;
-}
-
-/**
  * The envelope as it is published: a copy without null, undefined or empty-object values
  * (Instructure emits no nulls, and Caliper says null or empty properties SHOULD be excluded), with
  * every URL in any string masked (`maskUrl`: request_url, referrer, URL fields, links in HTML bodies

@@ -1,4 +1,5 @@
-// The per-event path: raw input → checked raw event → mapper → Caliper envelope → checked envelope.
+// The per-event path: raw input → checked raw event → privacy policy → known body fields only → mapper →
+// Caliper envelope → checked envelope.
 // Every failure is a MappingError with a stable code and a message that names the event and field.
 import crypto from 'node:crypto';
 import { formatIssues, validateEnvelope } from './caliper/validate.js';
@@ -11,6 +12,7 @@ import { finish } from '../mappers/values.js';
 import { fastCheck } from './check.js';
 import { finishValid } from './caliper/finish.js';
 import { INSTRUCTURE_EVENT_NAMES, MAPPERS } from '../mappers/index.js';
+import { KNOWN_BODY_FIELDS, knownBody } from './known-fields.js';
 import { dataVersionOf, toFormat, type Format, type FormatOptions } from './formats/index.js';
 import type { Privacy } from './privacy/policy.js';
 import type { CaliperTypeFilter } from './filter.js';
@@ -169,9 +171,12 @@ export function mapEvent(input: unknown, options: MapOptions = {}): Envelope {
   try {
     // The privacy policy applies to the raw event, checked above as Canvas sent it: the mapper, the
     // format and everything after see only what the policy left (src/privacy/policy.ts).
-    const raw = privacy ? privacy.event(original) : original;
+    const policed = privacy ? privacy.event(original) : original;
     if (options.eventId === 'random') assertDepth(input);
-    const eventId = options.eventId === 'random' ? randomEventId() : privacy ? privateEventId(privacy, raw) : deterministicEventId(input);
+    const eventId = options.eventId === 'random' ? randomEventId() : privacy ? privateEventId(privacy, policed) : deterministicEventId(input);
+    // Only the body fields Canvas documents for the type or its mapper reads go on (src/known-fields.ts):
+    // an unknown one, whatever its name, reaches no mapper, format or extension.
+    const raw = knownBody(policed, KNOWN_BODY_FIELDS.get(mapper.eventName)!);
     const event = caliperEvent(raw, mapper, mapper.map(raw), eventId, departures);
     const sensor = edApp(raw.metadata).id;
     const sendTime = options.sendTime ?? new Date().toISOString();

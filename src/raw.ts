@@ -71,10 +71,11 @@ export interface RawEvent<B = Record<string, unknown>> {
 }
 
 /**
- * A body schema: the fields a mapper requires. It only checks them; the mapper receives the whole
- * body as Canvas sent it, other fields included.
+ * A body schema: the fields a mapper requires. It only checks them; the mapper receives the body as
+ * Canvas sent it, less the fields neither Canvas documents for the type nor the schema names
+ * (src/known-fields.ts).
  */
 export const body = <S extends z.ZodRawShape>(shape: S) => z.object(shape);
-/** What a mapper receives: the body's checked fields typed by its schema, and every other field as Canvas sent it. */
+/** What a mapper receives: the body's checked fields typed by its schema, and every other known field as Canvas sent it. */
 export type Body<S extends z.ZodType> = z.infer<S> & Record<string, unknown>;
 export { z };

@@ -15,7 +15,7 @@ import { mapEvent, mapInput, type MapOptions } from '../src/engine.js';
 import { MappingError } from '../src/errors.js';
 import { FORMATS, serializeEnvelope, type Format } from '../src/formats/index.js';
 import { NAVIGATION_TABS_11 } from '../src/formats/caliper11.js';
-import { caliperTime, isCredentialName } from '../mappers/values.js';
+import { caliperTime } from '../mappers/values.js';
 import { MAPPERS } from '../mappers/index.js';
 import { imsEnvelopeErrors, loadImsSchemas } from './ims-schema.js';
 import { referenceProblems } from './reference-rules.js';

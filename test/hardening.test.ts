@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { validateEnvelope } from '../src/caliper/validate.js';
 import { mapEvent, mapJson } from '../src/engine.js';
 import { maskUrl } from '../src/privacy/url.js';
+import { KNOWN_BODY_FIELDS } from '../src/known-fields.js';
+import { Privacy } from '../src/privacy/policy.js';
 import { event, ext, fails, SEND_TIME, systemEvent, userEvent } from './helpers.js';
 
 const json = (raw: unknown) => JSON.stringify(raw);
@@ -134,13 +136,15 @@ describe('types: each Caliper property gets a value of its kind, or the event is
     });
   });
 
-  it('a __proto__ member is data, not lost', () => {
-    const text = '{"metadata":' + json(userEvent('module_created', {}).metadata) + ',"body":{"module_id":"1","__proto__":{"a":1},"x":{"__proto__":"y"}}}';
+  it('a __proto__ member is data: under a documented field it is kept, at the top level it is an unknown field and left out', () => {
+    const text =
+      '{"metadata":' + json(userEvent('learning_outcome_created', {}).metadata) + ',"body":{"learning_outcome_id":"1","title":"T","__proto__":{"a":1},"rubric_criterion":{"__proto__":{"b":2},"mastery_points":3}}}';
     const e = mapJson(text, { sendTime: SEND_TIME }).data[0];
     const extensions = ext(e.object);
-    expect(Object.keys(extensions)).toContain('__proto__');
-    expect(JSON.stringify(extensions)).toContain('"__proto__":{"a":1}');
-    expect(JSON.stringify(extensions)).toContain('"x":{"__proto__":"y"}');
+    expect(Object.keys(extensions)).not.toContain('__proto__');
+    expect(JSON.stringify(e)).not.toContain('"a":1');
+    expect(JSON.stringify(extensions.rubric_criterion)).toBe('{"__proto__":{"b":2},"mastery_points":3}');
+    expect(({} as Record<string, unknown>).b).toBeUndefined();
   });
 });
 
@@ -205,12 +209,50 @@ describe('credentials never reach the output', () => {
     expect(maskUrl(url)).toBe(url);
   });
 
-  it('a body field named with a credential word and a prefix or suffix is left out; look-alikes and Canvas’s data fields stay', () => {
-    const body = { module_id: '1', oauth_verifier: 'S1', x_api_key: 'S2', saml_response: 'S3', 'session[token]': 'S4', keyword: 'k', developer_key_id: '9', access_code: true };
-    const text = JSON.stringify(mapEvent(userEvent('module_created', body), { sendTime: SEND_TIME }));
-    for (const secret of ['S1', 'S2', 'S3', 'S4']) expect(text).not.toContain(`"${secret}"`);
-    expect(text).toContain('"keyword":"k"');
-    expect(text).toContain('"developer_key_id":"9"');
+  // Body fields by allowlist (src/known-fields.ts), not by credential names: a field goes out only when
+  // Canvas documents it for the event type or its mapper reads it. No name is judged, so a credential
+  // under any name, one nobody has ever seen included, is left out because it is unknown.
+  const UNSEEN = `zq${Date.now().toString(36)}_${Math.random().toString(36).slice(2)}`;
+  const CREDENTIAL_LIKE = ['password', 'api_key', 'x_auth_token', 'session[token]', 'oauth_verifier', 'SAMLart', 'sessionid', UNSEEN];
+  const privacyOf = (policy: 'pseudonymise' | 'drop') => new Privacy({ policy, key: Buffer.from('0123456789abcdef0123456789abcdef-test-key') });
+  const withSecrets = (body: Record<string, unknown>) => ({ ...body, ...Object.fromEntries(CREDENTIAL_LIKE.map((name, i) => [name, `SECRET${i}`])) });
+
+  it.each(['instructure', 'caliper-1.1', 'caliper-1.2'] as const)('%s: a body field named like a credential, or never seen before, does not reach the output because it is unknown; documented fields do', (format) => {
+    // module_created is one of our 50 types: it publishes every known body field it does not place.
+    const raw = userEvent('module_created', withSecrets({ module_id: '1', name: 'Week 1', position: 3, workflow_state: 'active', context_id: '565', context_type: 'Course' }));
+    const envelope = mapEvent(raw, { sendTime: SEND_TIME, format });
+    const text = JSON.stringify(envelope);
+    for (let i = 0; i < CREDENTIAL_LIKE.length; i++) expect(text).not.toContain(`SECRET${i}`);
+    for (const name of CREDENTIAL_LIKE) expect(text).not.toContain(JSON.stringify(name));
+    expect(validateEnvelope(envelope, { format })).toEqual({ ok: true });
+    expect(text).toContain('"position":3');
+    expect(text).toContain('"workflow_state":"active"');
+    expect(text).toContain('Week 1');
+  });
+
+  it('the same in one of Instructure’s 32 types, under every privacy policy', () => {
+    for (const privacy of [undefined, 'pseudonymise', 'drop'] as const) {
+      const raw = userEvent('wiki_page_created', withSecrets({ wiki_page_id: '1', title: 'Syllabus' }));
+      const text = JSON.stringify(mapEvent(raw, { sendTime: SEND_TIME, ...(privacy ? { privacy: privacyOf(privacy) } : {}) }));
+      for (let i = 0; i < CREDENTIAL_LIKE.length; i++) expect(text).not.toContain(`SECRET${i}`);
+      expect(text).toContain('Syllabus');
+    }
+  });
+
+  it('a documented field stays whatever its name looks like: quiz_created’s access_code (Canvas documents it), none judged by name', () => {
+    const e = event(userEvent('quiz_created', { quiz_id: '5', title: 'Q', access_code: true, password: 'SECRET' }));
+    expect(JSON.stringify(e)).not.toContain('SECRET');
+    expect(JSON.stringify(e)).toContain('"access_code":true');
+  });
+
+  it('a field the mapper reads but Canvas does not document is known too; the raw event is not changed', () => {
+    const known = KNOWN_BODY_FIELDS.get('module_created')!;
+    expect(known.has('module_id')).toBe(true);
+    for (const name of CREDENTIAL_LIKE) expect(known.has(name)).toBe(false);
+    const raw = userEvent('module_created', withSecrets({ module_id: '1' }));
+    const before = JSON.stringify(raw);
+    mapEvent(raw, { sendTime: SEND_TIME });
+    expect(JSON.stringify(raw)).toBe(before);
   });
 
   it('in request_url, referrer, URL fields and links inside text alike', () => {

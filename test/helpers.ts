@@ -5,7 +5,8 @@ import { expect } from 'vitest';
 import type { CaliperEvent, Envelope } from '../src/caliper/model.js';
 import { mapEvent, type MapOptions } from '../src/engine.js';
 import { MappingError } from '../src/errors.js';
-import { caliperTime, isCredentialName } from '../mappers/values.js';
+import { caliperTime } from '../mappers/values.js';
+import { KNOWN_BODY_FIELDS } from '../src/known-fields.js';
 import { maskUrl } from '../src/privacy/url.js';
 
 export const SEND_TIME = '2020-01-01T00:00:00.000Z';
@@ -94,12 +95,18 @@ export function fails(fn: () => unknown): MappingError {
 }
 
 type Leaf = { key: string; value: string | number | boolean };
-/** Every leaf value, credential-named fields (and what they hold) left out: they never leave. */
+/** Every leaf value (of every field, at every depth). */
 function leaves(value: unknown, key = ''): Leaf[] {
   if (value === null || value === undefined) return [];
   if (Array.isArray(value)) return value.flatMap((v) => leaves(v, key));
-  if (typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => (isCredentialName(k) ? [] : leaves(v, k)));
+  if (typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => leaves(v, k));
   return [{ key, value: value as Leaf['value'] }];
+}
+
+/** The leaves of a raw body's known top-level fields (documented for the type or read by its mapper: src/known-fields.ts); an unknown one never leaves. */
+function knownLeaves(raw: { metadata: { event_name: string }; body: unknown }): Leaf[] {
+  const known = KNOWN_BODY_FIELDS.get(raw.metadata.event_name) ?? new Set();
+  return Object.entries(raw.body as Record<string, unknown>).flatMap(([k, v]) => (known.has(k) ? leaves(v, k) : []));
 }
 
 /** Every leaf value of an output, and the id part of each URN (`urn:instructure:canvas:<kind>:<id>` → `<id>`). */
@@ -115,11 +122,11 @@ function outputValues(envelope: unknown): Set<unknown> {
 /**
  * Nothing dropped: the body values of `raw` not found in `envelope` in any documented form (as sent,
  * as a string, a normalised timestamp, a masked URL, the id part of a URN). Null fields are absent
- * by rule; credential-named fields never leave.
+ * by rule; fields neither documented for the type nor read by its mapper never leave.
  */
-export function missingBodyValues(raw: { body: unknown }, envelope: unknown): Leaf[] {
+export function missingBodyValues(raw: { metadata: { event_name: string }; body: unknown }, envelope: unknown): Leaf[] {
   const found = outputValues(envelope);
-  return leaves(raw.body).filter(({ key, value }) => {
+  return knownLeaves(raw).filter(({ key, value }) => {
     const forms: unknown[] = [value, String(value)];
     if (typeof value === 'string') {
       forms.push(maskUrl(value));

@@ -11,6 +11,8 @@ import { describe, expect, it } from 'vitest';
 import { MAPPERS } from '../mappers/index.js';
 import { BODY_FIELDS, METADATA_FIELDS } from '../src/canvas-fields.js';
 import { loadConfig } from '../src/config.js';
+import { mapEvent } from '../src/engine.js';
+import { KNOWN_BODY_FIELDS } from '../src/known-fields.js';
 import { prometheus } from '../src/worker/observe.js';
 import { UnknownFields } from '../src/worker/unknown-fields.js';
 import { Worker } from '../src/worker/worker.js';
@@ -67,6 +69,21 @@ describe('UnknownFields', () => {
       { level: 30, event_type: 'wiki_page_updated', field: 'body.brand_new', msg: 'Canvas sent a field our mappers do not know: wiki_page_updated body.brand_new (counted in canvas_caliper_unknown_fields_total)' },
       { level: 30, event_type: 'wiki_page_updated', field: 'metadata.trace_id', msg: 'Canvas sent a field our mappers do not know: wiki_page_updated metadata.trace_id (counted in canvas_caliper_unknown_fields_total)' },
     ]);
+  });
+
+  it('what it counts as unknown is what the output leaves out (one list, src/known-fields.ts); a field the mapper reads stays', () => {
+    const { logger } = captured();
+    const unknown = new UnknownFields(logger);
+    const raw = page({ brand_new: 'N1', password: 'P1' });
+    unknown.see('wiki_page_updated', raw);
+    expect(unknown.list().map((e) => e.field)).toEqual(['body.brand_new', 'body.password']);
+    const text = JSON.stringify(mapEvent(raw, { sendTime: '2020-01-01T00:00:00.000Z', format: 'caliper-1.1' }));
+    expect(text).not.toContain('N1');
+    expect(text).not.toContain('P1');
+    const result = userEvent('learning_outcome_result_created', { learning_outcome_id: '7', user_uuid: 'u', result_context_id: '99', result_context_type: 'Course', id: '5' });
+    unknown.see('learning_outcome_result_created', result);
+    expect(unknown.list().filter((e) => e.eventType === 'learning_outcome_result_created')).toEqual([]);
+    expect(KNOWN_BODY_FIELDS.get('learning_outcome_result_created')!.has('result_context_id')).toBe(true);
   });
 
   it('an unknown event type: counted and logged once, its fields not counted one by one', () => {

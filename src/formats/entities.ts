@@ -85,7 +85,7 @@ export function moveUndefinedProperties(entity: Entity, rules: PropertyRules, fr
 /**
  * Every top-level body field that is not yet in the output goes into the entity's
  * `com.instructure.canvas` extensions under its Canvas name (bodyFields: timestamps normalised, URL
- * credentials filtered, credential fields left out). A field is in the output when the extensions hold
+ * query values not on Canvas's allowlist masked; the body holds known fields only, src/known-fields.ts). A field is in the output when the extensions hold
  * its name, or when `placed` names it (a Caliper property the entity kept).
  */
 export function addBodyFields(entity: Entity, body: Record<string, unknown>, placed: readonly string[]): void {

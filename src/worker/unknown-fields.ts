@@ -2,21 +2,20 @@
 // type and field, and logged the first time it is seen. "Known": the top-level fields Canvas documents
 // for the type's body, and for every event's metadata (src/canvas-fields.ts, generated from Canvas's
 // documentation), and the body fields the type's mapper reads (its body schema: Canvas has sent some
-// before documenting them); an event type is unknown when no mapper handles it. The names come from the sender,
-// so the counters are bounded: past MAX_ENTRIES distinct entries only the overflow is counted.
+// before documenting them): src/known-fields.ts, the same list that decides which body fields reach the
+// output, so an unknown one is counted here and published nowhere. An event type is unknown when no
+// mapper handles it. The names come from the sender, so the counters are bounded: past MAX_ENTRIES
+// distinct entries only the overflow is counted.
 import type { Logger } from 'pino';
 import { MAPPERS } from '../../mappers/index.js';
-import { BODY_FIELDS, METADATA_FIELDS } from '../canvas-fields.js';
+import { METADATA_FIELDS } from '../canvas-fields.js';
+import { KNOWN_BODY_FIELDS } from '../known-fields.js';
 
 /** Distinct (event type, field) and unknown types counted one by one; past that, `overflow`. */
 export const MAX_ENTRIES = 500;
 /** Longer names are cut: a label, not a payload. */
 const MAX_NAME = 100;
 
-/** The keys a mapper's body schema names (a zod object's shape). */
-const readBy = (schema: unknown): string[] => Object.keys((schema as { shape?: object }).shape ?? {});
-
-const KNOWN_BODY = new Map([...MAPPERS].map(([type, m]) => [type, new Set([...(BODY_FIELDS[type] ?? []), ...readBy(m.body)])]));
 const KNOWN_METADATA = new Set(METADATA_FIELDS);
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -44,7 +43,7 @@ export class UnknownFields {
   see(eventName: string, raw?: unknown): void {
     if (!MAPPERS.has(eventName)) return this.count(eventName);
     if (!isObject(raw)) return;
-    const body = KNOWN_BODY.get(eventName);
+    const body = KNOWN_BODY_FIELDS.get(eventName);
     if (body && isObject(raw.body)) for (const key in raw.body) if (!body.has(key)) this.count(eventName, 'body', key);
     if (isObject(raw.metadata)) for (const key in raw.metadata) if (!KNOWN_METADATA.has(key)) this.count(eventName, 'metadata', key);
   }
