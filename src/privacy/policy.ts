@@ -27,6 +27,17 @@ export interface PrivacySettings {
 export const MIN_KEY_BYTES = 32;
 /** How many pseudonyms are remembered per domain (most events name the same few users several times each). */
 const CACHE_SIZE = 50_000;
+/** How many reduced URLs are remembered, and the longest URL remembered (a bound on the memory: at most 4096 × 2 kB). */
+const URL_CACHE_SIZE = 4_096;
+const URL_CACHE_MAX_LENGTH = 2_048;
+
+/** A URL as reduceUrl reduced it, and what that depended on besides its text: the event's anchor (its users' pseudonyms) and host. */
+interface ReducedUrl {
+  home: string;
+  shard: string | undefined;
+  host: string | undefined;
+  out: string | undefined;
+}
 
 /** The default key id: 8 hex digits of an HMAC of a fixed text, so two keys have two ids and the id says nothing of the key. */
 export const keyFingerprint = (key: Buffer): string => `k${crypto.createHmac('sha256', key).update('canvas-caliper privacy key id').digest('hex').slice(0, 8)}`;
@@ -113,6 +124,8 @@ export class Privacy {
     // An SIS user id has a pseudonym (its own domain); a login (an e-mail, often) is removed.
     sis: (kind, value) => (kind === 'sis_user_id' ? this.pseudonym('person_sis', value) : undefined),
   };
+  /** URLs reduced (url), by their text. */
+  readonly #urls = new Map<string, ReducedUrl>();
 
   constructor(settings: PrivacySettings) {
     if (settings.key.length < MIN_KEY_BYTES) throw new Error(`the privacy key has ${settings.key.length} bytes; at least ${MIN_KEY_BYTES} are needed`);
@@ -269,8 +282,27 @@ export class Privacy {
       case 'user-agent':
         return this.#drop ? undefined : reduceUserAgent(v);
       case 'url':
-        return this.#drop || typeof v !== 'string' ? undefined : reduceUrl(v, this.#urlIds);
+        return this.#drop || typeof v !== 'string' ? undefined : this.url(v);
     }
+  }
+
+  /**
+   * reduceUrl of a URL field's text in the event being walked, remembered: the same URLs come again
+   * and again (request_url, referrer: the pages a campus visits). Its answer depends on the text, the
+   * event's host and (for a user id in the URL) the event's anchor, so a remembered answer is used only
+   * under the same three. Bounded in number and length.
+   */
+  private url(text: string): string | undefined {
+    const anchor = this.#anchor;
+    const host = this.#urlIds.host;
+    const hit = this.#urls.get(text);
+    if (hit !== undefined && hit.home === anchor.home && hit.shard === anchor.shard && hit.host === host) return hit.out;
+    const out = reduceUrl(text, this.#urlIds);
+    if (text.length <= URL_CACHE_MAX_LENGTH) {
+      if (this.#urls.size >= URL_CACHE_SIZE) this.#urls.clear();
+      this.#urls.set(text, { home: anchor.home, shard: anchor.shard, host, out });
+    }
+    return out;
   }
 
   /** A value not about a person: a scalar or a list of scalars as it is; an object (or a list's object) field by field at `name`. */

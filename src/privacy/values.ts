@@ -8,6 +8,18 @@ import net from 'node:net';
  */
 export function truncateIp(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
+  // A user's requests come from one address, a campus's from a few thousand: remembered, within a bound.
+  let out = TRUNCATED.get(value);
+  if (out === undefined && !TRUNCATED.has(value)) {
+    out = truncateList(value);
+    if (TRUNCATED.size >= 10_000) TRUNCATED.clear();
+    TRUNCATED.set(value, out);
+  }
+  return out;
+}
+const TRUNCATED = new Map<string, string | undefined>();
+
+function truncateList(value: string): string | undefined {
   if (!value.includes(',')) return truncateOne(value.trim());
   const parts: string[] = [];
   for (const item of value.split(',')) {
