@@ -359,7 +359,7 @@ async function mapCommand(argv: string[], io: Io): Promise<number> {
             continue;
           }
           try {
-            decoded = mapInput(value, options);
+            decoded = mapInput(value, options, true); // the item's value is read by nothing after
           } catch (err) {
             // Left out once mapped (CALIPER_EVENT_TYPES, PERSON_ID_UNMAPPED=skip), as --only leaves events out.
             if (!(err instanceof SkippedEvent)) throw err;

@@ -141,8 +141,13 @@ export function eventNameOf(input: unknown): string | undefined {
 
 const isRawEnvelope = fastCheck(RawEnvelope);
 
-/** Maps one parsed raw Canvas event to a Caliper envelope validated in the requested format, or throws a MappingError. */
-export function mapEvent(input: unknown, options: MapOptions = {}): Envelope {
+/**
+ * Maps one parsed raw Canvas event to a Caliper envelope validated in the requested format, or throws
+ * a MappingError. The input is left as it is, unless the caller gives it away (`owned`: a value it
+ * has just parsed and will not read again): then a privacy policy writes into it rather than copying
+ * it (Privacy.event).
+ */
+export function mapEvent(input: unknown, options: MapOptions = {}, owned = false): Envelope {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw new MappingError('NOT_AN_OBJECT', `expected a Canvas event object {metadata, body}, got ${Array.isArray(input) ? 'an array' : input === null ? 'null' : typeof input}`);
   }
@@ -171,7 +176,7 @@ export function mapEvent(input: unknown, options: MapOptions = {}): Envelope {
   try {
     // The privacy policy applies to the raw event, checked above as Canvas sent it: the mapper, the
     // format and everything after see only what the policy left (src/privacy/policy.ts).
-    const policed = privacy ? privacy.event(original) : original;
+    const policed = privacy ? privacy.event(original, owned) : original;
     if (options.eventId === 'random') assertDepth(input);
     const eventId = options.eventId === 'random' ? randomEventId() : privacy ? privateEventId(privacy, policed) : deterministicEventId(input);
     // Only the body fields Canvas documents for the type or its mapper reads go on (src/known-fields.ts):
@@ -231,7 +236,7 @@ function published(event: CaliperEvent, options: MapOptions, eventName: string):
 
 /** Parses and maps one JSON text (a raw Canvas event). */
 export function mapJson(text: string, options: MapOptions = {}): Envelope {
-  return mapEvent(parseJson(text), options);
+  return mapEvent(parseJson(text), options, true);
 }
 
 export interface Decoded {
@@ -251,9 +256,10 @@ export function unwrapSns(value: unknown): unknown {
 /**
  * What a queue message or an input item may hold: a raw Canvas event; the same wrapped in an SNS
  * notification (subscription without raw delivery); or an envelope already in Caliper (Canvas's
- * "Caliper IMS" format), which is validated and passed through. Throws a MappingError.
+ * "Caliper IMS" format), which is validated and passed through. Throws a MappingError. `owned`: as
+ * mapEvent's.
  */
-export function mapInput(input: unknown, options: MapOptions = {}): Decoded {
+export function mapInput(input: unknown, options: MapOptions = {}, owned = false): Decoded {
   const value = unwrapSns(input);
   if (isPlainObject(value) && 'dataVersion' in value && 'data' in value && !('metadata' in value)) {
     // Validated in the format the caller publishes (a strict format refuses Instructure's departures).
@@ -268,5 +274,5 @@ export function mapInput(input: unknown, options: MapOptions = {}): Decoded {
     if (isPlainObject(first) && typeof first.type === 'string' && typeof first.action === 'string') published(first as unknown as CaliperEvent, options, eventName);
     return { envelope: value as unknown as Envelope, eventName };
   }
-  return { envelope: mapEvent(value, options), eventName: eventNameOf(value) ?? '' };
+  return { envelope: mapEvent(value, options, owned), eventName: eventNameOf(value) ?? '' };
 }

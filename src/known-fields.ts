@@ -24,7 +24,7 @@ export const KNOWN_BODY_FIELDS: ReadonlyMap<string, ReadonlySet<string>> = new M
 export function knownBody<E extends RawEvent>(raw: E, known: ReadonlySet<string>): E {
   const body = raw.body;
   for (const key in body) {
-    if (known.has(key)) continue;
+    if (known.has(key) || body[key] === undefined) continue;
     const kept: Record<string, unknown> = {};
     // A known name is never `__proto__` (Canvas documents no such field, a zod shape cannot name it).
     for (const k in body) if (known.has(k)) kept[k] = body[k];

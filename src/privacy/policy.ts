@@ -116,6 +116,8 @@ export class Privacy {
   /** The event being walked: its anchors (set per event; the pass is synchronous), and the user pseudonyms of that anchor. */
   #anchor: Anchor = { home: 'none' };
   #users = new Map<string, string>();
+  /** Whether the event being walked is the caller's to give away (event's `owned`): its objects are changed in place. */
+  #inPlace = false;
   /** Each event's anchor and the user pseudonyms under it (by id as written), by root_account_uuid, root_account_id and context_account_id. */
   readonly #anchors = new Map<string, Map<string, Map<string, { anchor: Anchor; users: Map<string, string> }>>>();
   /** The URL reducer's view of the people in the event being walked. */
@@ -181,8 +183,14 @@ export class Privacy {
     return out;
   }
 
-  /** The raw event as the policy makes it: a new object (the input is not changed); every field by the table, an unknown one removed. */
-  event(raw: RawEvent): RawEvent {
+  /**
+   * The raw event as the policy makes it: every field by the table, an unknown one removed. A new
+   * object, the input left as it is; or, when the caller gives the event away (`owned`: a value
+   * JSON.parse just made, which nothing else holds), the input itself, changed in place — its objects
+   * keep the shapes JSON.parse gave them, which a copy loses (every reader after the pass, from the
+   * mapper to the event id, is then as fast as under keep).
+   */
+  event(raw: RawEvent, owned = false): RawEvent {
     const m = raw.metadata;
     // The anchor and its remembered user pseudonyms, by the three fields anchorOf reads (a few root
     // accounts make the events): three lookups of the fields' own strings, no text made per event.
@@ -207,9 +215,13 @@ export class Privacy {
     this.#anchor = known.anchor;
     this.#users = known.users;
     this.#urlIds.host = typeof m.hostname === 'string' ? m.hostname : undefined;
+    this.#inPlace = owned;
     const metadata = this.fields(m as Record<string, unknown>, METADATA_FIELDS, '') as Metadata;
     const body = this.fields(raw.body, bodyFieldsOf(m.event_name), '') ?? {};
-    return { metadata, body };
+    if (!owned) return { metadata, body };
+    // Anything beside metadata and body is no field of Canvas's: removed, as the copy leaves it out.
+    for (const key in raw) if (key !== 'metadata' && key !== 'body') Object.defineProperty(raw, key, { value: undefined, enumerable: true, writable: true, configurable: true });
+    return raw;
   }
 
   /**
@@ -226,14 +238,14 @@ export class Privacy {
   }
 
   /**
-   * The fields of an object by the table (`path`: its dotted name); undefined when none is left. A
-   * copy of the object (a spread: V8 keeps it in fast mode, as the object JSON.parse made) with each
+   * The fields of an object by the table (`path`: its dotted name); undefined when none is left. The
+   * object itself (an owned event) or a copy of it (a spread: V8 keeps it in fast mode), with each
    * value the policy changes set, and each it removes set to undefined, which every reader takes as
    * absent (the mappers, the id's encoding, the output): building the object key by key from `{}`
    * ends in V8's slow dictionary mode for about half of the events' metadata, and deleting does too.
    */
   private fields(obj: Record<string, unknown>, table: ReadonlyMap<string, Field>, path: string): Record<string, unknown> | undefined {
-    const out = { ...obj };
+    const out = this.#inPlace ? obj : { ...obj };
     let kept = 0;
     for (const key in obj) {
       const v = obj[key];

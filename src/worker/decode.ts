@@ -12,7 +12,7 @@ export type { Decoded };
 
 /** Turns one SQS message body into a validated Caliper envelope, or throws a MappingError (poison). */
 export function decodeMessage(body: string, options: MapOptions): Decoded {
-  return mapInput(parseJson(body), options);
+  return mapInput(parseJson(body), options, true);
 }
 
 /** The Kinesis record of one SQS message body; a MappingError (poison) if it cannot be mapped or is too large for Kinesis. */
@@ -70,7 +70,8 @@ export function readMessage(message: Message, filter: EventFilter, options: MapO
   }
   if (eventName !== undefined) unknowns?.see(eventName, value);
   try {
-    return withRecord(mapInput(value, options));
+    // The value is this function's own (parsed above, read by nothing after): the engine may write into it.
+    return withRecord(mapInput(value, options, true));
   } catch (err) {
     // CALIPER_EVENT_TYPES, PERSON_ID_UNMAPPED=skip: left out once mapped.
     if (err instanceof SkippedEvent) return { skipped: err.eventName ?? eventName ?? '', label: err.label };
