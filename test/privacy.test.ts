@@ -15,7 +15,7 @@ import { validateEnvelope } from '../src/caliper/validate.js';
 import { deterministicEventId, mapEvent, mapInput, mapJson, orderFree, privateEventId, type MapOptions } from '../src/engine.js';
 import { MappingError } from '../src/errors.js';
 import { FORMATS, serializeEnvelope, type Format } from '../src/formats/index.js';
-import { BODY, fieldOf, NOT_PERSONAL } from '../src/privacy/fields.js';
+import { BODY, bodyFieldsOf, fieldOf, METADATA_FIELDS, NOT_PERSONAL, type Field } from '../src/privacy/fields.js';
 import { anchorOf, Privacy, splitId, type PrivacySettings } from '../src/privacy/policy.js';
 import { reduceUserAgent, truncateIp } from '../src/privacy/values.js';
 import { idString } from '../mappers/values.js';
@@ -638,6 +638,14 @@ describe('the table', () => {
       fields.filter((f) => (type === 'metadata' ? fieldOf(undefined, `metadata.${f}`) : fieldOf(type, `body.${f}`)) === undefined).map((f) => `${type}.${f}`),
     );
     expect(unknown).toEqual([]);
+  });
+
+  it('a typed field’s type field is kept by every policy (the pass reads it beside the value, also after writing in place)', () => {
+    const tables: [string | undefined, ReadonlyMap<string, Field>][] = [[undefined, METADATA_FIELDS], ...[...MAPPERS.keys()].map((t): [string, ReadonlyMap<string, Field>] => [t, bodyFieldsOf(t)])];
+    const changed = tables.flatMap(([type, table]) =>
+      [...table].filter(([, f]) => f.on !== undefined && table.get(f.on)?.kind !== 'kept').map(([name, f]) => `${type ?? 'metadata'}.${name} reads ${f.on}: ${table.get(f.on!)?.kind ?? 'not in the table'}`),
+    );
+    expect(changed).toEqual([]);
   });
 
   it('lists no field both as personal and not personal', () => {
