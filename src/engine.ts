@@ -176,8 +176,8 @@ export function mapEvent(input: unknown, options: MapOptions = {}, owned = false
   try {
     // The privacy policy applies to the raw event, checked above as Canvas sent it: the mapper, the
     // format and everything after see only what the policy left (src/privacy/policy.ts).
+    if (options.eventId === 'random') assertDepth(input); // (before the pass, which may write into the input)
     const policed = privacy ? privacy.event(original, owned) : original;
-    if (options.eventId === 'random') assertDepth(input);
     const eventId = options.eventId === 'random' ? randomEventId() : privacy ? privateEventId(privacy, policed) : deterministicEventId(input);
     // Only the body fields Canvas documents for the type or its mapper reads go on (src/known-fields.ts):
     // an unknown one, whatever its name, reaches no mapper, format or extension.

@@ -535,6 +535,20 @@ describe('keep and pass-through', () => {
         }
       }
     }
+    // An input nested too deep (in a field the policy removes) is refused alike, whatever the event id.
+    let deep: unknown = 'x';
+    for (let i = 0; i < 70; i++) deep = { deep };
+    const tooDeep = { ...examples[0]![1], body: { ...examples[0]![1].body, unknown_field: deep } };
+    for (const eventId of ['random', 'deterministic'] as const) {
+      const outcome = (owned: boolean) => {
+        try {
+          return mapEvent(structuredClone(tooDeep), { privacy: POLICIES.pseudonymise, eventId, sendTime: SEND_TIME }, owned).data[0]!.type;
+        } catch (err) {
+          return (err as MappingError).code;
+        }
+      };
+      expect(outcome(true)).toBe(outcome(false));
+    }
     // Given away, the event is the policy's: no personal value is left in the caller's object either.
     const given = structuredClone(examples.find(([f]) => f.startsWith('asset_accessed'))![1]);
     mapEvent(given, { privacy: POLICIES.drop }, true);
