@@ -176,8 +176,10 @@ export function mapEvent(input: unknown, options: MapOptions = {}, owned = false
   try {
     // The privacy policy applies to the raw event, checked above as Canvas sent it: the mapper, the
     // format and everything after see only what the policy left (src/privacy/policy.ts).
-    if (options.eventId === 'random') assertDepth(input); // (before the pass, which may write into the input)
     const policed = privacy ? privacy.event(original, owned) : original;
+    // Nested too deep: refused. What is read is the event as the policy left it (the deterministic id
+    // walks it; a random one is checked here): a field a policy removes is never read, however deep.
+    if (options.eventId === 'random') assertDepth(policed);
     const eventId = options.eventId === 'random' ? randomEventId() : privacy ? privateEventId(privacy, policed) : deterministicEventId(input);
     // Only the body fields Canvas documents for the type or its mapper reads go on (src/known-fields.ts):
     // an unknown one, whatever its name, reaches no mapper, format or extension.

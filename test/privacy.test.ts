@@ -535,19 +535,29 @@ describe('keep and pass-through', () => {
         }
       }
     }
-    // An input nested too deep (in a field the policy removes) is refused alike, whatever the event id.
+    // Nested too deep: refused under keep; under a policy, a field it removes is never read, however
+    // deep (the event maps), and one it keeps whole is refused — copied or in place, whatever the event id.
     let deep: unknown = 'x';
     for (let i = 0; i < 70; i++) deep = { deep };
-    const tooDeep = { ...examples[0]![1], body: { ...examples[0]![1].body, unknown_field: deep } };
+    const base = examples.find(([f]) => f.startsWith('outcome_proficiency_created'))![1];
+    const removed = { ...base, body: { ...base.body, unknown_field: deep } };
+    const kept = { ...base, body: { ...base.body, outcome_proficiency_ratings: [{ description: 'deep', points: 1, deep }] } };
     for (const eventId of ['random', 'deterministic'] as const) {
-      const outcome = (owned: boolean) => {
+      const outcome = (raw: unknown, privacy: Privacy | undefined, owned: boolean) => {
         try {
-          return mapEvent(structuredClone(tooDeep), { privacy: POLICIES.pseudonymise, eventId, sendTime: SEND_TIME }, owned).data[0]!.type;
+          return mapEvent(structuredClone(raw), { privacy, eventId, sendTime: SEND_TIME }, owned).data[0]!.type;
         } catch (err) {
           return (err as MappingError).code;
         }
       };
-      expect(outcome(true)).toBe(outcome(false));
+      for (const owned of [false, true]) {
+        expect(outcome(removed, undefined, owned)).toBe('INVALID_RAW_EVENT');
+        expect(outcome(kept, undefined, owned)).toBe('INVALID_RAW_EVENT');
+        for (const p of Object.values(POLICIES)) {
+          expect(outcome(removed, p, owned)).not.toBe('INVALID_RAW_EVENT');
+          expect(outcome(kept, p, owned)).toBe('INVALID_RAW_EVENT');
+        }
+      }
     }
     // Given away, the event is the policy's: no personal value is left in the caller's object either.
     const given = structuredClone(examples.find(([f]) => f.startsWith('asset_accessed'))![1]);
