@@ -6,8 +6,7 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { MappingError } from '../errors.js';
 import { loadSamples, type RawSample } from '../samples.js';
 import { recordFor } from '../worker/decode.js';
-import { LOCAL_REGION, type LocalServices } from '../worker/local.js';
-import { queueDepth } from '../worker/local.js';
+import { createQueues, createStream, LOCAL_REGION, queueDepth, readStream, startLocalServices, type LocalServices } from '../worker/local.js';
 import { sendToDlq } from '../worker/sqs.js';
 
 const QUEUE = 'canvas-live-events';
@@ -42,11 +41,10 @@ export interface LocalIncident {
 
 /** The local services, a queue, its DLQ and a stream, and the DLQ as an incident leaves it. */
 export async function startLocalIncident(): Promise<LocalIncident> {
-  const local = await import('../worker/local.js');
-  const services = await local.startLocalServices();
+  const services = await startLocalServices();
   try {
-    const { queueUrl, dlqUrl } = await local.createQueues(services.sqs, QUEUE);
-    await local.createStream(services.kinesis, STREAM);
+    const { queueUrl, dlqUrl } = await createQueues(services.sqs, QUEUE);
+    await createStream(services.kinesis, STREAM);
     const parked = await park(services.sqs, dlqUrl);
     return {
       services,
@@ -54,7 +52,7 @@ export async function startLocalIncident(): Promise<LocalIncident> {
       dlqUrl,
       parked,
       async describe() {
-        const records = (await local.readStream(services.kinesis, STREAM)).length;
+        const records = (await readStream(services.kinesis, STREAM)).length;
         return `the DLQ holds ${await queueDepth(services.sqs, dlqUrl)} message(s), the source queue ${await queueDepth(services.sqs, queueUrl)} (no worker runs here to take them), the stream ${records} record(s)`;
       },
     };

@@ -17,6 +17,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { mapOptions, type Config } from '../config.js';
+import type { MapOptions } from '../engine.js';
 import { MappingError } from '../errors.js';
 import { backoffMs, sleep } from '../worker/backoff.js';
 import { recordFor, type Decoded } from '../worker/decode.js';
@@ -130,6 +131,8 @@ interface Examined {
 
 class Replay {
   private readonly o: Required<Pick<ReplayOptions, 'concurrency' | 'receiveWaitS' | 'visibilityTimeoutS'>> & ReplayOptions;
+  /** How messages are mapped (the configuration's, made once). */
+  private readonly mapOptions: MapOptions;
   private readonly summary: ReplaySummary;
   /** Messages left in the DLQ by this run, by MessageId (latest receipt handle): made visible again at the end. */
   private readonly held = new Map<string, Message>();
@@ -150,6 +153,7 @@ class Replay {
     private readonly deps: ReplayDeps,
   ) {
     this.o = { ...options, concurrency: options.concurrency ?? 4, receiveWaitS: options.receiveWaitS ?? 2, visibilityTimeoutS: options.visibilityTimeoutS ?? 300 };
+    this.mapOptions = options.config ? mapOptions(options.config) : { eventId: 'deterministic' };
     this.summary = {
       mode: options.mode,
       dryRun: Boolean(options.dryRun),
@@ -290,7 +294,7 @@ class Replay {
     const attributes = message.MessageAttributes ?? {};
     let result: Examined['result'];
     try {
-      result = recordFor(message.Body ?? '', this.o.config ? mapOptions(this.o.config) : { eventId: 'deterministic' });
+      result = recordFor(message.Body ?? '', this.mapOptions);
     } catch (err) {
       result = err instanceof MappingError ? err : new MappingError('MAPPER_ERROR', String(err));
     }

@@ -30,7 +30,7 @@ import type { Logger } from 'pino';
  * (AWS_CALL_TIMEOUT_MS); a long poll gets its WaitTimeSeconds on top. Past it the attempt fails as a
  * retryable TimeoutError: the SDK's three attempts then end within about three times this.
  */
-export const AWS_CALL_TIMEOUT_MS = 5_000;
+const AWS_CALL_TIMEOUT_MS = 5_000; // (config.ts awsCallTimeoutMs: the same default, kept there so that `map` loads no AWS client)
 
 /** The request the SDK hands a handler (@smithy/types HttpRequest), as far as this handler reads it. */
 interface SdkRequest {

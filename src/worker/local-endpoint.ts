@@ -17,8 +17,7 @@ export interface LocalEndpoint {
   records: string[];
   /** Requests answered, by status. */
   statuses: Map<number, number>;
-  /** OAuth mode: the token endpoint's URL, and how many tokens it issued. */
-  tokenUrl?: string;
+  /** OAuth mode: how many tokens the token endpoint (`/token`) issued. */
   tokensIssued: number;
   stop(): Promise<void>;
 }
@@ -108,7 +107,6 @@ export async function startLocalEndpoint(auth: string | LocalOAuth, format: Form
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url: `${origin}/caliper`,
-    tokenUrl: typeof auth === 'string' ? undefined : `${origin}/token`,
     get tokensIssued() {
       return tokensIssued;
     },

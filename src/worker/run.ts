@@ -281,8 +281,7 @@ async function runEmbedded(io: RunIo, ingest: 'sqs' | 'https', output: string | 
       const { startLocalEndpoint } = await import('./local-endpoint.js');
       const secret = randomBytes(24).toString('base64url');
       const oauth = io.env.LOCAL_ENDPOINT_AUTH === 'oauth';
-      const format = loadConfig(embeddedEnv(io.env, { ...EMBEDDED_PLACEHOLDERS, ...localEndpointEnv(io.env, 'http://127.0.0.1', secret) })).CALIPER_FORMAT;
-      const endpoint = await startLocalEndpoint(oauth ? { clientId: LOCAL_CLIENT_ID, clientSecret: secret, lifetimeS: LOCAL_TOKEN_LIFETIME_S } : secret, format);
+      const endpoint = await startLocalEndpoint(oauth ? { clientId: LOCAL_CLIENT_ID, clientSecret: secret, lifetimeS: LOCAL_TOKEN_LIFETIME_S } : secret, checked.CALIPER_FORMAT);
       const note = () => (oauth ? `OAuth 2.0: the local token endpoint issued ${endpoint.tokensIssued} token(s), each for ${LOCAL_TOKEN_LIFETIME_S} s.\n` : '');
       destination = { env: localEndpointEnv(io.env, new URL(endpoint.url).origin, secret), readBack: async () => endpoint.records, note, stop: endpoint.stop };
     } else destination = { env: {}, readBack: async () => undefined, stop: async () => {} };
@@ -298,7 +297,8 @@ async function runEmbedded(io: RunIo, ingest: 'sqs' | 'https', output: string | 
       await local.enqueue(services.sqs, queueUrl, bodies);
       io.stdout(`Enqueued ${bodies.length} sample events on ${queueUrl}\n`);
     }
-    const config = await withPersonMap(await withPrivacyKey(loadConfig(embeddedEnv(io.env, { SQS_QUEUE_URL: queueUrl, DLQ_URL: dlqUrl, ...destination.env }))));
+    // The run's own queues and destination; the privacy key and PERSON_ID_MAP as read once before anything started.
+    const config: Config = { ...loadConfig(embeddedEnv(io.env, { SQS_QUEUE_URL: queueUrl, DLQ_URL: dlqUrl, ...destination.env })), privacy: checked.privacy, personMap: checked.personMap };
     const logger = logs.worker;
     const sink = await configuredSink(config, { kinesis });
     const worker = new Worker({ sqs: services.sqs, sink, config, logger });

@@ -189,8 +189,6 @@ export class ClientCredentialsToken implements TokenSource {
   private faults: CallReport | undefined;
   private readonly where: string;
   private readonly auth: oauth.ClientAuth;
-  /** Token requests made: what the tests and the local endpoint's summary read. */
-  requests = 0;
 
   constructor(private readonly o: ClientCredentials) {
     const url = new URL(o.tokenUrl);
@@ -246,7 +244,6 @@ export class ClientCredentialsToken implements TokenSource {
   /** One token request, whole exchange by `deadline`; its outcome is kept (the token, the back-off, or the refusal). */
   private fetchOnce(deadline: number): Promise<void> {
     const started = Date.now();
-    this.requests++;
     const config = new oauth.Configuration({ issuer: new URL(this.o.tokenUrl).origin, token_endpoint: this.o.tokenUrl }, this.o.clientId, undefined, this.auth);
     // http only to loopback (the configuration's rule).
     if (this.o.tokenUrl.startsWith('http:')) oauth.allowInsecureRequests(config);
