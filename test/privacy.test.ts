@@ -470,6 +470,21 @@ describe('what each policy keeps', () => {
     for (const f of ['display_name', 'filename']) expect(text).not.toContain(JSON.stringify(file.body[f]));
   });
 
+  it('Canvas’s user 0 (no one: a visitor not logged in) stays 0, so the actor and its membership are keep’s', () => {
+    const raw = examples.find(([f]) => f.startsWith('asset_accessed'))![1];
+    for (const id of ['0', 0, '000']) {
+      const event = { ...raw, metadata: { ...raw.metadata, user_id: id } };
+      for (const format of FORMATS) {
+        const kept = map(event, format).data[0] as unknown as Record<string, { id: string }>;
+        for (const p of Object.values(POLICIES)) {
+          const policed = map(event, format, { privacy: p }).data[0] as unknown as Record<string, { id: string }>;
+          expect(policed.actor!.id).toBe(kept.actor!.id);
+          expect(policed.membership?.id === undefined).toBe(kept.membership?.id === undefined);
+        }
+      }
+    }
+  });
+
   it('a user’s own folder’s context id (context_type User) is a user id: its pseudonym, in every policy', () => {
     const file = structuredClone(examples.find(([f]) => f.startsWith('attachment_created'))![1]);
     file.body.context_type = 'User';

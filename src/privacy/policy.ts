@@ -174,6 +174,11 @@ export class Privacy {
 
   /** A user id's pseudonym in the event being walked: remembered per anchor (most events name the same few users, several times each). */
   private user(id: string): string {
+    // Canvas's user 0 is no one (a visitor not logged in; the mappers' anonymous Person): it stays as it is.
+    if (id.charCodeAt(0) === 48 /* 0 */) {
+      const split = splitId(id);
+      if (split !== undefined && split.shard === undefined && split.local === '0') return id;
+    }
     let out = this.#users.get(id);
     if (out === undefined) {
       out = this.userPseudonym(id, this.#anchor);
