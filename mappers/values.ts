@@ -28,7 +28,7 @@ export function ltiIdString(value: unknown, field: string): string {
  * A privacy pseudonym (src/privacy/policy.ts): `ps` + 32 lowercase hex digits. The privacy pass puts
  * one in the raw event in place of a user id, after the raw schemas checked the id Canvas sent.
  */
-export const PSEUDONYM = /^ps[0-9a-f]{32}$/;
+const PSEUDONYM = /^ps[0-9a-f]{32}$/;
 
 /**
  * A Canvas id as a string. Numbers past 2^53 have already lost digits in JSON.parse, so they are

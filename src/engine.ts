@@ -190,11 +190,10 @@ export function mapEvent(input: unknown, options: MapOptions = {}, owned = false
     const iri = changesIris(options.iri) ? options.iri : undefined;
     if (format === 'instructure' && !iri) {
       // The fast path: finished and validated in one walk; a no takes the slow path below, which words the error.
+      // (An event CALIPER_EVENT_TYPES leaves out is skipped first: its type and action are final here.)
+      published(event, options, mapper.eventName);
       const done = finishValid(sensor, sendTime, privacy ? mark(event, privacy) : event, departures);
-      if (done) {
-        published(done.data[0], options, mapper.eventName);
-        return done;
-      }
+      if (done) return done;
     }
     // A strict format transforms the pruned Instructure event (src/formats); instructure takes it as it is.
     const formatted = format === 'instructure' ? event : toFormat(format, finish(event), raw, options.formatOptions);

@@ -44,7 +44,7 @@ export const changesIris = (options: IriOptions | undefined): options is IriOpti
  * Canvas, and many events that name it do not say which course: a route for it would give one
  * entity two IRIs, so it takes the `urn:uuid:` form too (docs/timeback.md).
  */
-export const CANVAS_ROUTES: Readonly<Record<string, string>> = table({
+const CANVAS_ROUTES: Readonly<Record<string, string>> = table({
   user: 'users',
   course: 'courses',
   account: 'accounts',

@@ -153,7 +153,7 @@ export interface MapSource {
   read(version?: string): Promise<{ bytes: Buffer; version: string } | 'unchanged'>;
 }
 
-export function fileSource(path: string): MapSource {
+function fileSource(path: string): MapSource {
   return {
     name: path,
     async read(version) {

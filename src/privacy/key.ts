@@ -25,7 +25,7 @@ export function parseKey(text: string, name: string): Buffer {
 }
 
 /** The key bytes, when they make a key: at least 32 bytes, not guessable (`weakness`); else throws naming `name`, never the value. */
-export function checkKey(key: Buffer, name: string): Buffer {
+function checkKey(key: Buffer, name: string): Buffer {
   if (key.length < MIN_KEY_BYTES) throw new Error(`${name} must be at least ${MIN_KEY_BYTES} bytes (it has ${key.length}); ${MAKE_ONE}`);
   const weak = weakness(key);
   if (weak) throw new Error(`${name} ${weak}: anyone could guess it, and with it every pseudonym; ${MAKE_ONE}`);
@@ -35,7 +35,7 @@ export function checkKey(key: Buffer, name: string): Buffer {
 const MAKE_ONE = 'make one with PRIVACY_KEY=base64:$(openssl rand -base64 32)';
 
 /** Keys that were printed in our docs as examples: public, so refused. */
-export const EXAMPLE_KEYS: readonly string[] = ['an example key: use 32 random bytes of your own'];
+const EXAMPLE_KEYS: readonly string[] = ['an example key: use 32 random bytes of your own'];
 /** The longest pattern whose repetition is refused as a key (`abcdabcd…`, two equal 16-byte halves). */
 const MAX_PATTERN = 16;
 

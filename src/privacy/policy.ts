@@ -78,7 +78,7 @@ function noZeros(digits: string): string {
 }
 
 /** The shard of a global id, if it is one. */
-export function shardOf(id: unknown): string | undefined {
+function shardOf(id: unknown): string | undefined {
   const text = typeof id === 'number' ? String(id) : id;
   return typeof text === 'string' ? splitId(text)?.shard : undefined;
 }
